@@ -1,0 +1,133 @@
+"""Language and script detection, script conversion, sentence splitting, length counting."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from opencc import OpenCC
+
+ZH_HANT = "zh-Hant"
+ZH_HANS = "zh-Hans"
+EN = "en"
+UNDETERMINED = "und"
+SCRIPTS = (ZH_HANT, ZH_HANS, EN)
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
+
+# Sentence ends: Chinese and Western terminators, optionally followed by closing quotes/brackets.
+_ZH_TERMINATORS = "。！？；!?;…"
+_CLOSERS = "”’」』）)】\"'"
+_ZH_SENTENCE = re.compile(rf"[^{_ZH_TERMINATORS}]*(?:[{_ZH_TERMINATORS}]+[{_CLOSERS}]*|$)")
+_EN_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof sr jr st mt ft vs etc e.g i.e u.s u.k a.m p.m no jan feb mar apr jun jul "
+    "aug sep sept oct nov dec gov sen rep inc ltd co corp dept est fig approx".split()
+)
+_EN_BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+
+
+@lru_cache(maxsize=8)
+def _converter(config: str) -> OpenCC:
+    return OpenCC(config)
+
+
+def convert_script(text: str, target: str) -> str:
+    """Convert Chinese text to the script of ``target`` (zh-Hant or zh-Hans); others unchanged."""
+    if target == ZH_HANT:
+        return _converter("s2t").convert(text)
+    if target == ZH_HANS:
+        return _converter("t2s").convert(text)
+    return text
+
+
+def cjk_count(text: str) -> int:
+    """Number of CJK ideographs in ``text``."""
+    return len(_CJK.findall(text))
+
+
+def detect_language(text: str, hint: str | None = None) -> str:
+    """Return zh-Hant, zh-Hans, en, the normalised ``hint`` for other languages, or ``und``.
+
+    Chinese script is decided by counting characters that only one of the scripts uses,
+    so a Traditional page with a few Simplified characters (common on mainland portals
+    that republish in Traditional) is still zh-Hant.
+    """
+    sample = text[:5000]
+    han = cjk_count(sample)
+    latin = sum(len(w) for w in _LATIN_WORD.findall(sample))
+    if han and han * 2 >= latin / 2:
+        chars = "".join(_CJK.findall(sample))
+        traditional_only = sum(a != b for a, b in zip(chars, convert_script(chars, ZH_HANS)))
+        simplified_only = sum(a != b for a, b in zip(chars, convert_script(chars, ZH_HANT)))
+        return ZH_HANT if traditional_only > simplified_only else ZH_HANS
+    if hint:
+        normalised = normalise_language_tag(hint)
+        if normalised not in (ZH_HANT, ZH_HANS):
+            return normalised
+    if latin >= 20:
+        return EN
+    return UNDETERMINED
+
+
+def normalise_language_tag(tag: str) -> str:
+    """Map tags such as ``zh-TW``, ``zh_cn``, ``en-US`` to zh-Hant / zh-Hans / en / base tag."""
+    lowered = tag.strip().replace("_", "-").lower()
+    if lowered in {"zh-hant", "zh-tw", "zh-hk", "zh-mo"} or lowered.startswith("zh-hant"):
+        return ZH_HANT
+    if lowered.startswith("zh"):
+        return ZH_HANS
+    return lowered.split("-")[0] or UNDETERMINED
+
+
+def is_chinese(language: str) -> bool:
+    """True for zh-Hant and zh-Hans."""
+    return language in (ZH_HANT, ZH_HANS)
+
+
+def normalise_for_matching(text: str) -> str:
+    """Fold width, case and script and drop spaces and punctuation: for hashing and shingling."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    folded = convert_script(folded, ZH_HANS)
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split text into sentences; paragraphs (lines) are always boundaries.
+
+    Chinese terminators 。！？； keep their closing quotes; English splitting skips common
+    abbreviations (``Mr.``, ``U.S.``, ``Jan.``) and decimals.
+    """
+    sentences: list[str] = []
+    for paragraph in text.splitlines():
+        paragraph = paragraph.strip()
+        if not paragraph:
+            continue
+        if cjk_count(paragraph) * 2 >= len(paragraph) / 3:
+            parts = [m.group(0).strip() for m in _ZH_SENTENCE.finditer(paragraph)]
+        else:
+            parts = _split_english(paragraph)
+        sentences.extend(p for p in parts if p)
+    return sentences
+
+
+def _split_english(paragraph: str) -> list[str]:
+    parts: list[str] = []
+    start = 0
+    for match in _EN_BOUNDARY.finditer(paragraph):
+        candidate = paragraph[start : match.start()]
+        last_word = candidate.rsplit(None, 1)[-1].rstrip(".!?\"'”’)]").lower() if candidate.strip() else ""
+        if last_word in _EN_ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+            continue
+        parts.append(candidate.strip())
+        start = match.end()
+    parts.append(paragraph[start:].strip())
+    return parts
+
+
+def text_length(text: str, language: str) -> int:
+    """Length as readers count it: characters for Chinese, words otherwise."""
+    if is_chinese(language):
+        return len(re.sub(r"\s", "", text))
+    return len(text.split())
