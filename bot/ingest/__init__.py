@@ -1,0 +1,1 @@
+"""Ingestion: polite fetching, feeds, listing pages, local files, extraction, dedup, storage."""
