@@ -35,8 +35,8 @@ def _converter(config: str) -> OpenCC:
 
 def convert_script(text: str, target: str) -> str:
     """Convert Chinese text to the script of ``target`` (zh-Hant or zh-Hans); others unchanged."""
-    if target == ZH_HANT:
-        return _converter("s2t").convert(text)
+    if target == ZH_HANT:  # Taiwan standard characters (為, 著), as Traditional readers write them
+        return _converter("s2tw").convert(text)
     if target == ZH_HANS:
         return _converter("t2s").convert(text)
     return text

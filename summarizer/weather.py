@@ -18,6 +18,8 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
+from summarizer.text import ZH_HANS, ZH_HANT, convert_script
+
 _ISSUER = re.compile(r"([\u4e00-\u9fff]{2,12}?(?:氣象|气象)(?:局|台|臺|站|中心))")
 _ISSUED_AT = re.compile(
     r"(?:(?P<y>\d{4})年)?(?P<m>\d{1,2})月(?P<d>\d{1,2})日\s*(?P<h>\d{1,2})?(?:[時时點点]|:(?P<min>\d{2}))?"
@@ -155,3 +157,72 @@ def parse_bulletins(text: str, default_year: int | None = None) -> tuple[str, li
         keep.append(lines[i])
         i += 1
     return "\n".join(keep), bulletins
+
+
+_EN_CONDITIONS = [
+    ("雷陣雨", "thunderstorms"), ("雷阵雨", "thunderstorms"), ("雨夾雪", "sleet"), ("雨夹雪", "sleet"),
+    ("陣雨", "showers"), ("阵雨", "showers"), ("小到中雨", "light to moderate rain"), ("中到大雨", "moderate to heavy rain"),
+    ("小雨", "light rain"), ("中雨", "moderate rain"), ("大雨", "heavy rain"), ("暴雨", "rainstorm"),
+    ("小雪", "light snow"), ("中雪", "moderate snow"), ("大雪", "heavy snow"), ("多雲", "cloudy"), ("多云", "cloudy"),
+    ("陰", "overcast"), ("阴", "overcast"), ("晴", "sunny"), ("霧", "fog"), ("雾", "fog"), ("霾", "haze"),
+    ("局部", "locally "), ("轉", " then "), ("转", " then "), ("，", ", "), ("有", ""),
+]
+_EN_DIRECTIONS = {
+    "偏北": "northerly", "偏南": "southerly", "偏東": "easterly", "偏东": "easterly", "偏西": "westerly",
+    "東北": "northeast", "东北": "northeast", "西北": "northwest", "東南": "southeast", "东南": "southeast",
+    "西南": "southwest", "北": "north", "南": "south", "東": "east", "东": "east", "西": "west",
+}
+_EN_LABEL_WORDS = [
+    (re.compile(r"(\d+)日(白天|上午|下午)"), "day of the {}"), (re.compile(r"(\d+)日(晚上|夜間|夜间|夜裡|夜里)"), "night of the {}"),
+    (re.compile(r"(\d+)日"), "the {}"),
+]
+_EN_LABEL_PLAIN = [("今天夜間", "tonight"), ("今天夜间", "tonight"), ("今晚", "tonight"), ("今天白天", "today"), ("今天", "today"),
+                   ("明天白天", "tomorrow"), ("明天夜間", "tomorrow night"), ("明天夜间", "tomorrow night"), ("明天", "tomorrow"),
+                   ("後天", "the day after tomorrow"), ("后天", "the day after tomorrow"), ("到", " to "), ("至", " to ")]
+
+
+def _ordinal(day: str) -> str:
+    n = int(day)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _english(text: str, table: list[tuple[str, str]]) -> str:
+    for source, target in table:
+        text = text.replace(source, target)
+    return " ".join(text.split())
+
+
+def _english_label(label: str) -> str:
+    for pattern, template in _EN_LABEL_WORDS:
+        label = pattern.sub(lambda m: template.format(_ordinal(m.group(1))), label)
+    return _english(label, _EN_LABEL_PLAIN)
+
+
+def _english_wind(wind: str) -> str:
+    match = re.search(r"(\S*?)(?:風|风)\s*(\d+(?:[-~～到]\d+)?)\s*(?:級|级)", wind)
+    if not match:
+        return wind
+    direction = _EN_DIRECTIONS.get(match.group(1), "")
+    force = re.sub(r"[~～到]", "-", match.group(2))
+    return f"{direction} wind force {force}".strip()
+
+
+def describe_bulletin(bulletin: Bulletin, language: str) -> str:
+    """One readable paragraph for a bulletin, in zh-Hant, zh-Hans or English, numbers exact."""
+    if language in (ZH_HANT, ZH_HANS):
+        issued = f"{bulletin.issued_at.month}月{bulletin.issued_at.day}日{bulletin.issued_at.hour}時" if bulletin.issued_at else ""
+        head = f"{bulletin.issuer or '氣象台'}{issued}發布："
+        parts = []
+        for p in bulletin.periods:
+            pieces = [p.label, p.conditions or "", f"{p.low}～{p.high}℃" if p.low is not None else "", p.wind or ""]
+            parts.append("，".join(x for x in pieces if x))
+        return convert_script(head + "；".join(parts) + "。", language)
+    issued = f", issued {bulletin.issued_at:%b} {bulletin.issued_at.day} at {bulletin.issued_at:%H:%M}" if bulletin.issued_at else ""
+    lines = [f"Forecast from {bulletin.issuer or 'the local weather bureau'}{issued}:"]
+    for p in bulletin.periods:
+        pieces = [_english(p.conditions or "", _EN_CONDITIONS), f"{p.low} to {p.high}°C" if p.low is not None else ""]
+        if p.wind:
+            pieces.append(_english_wind(p.wind))
+        lines.append(f"{_english_label(p.label)}: " + ", ".join(x for x in pieces if x))
+    return " ".join(lines[:1]) + " " + "; ".join(lines[1:]) + "."

@@ -12,6 +12,8 @@ from summarizer.text import is_chinese, normalise_for_matching, split_sentences,
 
 _TERMINAL = re.compile(r"[。！？!?.;；…][”’」』）)\"']*$")
 _QUESTION = re.compile(r"[?？][”’」』）)\"']*$")
+# Sentences that lean on the one before ("這是…", "But it…") read badly out of context.
+_DANGLING_START = re.compile(r"^(這|这|此|它|其|但|而且|并且|並且|因此|所以|(this|that|these|those|it|but|and|so)\b)", re.I)
 _EN_STOPWORDS = frozenset(
     "a an the and or but of to in on at for with by from as is are was were be been it its this that "
     "these those he she they we you i his her their our has have had will would can could not".split()
@@ -40,7 +42,7 @@ class ExtractiveBackend:
         """Summary of one text."""
         budget = self.max_chars if is_chinese(language) else self.max_words
         candidates = [s for s in split_sentences(text) if _is_candidate(s, language)]
-        statements = [s for s in candidates if not _QUESTION.search(s)]
+        statements = [s for s in candidates if not _QUESTION.search(s) and not _DANGLING_START.match(s)]
         sentences = statements or candidates
         if not sentences:
             return ""

@@ -1,0 +1,242 @@
+"""The ``newsbot`` command line.
+
+Exit codes: 0 success, 2 bad usage or configuration, 1 any other failure; a failure always
+prints one line on stderr. ``--json`` prints exactly one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from bot.config import ConfigError, Settings, load_settings
+from summarizer.profiles import ProfileError
+
+log = logging.getLogger("newsbot")
+LANGUAGES = ("zh-Hant", "zh-Hans", "en")
+
+
+class UsageError(Exception):
+    """Bad arguments that argparse could not catch (exit code 2)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``newsbot`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return args.handler(args) or 0
+    except (ConfigError, ProfileError, UsageError) as exc:
+        _fail(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        return 1
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
+    except Exception as exc:  # last resort: one line for the operator, the traceback in the log
+        log.debug("command failed", exc_info=True)
+        _fail(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        return 1
+
+
+def _fail(message: str) -> None:
+    lines = message.strip().splitlines() or ["failed"]
+    print(f"newsbot: error: {lines[0]}", file=sys.stderr)
+    for line in lines[1:]:
+        print(f"newsbot:        {line}", file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsbot", description="Local news and weather digests for Telegram.")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr (-vv for debug)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler, help_text: str, config: bool = True) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        if config:
+            sub.add_argument("-c", "--config", help="TOML config file (default: $NEWSBOT_CONFIG, else embedded defaults)")
+        sub.add_argument("--json", action="store_true", help="print one JSON document")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    fetch = command("fetch", _cmd_fetch, "run one ingestion pass: fetch, extract, dedupe, summarize, store")
+    fetch.add_argument("--source", help="only the source with this name")
+
+    digest = command("digest", _cmd_digest, "print the digest a subscriber would get now")
+    digest.add_argument("--fetch", action="store_true", help="run an ingestion pass first")
+    digest.add_argument("--lang", choices=LANGUAGES, help="reader language (default: region language)")
+    digest.add_argument("--limit", type=_positive_int, help="number of stories (default: digest.max_items)")
+
+    extract = command("extract", _cmd_extract, "extract title, date, language, text and weather bulletins", config=False)
+    extract.add_argument("target", metavar="URL|FILE")
+    extract.add_argument("-c", "--config", help="TOML config file (for region timezone and fetch settings)")
+
+    summarize = command("summarize", _cmd_summarize, "summarize an article (URL, file, or - for stdin)", config=False)
+    summarize.add_argument("target", metavar="URL|FILE|-")
+    summarize.add_argument("--profile", help="profile from models.yaml (default: routed by language)")
+    summarize.add_argument("-c", "--config", help="TOML config file")
+    return parser
+
+
+def _positive_int(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    return int(value)
+
+
+def _print_json(document: Any) -> None:
+    json.dump(document, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def _open(settings: Settings):
+    from bot.storage import Database
+    from summarizer import Summarizer
+
+    return Database(settings.database.url), Summarizer.from_file(_models_file(settings))
+
+
+def _models_file(settings: Settings) -> Path | None:
+    path = settings.resolve_path(settings.summarizer.models_file)
+    if path.is_file():
+        return path
+    if settings.source_file is not None and settings.summarizer.models_file != "models.yaml":
+        raise ConfigError(f"{settings.source_file}: key 'summarizer.models_file': {path} does not exist")
+    log.info("no %s found: using the built-in extractive profile", path)
+    return None
+
+
+def _run_fetch(settings: Settings, only: str | None, quiet: bool) -> list:
+    from bot.ingest.pipeline import Ingestor
+
+    db, summarizer = _open(settings)
+    ingestor = Ingestor(settings, db, summarizer)
+    show_progress = not quiet and sys.stderr.isatty()
+    try:
+        if not show_progress:
+            return asyncio.run(ingestor.run(only=only))
+        from rich.progress import Progress
+
+        sources = [s for s in settings.sources if s.enabled and (only is None or s.name == only)]
+        with Progress(transient=True) as progress:
+            task = progress.add_task("fetching sources", total=len(sources))
+            return asyncio.run(ingestor.run(only=only, on_source_done=lambda _r: progress.advance(task)))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        db.close()
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    reports = _run_fetch(settings, args.source, quiet=args.json)
+    if args.json:
+        _print_json({"sources": [r.to_dict() for r in reports]})
+    else:
+        for report in reports:
+            state = "not modified" if report.not_modified else f"{report.new} new"
+            print(f"{report.name}: {state}" + (f", {len(report.errors)} error(s)" if report.errors else ""))
+            for error in report.errors:
+                print(f"  ! {error}")
+    return 1 if reports and all(r.errors and not r.new for r in reports) else 0
+
+
+def _cmd_digest(args: argparse.Namespace) -> int:
+    from bot.digest import build_digest, render_text
+
+    settings = load_settings(args.config)
+    if args.fetch:
+        reports = _run_fetch(settings, None, quiet=args.json)
+        for report in reports:
+            for error in report.errors:
+                print(f"newsbot: warning: {report.name}: {error}", file=sys.stderr)
+    db, _ = _open(settings)
+    try:
+        digest = build_digest(db, args.lang or settings.region.language, args.limit or settings.digest.max_items, settings.region.tz)
+    finally:
+        db.close()
+    if args.json:
+        _print_json(digest.to_dict())
+    else:
+        sys.stdout.write(render_text(digest))
+    return 0
+
+
+def _read_target(target: str, settings: Settings) -> tuple[str, bool, str | None]:
+    """Text of a URL, a file or stdin; whether it is HTML; and the URL if any."""
+    from bot.ingest.encoding import decode_bytes
+
+    if target == "-":
+        text = sys.stdin.read()
+        return text, text.lstrip().startswith("<"), None
+    if target.startswith(("http://", "https://")):
+        from bot.ingest.http import PoliteClient
+
+        async def fetch():
+            async with PoliteClient(settings.fetch) as client:
+                return await client.get(target)
+
+        response = asyncio.run(fetch())
+        return decode_bytes(response.content, response.charset), True, response.url
+    path = Path(target)
+    if not path.is_file():
+        raise UsageError(f"{target}: no such file (give a URL, a file path, or - for stdin)")
+    return decode_bytes(path.read_bytes()), path.suffix.lower() in {".html", ".htm", ".xhtml"}, None
+
+
+def _extract(args: argparse.Namespace):
+    from bot.ingest.extract import extract_html, extract_plain_text
+
+    settings = load_settings(args.config)
+    text, is_html, url = _read_target(args.target, settings)
+    tz = settings.region.tz
+    return settings, (extract_html(text, tz, url=url) if is_html else extract_plain_text(text, tz))
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    _, article = _extract(args)
+    if args.json:
+        _print_json(article.to_dict())
+        return 0
+    print(article.title)
+    print(f"{article.published.isoformat() if article.published else '(no date)'} · {article.language}")
+    print()
+    print(article.text)
+    for bulletin in article.bulletins:
+        print()
+        print(f"[weather bulletin] {bulletin.issuer or ''} {bulletin.issued_at or ''}")
+        for period in bulletin.periods:
+            print(f"  {period.label}: {period.conditions or ''} {period.low}–{period.high}°C {period.wind or ''}".rstrip())
+    return 0
+
+
+def _cmd_summarize(args: argparse.Namespace) -> int:
+    from summarizer import Summarizer
+
+    settings, article = _extract(args)
+    summarizer = Summarizer.from_file(_models_file(settings))
+    if not article.text:
+        raise UsageError(f"{args.target}: no article text found to summarize")
+    result = summarizer.summarize(article.text, article.language, args.profile or settings.summarizer.profile or None)
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        print(result.summary)
+        print(f"\n({result.profile} · {result.model}{' · fallback: ' + (result.reason or '') if result.fallback else ''})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""What each source kind offers before extraction: candidate articles.
+
+``rss`` parses a feed (feedparser) and keeps full content when the feed carries it;
+``page`` finds article links on a listing page; ``files`` reads local .html/.txt files.
+Article pages are fetched later, and only for candidates not seen before.
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+from lxml import html as lxml_html
+
+from bot.ingest.encoding import decode_bytes
+from bot.ingest.http import Response
+from summarizer.text import detect_language, is_chinese, text_length
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_ARTICLE_PATH = re.compile(r"(\d{3,}|\.s?html?$|/(article|news|content|detail|story|a)/)", re.I)
+_TEASER_END = re.compile(r"(\.\.\.|…|\[more\]|閱讀全文|阅读全文|read more)\s*$", re.I)
+FILE_SUFFIXES = {".html", ".htm", ".txt"}
+
+
+class SourceError(Exception):
+    """A source as a whole cannot be read (bad feed, missing folder)."""
+
+
+@dataclass
+class Candidate:
+    """A possible article: where it is, and its content when the source already gave it."""
+
+    url: str
+    guid: str | None = None
+    title: str | None = None
+    published_raw: str | None = None
+    content: str | None = None
+    is_html: bool = True
+
+
+def parse_feed(response: Response) -> list[Candidate]:
+    """Candidates from an RSS 0.9x/1.0/2.0 or Atom feed, decoded robustly."""
+    text = _XML_DECLARATION.sub('<?xml version="1.0" encoding="utf-8"?>', decode_bytes(response.content, response.charset), count=1)
+    feed = feedparser.parse(
+        text.encode("utf-8"), response_headers={"content-type": "application/xml; charset=utf-8", "content-location": response.url}
+    )
+    if not feed.entries and feed.bozo:
+        raise SourceError(f"{response.url}: not a readable feed ({feed.get('bozo_exception', 'no entries')})")
+    candidates = []
+    for entry in feed.entries:
+        link = entry.get("link")
+        if not link:
+            continue
+        content = entry.content[0].value if entry.get("content") else entry.get("summary")
+        candidates.append(
+            Candidate(
+                url=urljoin(response.url, link),
+                guid=entry.get("id") or None,
+                title=entry.get("title"),
+                published_raw=entry.get("published") or entry.get("updated") or entry.get("created"),
+                content=None if _is_teaser(content or "") else f"<html><body><article>{content}</article></body></html>",
+            )
+        )
+    return candidates
+
+
+def _is_teaser(content: str) -> bool:
+    """True when a feed item carries only the start of the article."""
+    text = lxml_html.fromstring(f"<div>{content}</div>").text_content().strip() if content.strip() else ""
+    if not text or _TEASER_END.search(text):
+        return True
+    language = detect_language(text)
+    return text_length(text, language) < (150 if is_chinese(language) else 80)
+
+
+def find_article_links(response: Response, link_pattern: str | None, limit: int) -> list[Candidate]:
+    """Article links on a listing page: same host, matching ``link_pattern`` (or article-like paths)."""
+    page = decode_bytes(response.content, response.charset)
+    tree = lxml_html.document_fromstring(_XML_DECLARATION.sub("", page) or "<html></html>")
+    tree.make_links_absolute(response.url, resolve_base_href=True)
+    host = urlsplit(response.url).netloc.lower()
+    pattern = re.compile(link_pattern) if link_pattern else None
+    seen: set[str] = set()
+    candidates: list[Candidate] = []
+    for anchor in tree.xpath("//a[@href]"):
+        url = anchor.get("href").split("#")[0]
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or parts.netloc.lower() != host or url in seen or url == response.url:
+            continue
+        if pattern.search(url) if pattern else not _ARTICLE_PATH.search(parts.path):
+            continue
+        seen.add(url)
+        title = " ".join(anchor.text_content().split()) or None
+        candidates.append(Candidate(url=url, title=title))
+        if len(candidates) >= limit:
+            break
+    return candidates
+
+
+def read_files(pattern: Path, limit: int) -> list[Candidate]:
+    """Candidates from local files matching a path or glob (newest names last)."""
+    matches = sorted(glob.glob(str(pattern), recursive=True)) if glob.has_magic(str(pattern)) else [str(pattern)]
+    if pattern.is_dir():
+        matches = sorted(str(p) for p in pattern.iterdir())
+    files = [Path(m) for m in matches if Path(m).suffix.lower() in FILE_SUFFIXES and Path(m).is_file()]
+    if not files:
+        raise SourceError(f"{pattern}: no .html, .htm or .txt files found")
+    candidates = []
+    for path in files[-limit:]:
+        data = path.read_bytes()
+        candidates.append(Candidate(url=path.resolve().as_uri(), content=decode_bytes(data), is_html=path.suffix.lower() != ".txt"))
+    return candidates
+
