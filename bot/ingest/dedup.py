@@ -19,7 +19,10 @@ from datasketch import MinHash, MinHashLSH
 from summarizer.text import is_chinese, normalise_for_matching
 
 NUM_PERM = 128
-GROUP_THRESHOLD = 0.3  # republications that drop paragraphs score 0.4; unrelated stories < 0.05
+SCHEME = "affine32"
+CANDIDATE_JACCARD = 0.15  # LSH recall threshold; candidates are then checked by containment
+GROUP_THRESHOLD = 0.6  # a republication keeping a third of the original scores > 0.9; unrelated < 0.1
+MIN_SHINGLES_FOR_CONTAINMENT = 40
 _TRACKING_PARAMS = ("utm_", "spm", "from", "fbclid", "gclid", "share", "isappinstalled", "scene", "wfr")
 
 
@@ -40,31 +43,52 @@ def content_hash(title: str, text: str) -> str:
     return hashlib.sha256(normalise_for_matching(f"{title}\n{text}").encode("utf-8")).hexdigest()
 
 
-def text_minhash(text: str, language: str) -> MinHash:
-    """MinHash of character shingles: 3 characters for Chinese, 5 for other scripts."""
+@dataclass
+class Signature:
+    """A MinHash of an article's shingles and how many distinct shingles it had."""
+
+    minhash: MinHash
+    size: int
+
+    def to_bytes(self) -> bytes:
+        """Compact storage form: the shingle count, then the hash values (uint64)."""
+        return np.concatenate([[self.size], self.minhash.hashvalues]).astype(np.uint64).tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Signature":
+        """Inverse of :meth:`to_bytes`."""
+        values = np.frombuffer(data, dtype=np.uint64)
+        return cls(MinHash(num_perm=NUM_PERM, hashvalues=values[1:].copy(), scheme=SCHEME), int(values[0]))
+
+    def similarity(self, other: "Signature") -> float:
+        """Containment of the smaller text in the larger one, estimated from the Jaccard index.
+
+        A republication that keeps only part of the original scores high, which Jaccard
+        alone would not. Very short texts fall back to plain Jaccard.
+        """
+        jaccard = self.minhash.jaccard(other.minhash)
+        smaller = min(self.size, other.size)
+        if smaller < MIN_SHINGLES_FOR_CONTAINMENT:
+            return jaccard
+        overlap = jaccard * (self.size + other.size) / (1 + jaccard)
+        return min(overlap / smaller, 1.0)
+
+
+def text_signature(text: str, language: str) -> Signature:
+    """Signature of character shingles: 3 characters for Chinese, 5 for other scripts."""
     folded = normalise_for_matching(text)
-    size = 3 if is_chinese(language) else 5
-    shingles = {folded[i : i + size] for i in range(max(len(folded) - size + 1, 1))}
-    minhash = MinHash(num_perm=NUM_PERM)
+    width = 3 if is_chinese(language) else 5
+    shingles = {folded[i : i + width] for i in range(max(len(folded) - width + 1, 1))}
+    minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
     minhash.update_batch([s.encode("utf-8") for s in shingles])
-    return minhash
-
-
-def minhash_to_bytes(minhash: MinHash) -> bytes:
-    """Compact storage form of a MinHash signature."""
-    return minhash.hashvalues.astype(np.uint64).tobytes()
-
-
-def minhash_from_bytes(data: bytes) -> MinHash:
-    """Inverse of :func:`minhash_to_bytes`."""
-    return MinHash(num_perm=NUM_PERM, hashvalues=np.frombuffer(data, dtype=np.uint64))
+    return Signature(minhash, len(shingles))
 
 
 @dataclass
 class _Entry:
     story_id: int
     when: datetime
-    minhash: MinHash
+    signature: Signature
 
 
 class StoryIndex:
@@ -73,24 +97,24 @@ class StoryIndex:
     def __init__(self, window: timedelta, threshold: float = GROUP_THRESHOLD) -> None:
         self.window = window
         self.threshold = threshold
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        self._lsh = MinHashLSH(threshold=CANDIDATE_JACCARD, num_perm=NUM_PERM)
         self._entries: dict[int, _Entry] = {}
 
-    def add(self, article_id: int, story_id: int, when: datetime, minhash: MinHash) -> None:
+    def add(self, article_id: int, story_id: int, when: datetime, signature: Signature) -> None:
         """Index an article already assigned to ``story_id``."""
         if article_id in self._entries:
             return
-        self._entries[article_id] = _Entry(story_id, when, minhash)
-        self._lsh.insert(str(article_id), minhash)
+        self._entries[article_id] = _Entry(story_id, when, signature)
+        self._lsh.insert(str(article_id), signature.minhash)
 
-    def find_story(self, when: datetime, minhash: MinHash) -> int | None:
+    def find_story(self, when: datetime, signature: Signature) -> int | None:
         """The story of the most similar indexed article within the window, if similar enough."""
         best: tuple[float, int] | None = None
-        for key in self._lsh.query(minhash):
+        for key in self._lsh.query(signature.minhash):
             entry = self._entries[int(key)]
             if abs(entry.when - when) > self.window:
                 continue
-            similarity = entry.minhash.jaccard(minhash)
+            similarity = entry.signature.similarity(signature)
             if similarity >= self.threshold and (best is None or similarity > best[0]):
                 best = (similarity, entry.story_id)
         return best[1] if best else None

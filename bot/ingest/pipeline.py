@@ -18,14 +18,7 @@ from sqlalchemy import exists, or_, select
 
 from bot.config import Settings, SourceSettings
 from bot.ingest.dates import parse_local_datetime
-from bot.ingest.dedup import (
-    StoryIndex,
-    canonical_url,
-    content_hash,
-    minhash_from_bytes,
-    minhash_to_bytes,
-    text_minhash,
-)
+from bot.ingest.dedup import Signature, StoryIndex, canonical_url, content_hash, text_signature
 from bot.ingest.encoding import decode_bytes
 from bot.ingest.extract import ExtractedArticle, extract_html, extract_plain_text
 from bot.ingest.http import FetchError, PoliteClient
@@ -207,14 +200,14 @@ class Ingestor:
             self._index = StoryIndex(window)
             since = utcnow() - 2 * window
             rows = session.execute(
-                select(Article.id, Article.story_id, Article.published_at, Article.fetched_at, Article.minhash).where(
-                    Article.minhash.is_not(None),
+                select(Article.id, Article.story_id, Article.published_at, Article.fetched_at, Article.signature).where(
+                    Article.signature.is_not(None),
                     Article.story_id.is_not(None),
                     or_(Article.published_at >= since, Article.fetched_at >= since),
                 )
             )
             for article_id, story_id, published, fetched, signature in rows:
-                self._index.add(article_id, story_id, published or fetched, minhash_from_bytes(signature))
+                self._index.add(article_id, story_id, published or fetched, Signature.from_bytes(signature))
         return self._index
 
     def _store(self, source_id: int, candidate: Candidate, extracted: ExtractedArticle) -> int:
@@ -235,7 +228,7 @@ class Ingestor:
             now = utcnow()
             published = extracted.published or now
             index = self._story_index(session)
-            signature = text_minhash(extracted.text, extracted.language) if extracted.text else None
+            signature = text_signature(extracted.text, extracted.language) if extracted.text else None
             story_id = index.find_story(published, signature) if signature else None
             story = session.get(Story, story_id) if story_id else None
             if story is None:
@@ -255,7 +248,7 @@ class Ingestor:
                 fetched_at=now,
                 language=extracted.language,
                 text=extracted.text,
-                minhash=minhash_to_bytes(signature) if signature else None,
+                signature=signature.to_bytes() if signature else None,
                 bulletins=[
                     Bulletin(
                         issuer=b.issuer,

@@ -97,7 +97,7 @@ class Article(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     language: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
-    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     source: Mapped[Source] = relationship()
     story: Mapped[Story | None] = relationship(back_populates="articles")

@@ -52,7 +52,7 @@ def upgrade() -> None:
     sa.Column('fetched_at', sa.DateTime(), nullable=False),
     sa.Column('language', sa.String(length=20), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('minhash', sa.LargeBinary(), nullable=True),
+    sa.Column('signature', sa.LargeBinary(), nullable=True),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['story_id'], ['stories.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id'),
