@@ -45,9 +45,7 @@ class Candidate:
 def parse_feed(response: Response) -> list[Candidate]:
     """Candidates from an RSS 0.9x/1.0/2.0 or Atom feed, decoded robustly."""
     text = _XML_DECLARATION.sub('<?xml version="1.0" encoding="utf-8"?>', decode_bytes(response.content, response.charset), count=1)
-    feed = feedparser.parse(
-        text.encode("utf-8"), response_headers={"content-type": "application/xml; charset=utf-8", "content-location": response.url}
-    )
+    feed = feedparser.parse(text.encode("utf-8"), response_headers={"content-type": "application/xml; charset=utf-8"})
     if not feed.entries and feed.bozo:
         raise SourceError(f"{response.url}: not a readable feed ({feed.get('bozo_exception', 'no entries')})")
     candidates = []
