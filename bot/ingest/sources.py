@@ -21,7 +21,7 @@ from bot.ingest.http import Response
 from summarizer.text import detect_language, is_chinese, text_length
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-_ARTICLE_PATH = re.compile(r"(\d{3,}|\.s?html?$|/(article|news|content|detail|story|a)/)", re.I)
+_ARTICLE_PATH = re.compile(r"(\d{3,}|/(article|articles|news|content|detail|story|stories|post|posts|a|p)/)", re.I)
 _TEASER_END = re.compile(r"(\.\.\.|…|\[more\]|閱讀全文|阅读全文|read more)\s*$", re.I)
 FILE_SUFFIXES = {".html", ".htm", ".txt"}
 
@@ -89,7 +89,8 @@ def find_article_links(response: Response, link_pattern: str | None, limit: int)
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or parts.netloc.lower() != host or url in seen or url == response.url:
             continue
-        if pattern.search(url) if pattern else not _ARTICLE_PATH.search(parts.path):
+        wanted = pattern.search(url) if pattern else _ARTICLE_PATH.search(parts.path)
+        if not wanted:
             continue
         seen.add(url)
         title = " ".join(anchor.text_content().split()) or None
