@@ -121,6 +121,8 @@ def _models_file(settings: Settings) -> Path | None:
 def _run_fetch(settings: Settings, only: str | None, quiet: bool) -> list:
     from bot.ingest.pipeline import Ingestor
 
+    if not settings.sources:
+        print(f"newsbot: warning: no [[sources]] configured in {settings.source_file}", file=sys.stderr)
     db, summarizer = _open(settings)
     ingestor = Ingestor(settings, db, summarizer)
     show_progress = not quiet and sys.stderr.isatty()

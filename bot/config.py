@@ -166,6 +166,7 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
             raise ConfigError(f"{file}: cannot read: {exc.strerror or exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+        data.setdefault("sources", [])  # the demo sources are for running without a config file only
     _apply_environment(data, environ)
     try:
         settings = Settings.model_validate(data)

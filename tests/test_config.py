@@ -23,9 +23,10 @@ def test_file_and_environment(tmp_path):
     assert settings.source_file == path.resolve()
 
 
-def test_config_file_from_environment(tmp_path):
+def test_config_file_from_environment_has_no_demo_sources(tmp_path):
     path = write_config(tmp_path, '[digest]\nmax_items = 3\n')
-    assert load_settings(None, environ={"NEWSBOT_CONFIG": str(path)}).digest.max_items == 3
+    settings = load_settings(None, environ={"NEWSBOT_CONFIG": str(path)})
+    assert settings.digest.max_items == 3 and settings.sources == []
 
 
 def test_environment_overrides_file(tmp_path):

@@ -1,0 +1,108 @@
+"""The ``newsbot`` command line, run as a real subprocess."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import DEMO, Reply, write_config
+
+
+def newsbot(*args: str, cwd, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], cwd=cwd, input=stdin, capture_output=True, text=True,
+        env={**environment, "PYTHONPATH": str(DEMO.parent.parent)}, timeout=120,
+    )
+
+
+def test_digest_fetch_on_embedded_defaults_runs_offline(tmp_path):
+    result = newsbot("digest", "--fetch", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("【天氣】\n梁平區氣象局2月26日8時發布")
+    assert "環球觀焦點:梁平 “開春第一課”學出干事創業的新氣象" in out
+    assert "來源: 重庆日报 (demo)" in out and "來源: 梁平區融媒體中心 (demo)" in out
+    assert "相關新聞" not in out and "關鍵詞" not in out
+    assert (tmp_path / "newsbot.db").exists()
+
+
+def test_digest_json_shape_and_reader_script(tmp_path):
+    assert newsbot("fetch", cwd=tmp_path).returncode == 0
+    result = newsbot("digest", "--json", "--lang", "zh-Hans", "--limit", "2", cwd=tmp_path)
+    document = json.loads(result.stdout)
+    assert set(document) >= {"weather", "stories"} and "text" in document["weather"]
+    assert document["weather"]["text"].startswith("梁平区气象局")
+    assert len(document["stories"]) == 2
+    for story in document["stories"]:
+        assert set(story) >= {"title", "summary", "published", "sources"}
+        assert all(set(s) >= {"name", "url"} for s in story["sources"])
+    assert document["stories"][0]["title"] == "梁平区春耕备耕有序推进"
+
+
+def test_fetch_json_against_local_feed(tmp_path, server):
+    server.routes["/feed.xml"] = Reply("""<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>
+<item><title>Wetland</title><link>http://news.example/1</link><guid>1</guid><pubDate>2023-02-25 09:30</pubDate>
+<description>""" + "Migratory birds returned to the lake in record numbers this winter, officials said. " * 10 + """</description></item>
+</channel></rss>""")
+    config = write_config(tmp_path, f'[[sources]]\nname = "feed"\nkind = "rss"\nurl = "{server.url("/feed.xml")}"\n'
+                                    f'[[sources]]\nname = "gone"\nkind = "rss"\nurl = "{server.url("/gone.xml")}"\n'
+                                    "[fetch]\nmin_delay_seconds = 0\nmax_retries = 0\n")
+    result = newsbot("fetch", "-c", str(config), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"sources": [
+        {"name": "feed", "new": 1, "errors": [], "not_modified": False},
+        {"name": "gone", "new": 0, "errors": [f"{server.url('/gone.xml')}: HTTP 404"], "not_modified": False},
+    ]}
+
+
+def test_extract_json(tmp_path):
+    result = newsbot("extract", str(DEMO / "liangping/2023-02-24-training.html"), "--json", cwd=tmp_path)
+    document = json.loads(result.stdout)
+    assert document["title"] == "環球觀焦點:梁平 “開春第一課”學出干事創業的新氣象"
+    assert document["published"] == "2023-02-24T18:13:29+08:00"
+    assert document["language"] == "zh-Hant"
+    assert document["bulletins"][0]["issuer"] == "梁平區氣象局"
+    assert document["bulletins"][0]["periods"][1] == {"label": "25日晚上到26日白天", "conditions": "多云", "low": 8, "high": 15, "wind": None}
+
+
+def test_extract_url(tmp_path, server):
+    server.routes["/a/1.html"] = Reply((DEMO / "english/2023-02-25-wetland.html").read_bytes())
+    result = newsbot("extract", server.url("/a/1.html"), cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.startswith("Migratory birds return to Liangping's Shuanggui Lake wetland\n2023-02-25T09:30:00+08:00 · en")
+
+
+def test_summarize_stdin_json(tmp_path):
+    text = (DEMO.parent.parent.parent / "shared/seed/liangping-2023-02-24.txt").read_text(encoding="utf-8")
+    result = newsbot("summarize", "-", "--json", cwd=tmp_path, stdin=text)
+    document = json.loads(result.stdout)
+    assert set(document) == {"summary", "language", "profile", "model", "fallback", "reason"}
+    assert document["language"] == "zh-Hant" and document["profile"] == "extractive" and document["fallback"] is False
+    assert "梁平區2023年區管正職領導干部專題培訓班" in document["summary"]
+
+
+@pytest.mark.parametrize(
+    "args, config, message",
+    [
+        (["fetch"], '[region]\ntimezone = "Nowhere/City"\n', "key 'region.timezone': unknown IANA timezone"),
+        (["digest"], "[digest]\nmax_itemz = 3\n", "key 'digest.max_itemz': unknown key"),
+        (["fetch", "--source", "nope"], f'[[sources]]\nname = "lp"\nkind = "files"\nurl = "{DEMO}"\n', "no enabled source named 'nope' (configured: 'lp')"),
+        (["extract", "missing.html"], None, "missing.html: no such file"),
+    ],
+)
+def test_bad_usage_exits_2_with_a_one_line_reason(tmp_path, args, config, message):
+    if config is not None:
+        args = [*args, "-c", str(write_config(tmp_path, config))]
+    result = newsbot(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("newsbot: error: ")
+
+
+def test_config_from_environment_variable(tmp_path):
+    config = write_config(tmp_path, f'[digest]\nmax_items = 1\n[[sources]]\nname = "lp"\nkind = "files"\nurl = "{DEMO / "liangping"}"\n')
+    result = newsbot("digest", "--fetch", "--json", cwd=tmp_path, env={"NEWSBOT_CONFIG": str(config)})
+    assert len(json.loads(result.stdout)["stories"]) == 1
