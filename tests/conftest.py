@@ -16,7 +16,7 @@ from bot.config import Settings, load_settings
 from bot.storage import Database
 
 DEMO = Path(__file__).resolve().parent.parent / "bot" / "demo"
-SEED_TEXT = Path(__file__).resolve().parent.parent.parent / "shared" / "seed" / "liangping-2023-02-24.txt"
+SEED_TEXT = Path(__file__).resolve().parent / "fixtures" / "liangping-2023-02-24.txt"  # copy of shared/seed
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.conftest import DEMO, Reply, write_config
+from tests.conftest import DEMO, SEED_TEXT, Reply, write_config
 
 
 def newsbot(*args: str, cwd, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -75,7 +75,7 @@ def test_extract_url(tmp_path, server):
 
 
 def test_summarize_stdin_json(tmp_path):
-    text = (DEMO.parent.parent.parent / "shared/seed/liangping-2023-02-24.txt").read_text(encoding="utf-8")
+    text = SEED_TEXT.read_text(encoding="utf-8")
     result = newsbot("summarize", "-", "--json", cwd=tmp_path, stdin=text)
     document = json.loads(result.stdout)
     assert set(document) == {"summary", "language", "profile", "model", "fallback", "reason"}
