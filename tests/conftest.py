@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from bot.config import Settings, load_settings
 from bot.storage import Database
@@ -106,9 +108,24 @@ def server():
     instance.close()
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'test.db'}")
+POSTGRES_URL = os.environ.get("NEWSBOT_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    """A migrated database: SQLite in a temp folder, and PostgreSQL when CI provides one."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    elif POSTGRES_URL:
+        url = POSTGRES_URL
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    else:
+        pytest.skip("set NEWSBOT_TEST_POSTGRES_URL to test PostgreSQL (.ci/run starts one when it can)")
+    database = Database(url)
     yield database
     database.close()
 
