@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument("--lang", choices=LANGUAGES, help="reader language (default: region language)")
     digest.add_argument("--limit", type=_positive_int, help="number of stories (default: digest.max_items)")
 
+    weather = command("weather", _cmd_weather, "print the forecast for the configured region")
+    weather.add_argument("--lang", choices=LANGUAGES, help="language of the text (default: region language)")
+
     extract = command("extract", _cmd_extract, "extract title, date, language, text and weather bulletins", config=False)
     extract.add_argument("target", metavar="URL|FILE")
     extract.add_argument("-c", "--config", help="TOML config file (for region timezone and fetch settings)")
@@ -155,8 +158,18 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     return 1 if reports and all(r.errors and not r.new for r in reports) else 0
 
 
+def _weather_report(settings: Settings, db):
+    from bot.weather import WeatherService
+
+    report = asyncio.run(WeatherService(settings, db).report())
+    if report.error:
+        print(f"newsbot: warning: weather: {report.error}", file=sys.stderr)
+    return report
+
+
 def _cmd_digest(args: argparse.Namespace) -> int:
     from bot.digest import build_digest, render_text
+    from bot.storage.models import utcnow
 
     settings = load_settings(args.config)
     if args.fetch:
@@ -166,13 +179,34 @@ def _cmd_digest(args: argparse.Namespace) -> int:
                 print(f"newsbot: warning: {report.name}: {error}", file=sys.stderr)
     db, _ = _open(settings)
     try:
-        digest = build_digest(db, args.lang or settings.region.language, args.limit or settings.digest.max_items, settings.region.tz)
+        weather = _weather_report(settings, db)
+        now = utcnow().astimezone(settings.region.tz)
+        digest = build_digest(db, args.lang or settings.region.language, args.limit or settings.digest.max_items, weather, now)
     finally:
         db.close()
     if args.json:
         _print_json(digest.to_dict())
     else:
         sys.stdout.write(render_text(digest))
+    return 0
+
+
+def _cmd_weather(args: argparse.Namespace) -> int:
+    from bot.storage import Database
+    from bot.storage.models import utcnow
+
+    settings = load_settings(args.config)
+    language = args.lang or settings.region.language
+    db = Database(settings.database.url)
+    try:
+        report = _weather_report(settings, db)
+    finally:
+        db.close()
+    now = utcnow().astimezone(settings.region.tz)
+    if args.json:
+        _print_json(report.to_dict(language, now))
+    else:
+        print(report.text(language, now))
     return 0
 
 

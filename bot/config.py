@@ -63,6 +63,11 @@ class RegionSettings(_Section):
 class WeatherSettings(_Section):
     provider: Literal["open-meteo", "none"] = "open-meteo"
     api_base_url: str = "https://api.open-meteo.com/v1"
+    cache_minutes: int = Field(60, ge=0, description="a stored forecast younger than this is reused")
+    max_stale_hours: int = Field(24, ge=1, description="when the provider fails, stored forecasts up to this age are used")
+    forecast_days: int = Field(3, ge=2, le=16)
+    timeout_seconds: float = Field(10.0, gt=0)
+    max_retries: int = Field(2, ge=0, le=10)
 
 
 class DigestSettings(_Section):

@@ -8,17 +8,9 @@ from datetime import datetime, tzinfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.storage import Article, Bulletin, Database, Story
+from bot.storage import Article, Database, Story
+from bot.weather import WeatherReport
 from summarizer.text import convert_script, is_chinese
-from summarizer.weather import Bulletin as BulletinData
-from summarizer.weather import Period, describe_bulletin
-
-WEATHER_UNAVAILABLE = {
-    "zh-Hant": "暫無天氣資訊。",
-    "zh-Hans": "暂无天气信息。",
-    "en": "Weather information is not available right now.",
-}
-
 
 @dataclass
 class StoryItem:
@@ -40,20 +32,19 @@ class StoryItem:
 
 @dataclass
 class Digest:
-    """Weather text (and the bulletin it came from) plus stories, newest first."""
+    """The weather (text and structured report) plus stories, newest first."""
 
     language: str
-    weather_text: str
-    weather_bulletin: dict | None = None
+    weather: dict
     stories: list[StoryItem] = field(default_factory=list)
+
+    @property
+    def weather_text(self) -> str:
+        return self.weather["text"]
 
     def to_dict(self) -> dict:
         """The ``newsbot digest --json`` shape."""
-        return {
-            "language": self.language,
-            "weather": {"text": self.weather_text, "bulletin": self.weather_bulletin},
-            "stories": [s.to_dict() for s in self.stories],
-        }
+        return {"language": self.language, "weather": self.weather, "stories": [s.to_dict() for s in self.stories]}
 
 
 def for_reader(text: str, text_language: str, reader_language: str) -> str:
@@ -63,32 +54,18 @@ def for_reader(text: str, text_language: str, reader_language: str) -> str:
     return text
 
 
-def build_digest(db: Database, language: str, limit: int, tz: tzinfo, since: datetime | None = None) -> Digest:
-    """The digest for a reader of ``language``: newest bulletin, then up to ``limit`` stories.
-
-    Times are given in ``tz``, the region's timezone.
-    """
+def build_digest(
+    db: Database, language: str, limit: int, weather: WeatherReport, now: datetime, since: datetime | None = None
+) -> Digest:
+    """The digest for a reader of ``language`` at ``now`` (aware, region time): the weather,
+    then up to ``limit`` stories (only those fetched after ``since``, when given)."""
     with db.session() as session:
-        bulletin = _newest_bulletin(session, tz)
         stories = _latest_stories(session, limit, since)
         return Digest(
             language=language,
-            weather_text=describe_bulletin(bulletin, language) if bulletin else WEATHER_UNAVAILABLE[language],
-            weather_bulletin=bulletin.to_dict() if bulletin else None,
-            stories=[_story_item(story, language, tz) for story in stories],
+            weather=weather.to_dict(language, now),
+            stories=[_story_item(story, language, now.tzinfo) for story in stories],
         )
-
-
-def _newest_bulletin(session: Session, tz: tzinfo) -> BulletinData | None:
-    row = session.scalars(select(Bulletin).order_by(Bulletin.issued_at.desc().nulls_last(), Bulletin.id.desc()).limit(1)).first()
-    if row is None:
-        return None
-    return BulletinData(
-        issuer=row.issuer,
-        issued_at=row.issued_at.astimezone(tz) if row.issued_at else None,
-        periods=[Period(**p) for p in row.periods],
-        text=row.text,
-    )
 
 
 def _latest_stories(session: Session, limit: int, since: datetime | None) -> list[Story]:
@@ -107,7 +84,7 @@ def _latest_stories(session: Session, limit: int, since: datetime | None) -> lis
     return list(session.scalars(query))
 
 
-def _story_item(story: Story, language: str, tz: tzinfo) -> StoryItem:
+def _story_item(story: Story, language: str, tz: tzinfo | None) -> StoryItem:
     articles = [a for a in story.articles if a.text]
     lead = min(articles, key=lambda a: (a.language != language, a.published_at or a.fetched_at, a.id))
     summary = max(lead.summaries, key=lambda s: s.created_at, default=None)

@@ -9,8 +9,11 @@ import pytest
 from tests.conftest import DEMO, SEED_TEXT, Reply, write_config
 
 
+CLOSED_PORT = "http://127.0.0.1:9/v1"  # the weather provider of these runs: refused at once, never the internet
+
+
 def newsbot(*args: str, cwd, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), **(env or {})}
+    environment = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), "NEWSBOT_WEATHER_API_BASE_URL": CLOSED_PORT, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args], cwd=cwd, input=stdin, capture_output=True, text=True,
         env={**environment, "PYTHONPATH": str(DEMO.parent.parent)}, timeout=120,

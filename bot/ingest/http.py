@@ -26,14 +26,24 @@ MAX_RETRY_AFTER = 120.0
 
 
 class FetchError(Exception):
-    """A URL could not be fetched; the message says why in one line."""
+    """A URL could not be fetched; the message ("URL: reason") says why in one line.
+
+    ``status`` and ``body`` (the first bytes of the answer) are set for HTTP errors.
+    """
+
+    def __init__(self, url: str, reason: str, status: int | None = None, body: bytes = b"") -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+        self.status = status
+        self.body = body
 
 
 class TransientError(FetchError):
     """A failure worth retrying (timeout, connection error, 429/5xx)."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, url: str, reason: str, retry_after: float | None = None, status: int | None = None) -> None:
+        super().__init__(url, reason, status)
         self.retry_after = retry_after
 
 
@@ -100,10 +110,13 @@ class PoliteClient:
         """Close the connection pool."""
         await self._client.aclose()
 
-    async def get(self, url: str, etag: str | None = None, last_modified: str | None = None) -> Response:
-        """GET ``url`` honouring robots.txt, with conditional headers when validators are given."""
-        if self.settings.respect_robots and not await self._allowed(url):
-            raise FetchError(f"{url}: disallowed by robots.txt")
+    async def get(
+        self, url: str, etag: str | None = None, last_modified: str | None = None, robots: bool = True
+    ) -> Response:
+        """GET ``url`` honouring robots.txt (unless ``robots`` is False, for APIs), with
+        conditional headers when validators are given."""
+        if robots and self.settings.respect_robots and not await self._allowed(url):
+            raise FetchError(url, "disallowed by robots.txt")
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -138,32 +151,32 @@ class PoliteClient:
                 await gate.limiter.acquire()
             try:
                 async with self._client.stream("GET", url, headers=headers) as response:
-                    if response.status_code in RETRY_STATUSES:
-                        raise TransientError(
-                            f"{url}: HTTP {response.status_code}", _retry_after(response.headers.get("retry-after"))
-                        )
-                    if response.status_code >= 400:
-                        raise FetchError(f"{url}: HTTP {response.status_code}")
+                    status = response.status_code
+                    if status in RETRY_STATUSES:
+                        raise TransientError(url, f"HTTP {status}", _retry_after(response.headers.get("retry-after")), status)
+                    if status >= 400:
+                        body = await response.aread()
+                        raise FetchError(url, f"HTTP {status}", status, body[:2000])
                     content = await self._read_capped(url, response)
                     return Response(str(response.url), response.status_code, content, response.headers)
             except httpx.TimeoutException as exc:
-                raise TransientError(f"{url}: timed out after {self.settings.timeout_seconds:g}s") from exc
+                raise TransientError(url, f"timed out after {self.settings.timeout_seconds:g}s") from exc
             except httpx.TransportError as exc:
-                raise TransientError(f"{url}: {type(exc).__name__}: {exc or 'connection failed'}") from exc
+                raise TransientError(url, f"{type(exc).__name__}: {exc or 'connection failed'}") from exc
             except httpx.InvalidURL as exc:
-                raise FetchError(f"{url}: invalid URL: {exc}") from exc
+                raise FetchError(url, f"invalid URL: {exc}") from exc
 
     async def _read_capped(self, url: str, response: httpx.Response) -> bytes:
         limit = self.settings.max_bytes
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
-            raise FetchError(f"{url}: response of {int(declared)} bytes exceeds the {limit}-byte cap")
+            raise FetchError(url, f"response of {int(declared)} bytes exceeds the {limit}-byte cap")
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > limit:
-                raise FetchError(f"{url}: response exceeds the {limit}-byte cap")
+                raise FetchError(url, f"response exceeds the {limit}-byte cap")
             chunks.append(chunk)
         return b"".join(chunks)
 

@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -138,3 +139,17 @@ class Bulletin(Base):
     text: Mapped[str] = mapped_column(Text)
 
     article: Mapped[Article] = relationship(back_populates="bulletins")
+
+
+class ForecastRecord(Base):
+    """A forecast as the provider gave it, kept as a cache and as the fallback when it fails."""
+
+    __tablename__ = "forecasts"
+    __table_args__ = (Index("ix_forecast_place_time", "provider", "latitude", "longitude", "fetched_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(50))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    data: Mapped[dict] = mapped_column(JSON)

@@ -1,0 +1,282 @@
+"""The region's weather: Open-Meteo forecasts, cached in the database, with fallbacks.
+
+Order of preference: a fresh forecast (stored and reused for ``weather.cache_minutes``);
+when the provider fails, the last stored forecast up to ``weather.max_stale_hours`` old
+(saying when it is from); else the newest bulletin parsed from local news; else one clear
+"weather unavailable" line. A bulletin from the news younger than a day is shown too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+import httpx
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+
+from bot.config import FetchSettings, Settings
+from bot.ingest.http import FetchError, PoliteClient
+from bot.storage import Bulletin, Database, ForecastRecord
+from bot.storage.models import utcnow
+from summarizer.forecast import (
+    OPEN_METEO_CREDIT,
+    DayForecast,
+    Forecast,
+    beaufort,
+    condition,
+    describe_forecast,
+    wind_phrase,
+)
+from summarizer.text import ZH_HANS, ZH_HANT, convert_script, is_chinese
+from summarizer.weather import Bulletin as BulletinData
+from summarizer.weather import Period, describe_bulletin
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "open-meteo"
+LANGUAGES = (ZH_HANT, ZH_HANS, "en")
+RECENT_BULLETIN = timedelta(days=1)
+DAILY_FIELDS = (
+    "weather_code", "temperature_2m_max", "temperature_2m_min", "precipitation_probability_max",
+    "precipitation_sum", "wind_speed_10m_max", "wind_direction_10m_dominant", "sunrise", "sunset",
+)
+WEATHER_UNAVAILABLE = {
+    ZH_HANT: "暫時無法取得天氣預報，請稍後再試。",
+    ZH_HANS: "暂时无法获取天气预报，请稍后再试。",
+    "en": "The weather forecast is unavailable right now; please try again later.",
+}
+
+
+class WeatherError(Exception):
+    """The provider gave no usable forecast; the message says why in one line."""
+
+
+class _Daily(BaseModel):
+    time: list[date]
+    weather_code: list[int | None]
+    temperature_2m_max: list[float | None]
+    temperature_2m_min: list[float | None]
+    precipitation_probability_max: list[int | None] | None = None
+    precipitation_sum: list[float | None] | None = None
+    wind_speed_10m_max: list[float | None] | None = None
+    wind_direction_10m_dominant: list[int | None] | None = None
+    sunrise: list[str | None] | None = None
+    sunset: list[str | None] | None = None
+
+
+class _Hourly(BaseModel):
+    time: list[datetime]
+    weather_code: list[int | None]
+
+
+class _Payload(BaseModel):
+    daily: _Daily
+    hourly: _Hourly | None = None
+
+
+def parse_open_meteo(payload: object, settings: Settings, fetched_at: datetime) -> Forecast:
+    """A :class:`Forecast` from an Open-Meteo ``/forecast`` answer; WeatherError if malformed."""
+    try:
+        data = _Payload.model_validate(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise WeatherError(f"Open-Meteo answer lacks usable {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    daily = data.daily
+    day_codes: dict[date, list[int]] = defaultdict(list)
+    night_codes: dict[date, list[int]] = defaultdict(list)
+    if data.hourly:
+        for moment, code in zip(data.hourly.time, data.hourly.weather_code):
+            if code is None:
+                continue
+            if 8 <= moment.hour < 20:
+                day_codes[moment.date()].append(code)
+            else:  # the night of D runs from D 20:00 to D+1 08:00
+                night_codes[moment.date() - timedelta(days=1 if moment.hour < 8 else 0)].append(code)
+
+    def column(name: str, index: int):
+        values = getattr(daily, name)
+        return values[index] if values is not None and index < len(values) else None
+
+    days = []
+    for i, day in enumerate(daily.time):
+        code, high, low = column("weather_code", i), column("temperature_2m_max", i), column("temperature_2m_min", i)
+        if code is None or high is None or low is None:
+            continue
+        days.append(DayForecast(
+            date=day, weather_code=code, low=low, high=high,
+            precipitation_probability=column("precipitation_probability_max", i),
+            precipitation_sum=column("precipitation_sum", i),
+            wind_speed_max=column("wind_speed_10m_max", i), wind_direction=column("wind_direction_10m_dominant", i),
+            sunrise=column("sunrise", i), sunset=column("sunset", i),
+            day_codes=day_codes.get(day, []), night_codes=night_codes.get(day, []),
+        ))
+    if not days:
+        raise WeatherError("Open-Meteo answer has no complete day")
+    region = settings.region
+    return Forecast(region.name, PROVIDER, region.latitude, region.longitude, region.timezone, fetched_at, days)
+
+
+@dataclass
+class WeatherReport:
+    """What is known about the weather now, and how to say it."""
+
+    region: str
+    provider: str
+    forecast: Forecast | None
+    stale: bool = False
+    error: str | None = None
+    bulletins: list[BulletinData] = field(default_factory=list)
+
+    def text(self, language: str, now: datetime) -> str:
+        """The weather message for a reader of ``language`` at ``now`` (aware, local)."""
+        zh = is_chinese(language)
+        lines = []
+        if self.forecast is not None:
+            head = f"{self.region}{'天气' if zh else ' weather'}" + ("：" if zh else ": ")
+            body = describe_forecast(self.forecast, language, today=now.date(), evening=now.hour >= 18)
+            lines.append(convert_script(head, language) + body if zh else head + body)
+            if self.stale:
+                when = self.forecast.fetched_at.astimezone(now.tzinfo)
+                lines.append(convert_script(f"（天气服务暂时无法连接，以上为{when.month}月{when.day}日{when:%H:%M}的预报）", language)
+                             if zh else f"(The weather service is unreachable; this forecast is from {when:%b} {when.day}, {when:%H:%M}.)")
+            lines.append(OPEN_METEO_CREDIT[language if language in LANGUAGES else "en"])
+        lines.extend(describe_bulletin(b, language) for b in self.bulletins)
+        return "\n".join(lines) if lines else WEATHER_UNAVAILABLE.get(language, WEATHER_UNAVAILABLE["en"])
+
+    def to_dict(self, language: str, now: datetime) -> dict:
+        """The ``newsbot weather --json`` shape: structured days and bulletins, text per language."""
+        days = []
+        for day in self.forecast.days if self.forecast else []:
+            days.append({
+                "date": day.date.isoformat(),
+                "conditions": condition(day.weather_code, language),
+                "weather_code": day.weather_code,
+                "low": round(day.low),
+                "high": round(day.high),
+                "precipitation_probability": day.precipitation_probability,
+                "precipitation_sum": day.precipitation_sum,
+                "wind": {
+                    "speed_kmh": day.wind_speed_max,
+                    "direction_deg": day.wind_direction,
+                    "beaufort": beaufort(day.wind_speed_max) if day.wind_speed_max is not None else None,
+                    "text": wind_phrase(day.wind_speed_max, day.wind_direction, language),
+                },
+                "sunrise": day.sunrise,
+                "sunset": day.sunset,
+            })
+        return {
+            "region": self.region,
+            "provider": self.provider,
+            "fetched_at": self.forecast.fetched_at.isoformat() if self.forecast else None,
+            "stale": self.stale,
+            "error": self.error,
+            "days": days,
+            "bulletins": [b.to_dict() for b in self.bulletins],
+            "text": self.text(language, now),
+            "texts": {lang: self.text(lang, now) for lang in LANGUAGES},
+        }
+
+
+class WeatherService:
+    """Gets the report for the configured region; never raises for provider trouble."""
+
+    def __init__(self, settings: Settings, db: Database, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.db = db
+        self.transport = transport
+
+    async def report(self, now: datetime | None = None) -> WeatherReport:
+        """The current report; ``now`` (aware) is injectable for tests and the scheduler."""
+        now = now or utcnow()
+        weather = self.settings.weather
+        forecast, stale, error = None, False, None
+        if weather.provider != "none":
+            cached = await asyncio.to_thread(self._newest_stored)
+            age = now - cached.fetched_at if cached else None
+            if cached and age <= timedelta(minutes=weather.cache_minutes):
+                forecast = cached
+            else:
+                try:
+                    forecast = await self._fetch(now)
+                    await asyncio.to_thread(self._store, forecast)
+                except (WeatherError, FetchError) as exc:
+                    error = str(exc)
+                    log.info("weather provider failed: %s", error)
+                    if cached and age <= timedelta(hours=weather.max_stale_hours):
+                        forecast, stale = cached, True
+        bulletins = await asyncio.to_thread(self._bulletins, now, forecast is not None)
+        return WeatherReport(self.settings.region.name, weather.provider, forecast, stale, error, bulletins)
+
+    def request_url(self) -> str:
+        """The Open-Meteo ``/forecast`` URL for the region."""
+        region = self.settings.region
+        query = {
+            "latitude": region.latitude, "longitude": region.longitude, "timezone": region.timezone,
+            "daily": ",".join(DAILY_FIELDS), "hourly": "weather_code",
+            "forecast_days": self.settings.weather.forecast_days, "wind_speed_unit": "kmh",
+        }
+        return f"{self.settings.weather.api_base_url.rstrip('/')}/forecast?{urlencode(query)}"
+
+    async def _fetch(self, now: datetime) -> Forecast:
+        weather = self.settings.weather
+        fetch = FetchSettings(
+            user_agent=self.settings.fetch.user_agent, timeout_seconds=weather.timeout_seconds,
+            max_retries=weather.max_retries, min_delay_seconds=0, max_bytes=2_000_000,
+        )
+        async with PoliteClient(fetch, self.transport) as client:
+            try:
+                response = await client.get(self.request_url(), robots=False)
+            except FetchError as exc:
+                raise WeatherError(_provider_reason(exc)) from None
+        try:
+            payload = json.loads(response.content)
+        except ValueError:
+            raise WeatherError("Open-Meteo answered with malformed JSON") from None
+        return parse_open_meteo(payload, self.settings, now)
+
+    # -- database work, run in worker threads ------------------------------------------
+
+    def _newest_stored(self) -> Forecast | None:
+        region = self.settings.region
+        with self.db.session() as session:
+            record = session.scalars(
+                select(ForecastRecord)
+                .where(ForecastRecord.provider == PROVIDER, ForecastRecord.latitude == region.latitude,
+                       ForecastRecord.longitude == region.longitude)
+                .order_by(ForecastRecord.fetched_at.desc())
+                .limit(1)
+            ).first()
+            return Forecast.from_dict(record.data) if record else None
+
+    def _store(self, forecast: Forecast) -> None:
+        with self.db.session() as session:
+            session.add(ForecastRecord(provider=PROVIDER, latitude=forecast.latitude, longitude=forecast.longitude,
+                                       fetched_at=forecast.fetched_at, data=forecast.to_dict()))
+
+    def _bulletins(self, now: datetime, have_forecast: bool) -> list[BulletinData]:
+        """Bulletins to show: one younger than a day beside a forecast; without one, the newest."""
+        tz = self.settings.region.tz
+        with self.db.session() as session:
+            row = session.scalars(select(Bulletin).order_by(Bulletin.issued_at.desc().nulls_last(), Bulletin.id.desc()).limit(1)).first()
+            if row is None or (have_forecast and (row.issued_at is None or now - row.issued_at > RECENT_BULLETIN)):
+                return []
+            issued = row.issued_at.astimezone(tz) if row.issued_at else None
+            return [BulletinData(row.issuer, issued, [Period(**p) for p in row.periods], row.text)]
+
+
+def _provider_reason(error: FetchError) -> str:
+    """Open-Meteo explains a 400 in JSON (``{"error": true, "reason": ...}``): say that reason."""
+    if error.status and error.body:
+        try:
+            reason = json.loads(error.body).get("reason")
+        except (ValueError, AttributeError):
+            reason = None
+        if reason:
+            return f"Open-Meteo refused the request (HTTP {error.status}): {reason}"
+    return f"Open-Meteo unavailable: {error.reason}"

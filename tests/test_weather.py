@@ -1,0 +1,193 @@
+"""Open-Meteo forecasts against a fake server on 127.0.0.1, caching, fallbacks and phrasing."""
+
+import json
+from datetime import date, datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from bot.storage import Article, Bulletin, Source, Story
+from bot.weather import WEATHER_UNAVAILABLE, WeatherService
+from summarizer.forecast import beaufort, period_conditions, wind_phrase
+from tests.conftest import SHANGHAI, Reply
+
+NOW = datetime(2023, 2, 24, 7, 30, tzinfo=SHANGHAI)
+
+
+def open_meteo_payload(start: date = NOW.date(), days: int = 3) -> dict:
+    """An answer in Open-Meteo's shape: today cloudy turning to light rain, tonight rain, then overcast."""
+    dates = [start + timedelta(days=i) for i in range(days)]
+    hourly_time, hourly_code = [], []
+    for d in dates:
+        for hour in range(24):
+            hourly_time.append(f"{d.isoformat()}T{hour:02d}:00")
+            if d == start:
+                hourly_code.append(2 if hour < 14 else 61)
+            else:
+                hourly_code.append(3)
+    return {
+        "latitude": 30.67, "longitude": 107.8, "timezone": "Asia/Shanghai", "utc_offset_seconds": 28800,
+        "daily_units": {"temperature_2m_max": "°C", "wind_speed_10m_max": "km/h"},
+        "daily": {
+            "time": [d.isoformat() for d in dates],
+            "weather_code": [61, 3, 0][:days],
+            "temperature_2m_max": [12.4, 15.2, 18.0][:days],
+            "temperature_2m_min": [8.6, 7.9, 9.1][:days],
+            "precipitation_probability_max": [80, 20, 0][:days],
+            "precipitation_sum": [6.2, 0.1, 0.0][:days],
+            "wind_speed_10m_max": [14.0, 22.5, 5.0][:days],
+            "wind_direction_10m_dominant": [45, 0, 180][:days],
+            "sunrise": [f"{d}T07:12" for d in dates],
+            "sunset": [f"{d}T18:40" for d in dates],
+        },
+        "hourly_units": {"weather_code": "wmo code"},
+        "hourly": {"time": hourly_time, "weather_code": hourly_code},
+    }
+
+
+@pytest.fixture
+def weather_settings(make_settings, server):
+    def make(extra: str = ""):
+        return make_settings(f'[weather]\napi_base_url = "{server.url("/v1")}"\nmax_retries = 0\ntimeout_seconds = 0.5\n{extra}')
+    return make
+
+
+def add_bulletin(db, issued_at: datetime) -> None:
+    with db.session() as session:
+        source = Source(name="lp", kind="files", url="x", error_count=0)
+        story = Story()
+        article = Article(source=source, story=story, url="file:///a", canonical_url="file:///a", content_hash="h",
+                          title="t", language="zh-Hant", text="正文。", published_at=issued_at)
+        session.add(Bulletin(article=article, issuer="梁平區氣象局", issued_at=issued_at, text="...",
+                             periods=[{"label": "24日晚上到25日白天", "conditions": "多云轉陰", "low": 9, "high": 12, "wind": None}]))
+
+
+async def test_forecast_request_and_phrasing(server, db, weather_settings):
+    server.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload()), headers={"Content-Type": "application/json"})
+    report = await WeatherService(weather_settings(), db).report(NOW)
+    query = parse_qs(urlsplit(server.hits_for("/v1/forecast")[0].path).query)
+    assert query["timezone"] == ["Asia/Shanghai"] and query["latitude"] == ["30.67"]
+    assert set(query["daily"][0].split(",")) >= {"weather_code", "temperature_2m_max", "temperature_2m_min",
+                                                   "precipitation_probability_max", "wind_speed_10m_max", "sunrise", "sunset"}
+    assert query["hourly"] == ["weather_code"]
+    assert server.hits_for("/robots.txt") == []  # an API, not a page
+    assert report.error is None and not report.stale
+    zh_hant, zh_hans, en = (report.text(lang, NOW) for lang in ("zh-Hant", "zh-Hans", "en"))
+    assert zh_hant.startswith("梁平區天氣：今天多雲轉小雨，今天夜間小雨轉陰，9～12℃，降水概率80%，東北風3級。明天陰，8～15℃，降水概率20%，北風4級。")
+    assert zh_hans.startswith("梁平区天气：今天多云转小雨，今天夜间小雨转阴，9～12℃，降水概率80%，东北风3级。")
+    assert en.startswith("梁平區 weather: Today: partly cloudy, then light rain, tonight light rain, then overcast, 9 to 12°C, "
+                         "80% chance of rain, NE wind up to 14 km/h. Tomorrow: overcast, 8 to 15°C")
+    assert "Open-Meteo.com (CC BY 4.0)" in en and "Open-Meteo.com（CC BY 4.0）" in zh_hant
+
+
+async def test_evening_report_says_tonight_then_tomorrow(server, db, weather_settings):
+    server.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload()))
+    report = await WeatherService(weather_settings(), db).report(NOW)
+    evening = NOW.replace(hour=21)
+    assert report.text("en", evening).startswith("梁平區 weather: Tonight: light rain, then overcast, 9 to 12°C")
+    assert report.text("zh-Hant", evening).startswith("梁平區天氣：今天夜間小雨轉陰，9～12℃")
+
+
+async def test_forecast_is_cached_for_the_configured_time(server, db, weather_settings):
+    server.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload()))
+    service = WeatherService(weather_settings("cache_minutes = 60\n"), db)
+    await service.report(NOW)
+    await service.report(NOW + timedelta(minutes=59))
+    assert len(server.hits_for("/v1/forecast")) == 1
+    await service.report(NOW + timedelta(minutes=61))
+    assert len(server.hits_for("/v1/forecast")) == 2
+
+
+async def test_bad_request_reason_is_reported_and_bulletin_is_the_fallback(server, db, weather_settings):
+    server.routes["/v1/forecast"] = Reply(json.dumps({"error": True, "reason": "Latitude must be in range of -90 to 90°."}), 400,
+                                          {"Content-Type": "application/json"})
+    add_bulletin(db, datetime(2023, 2, 21, 9, 0, tzinfo=SHANGHAI))
+    report = await WeatherService(weather_settings(), db).report(NOW)
+    assert report.error == "Open-Meteo refused the request (HTTP 400): Latitude must be in range of -90 to 90°."
+    assert report.forecast is None
+    assert report.text("zh-Hans", NOW) == "梁平区气象局2月21日9时发布：24日晚上到25日白天，多云转阴，9～12℃。"
+
+
+async def test_outage_uses_the_stored_forecast_and_says_when_it_is_from(server, db, weather_settings):
+    server.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload()))
+    service = WeatherService(weather_settings("cache_minutes = 30\nmax_stale_hours = 12\n"), db)
+    await service.report(NOW)
+    server.routes["/v1/forecast"] = Reply("down", 503)
+    later = NOW + timedelta(hours=2)
+    report = await service.report(later)
+    assert report.stale and report.error == "Open-Meteo unavailable: HTTP 503"
+    assert "（天氣服務暫時無法連接，以上為2月24日07:30的預報）" in report.text("zh-Hant", later)
+    assert "this forecast is from Feb 24, 07:30" in report.text("en", later)
+    too_late = await service.report(NOW + timedelta(hours=13))
+    assert too_late.forecast is None and too_late.text("en", later) == WEATHER_UNAVAILABLE["en"]
+
+
+@pytest.mark.parametrize(
+    "reply, message",
+    [
+        (Reply("{not json", headers={"Content-Type": "application/json"}), "malformed JSON"),
+        (Reply(json.dumps({"latitude": 1}), headers={"Content-Type": "application/json"}), "lacks usable daily"),
+        (Reply(json.dumps(open_meteo_payload()), delay=1.0), "timed out"),
+    ],
+)
+async def test_provider_failures_never_crash(server, db, weather_settings, reply, message):
+    server.routes["/v1/forecast"] = reply
+    report = await WeatherService(weather_settings(), db).report(NOW)
+    assert message in report.error
+    for language, line in WEATHER_UNAVAILABLE.items():
+        assert report.text(language, NOW) == line
+
+
+async def test_recent_bulletin_is_shown_beside_the_forecast(server, db, weather_settings):
+    server.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload()))
+    add_bulletin(db, NOW - timedelta(hours=2))
+    text = (await WeatherService(weather_settings(), db).report(NOW)).text("zh-Hant", NOW)
+    assert text.splitlines()[0].startswith("梁平區天氣：") and text.splitlines()[-1].startswith("梁平區氣象局2月24日5時發布")
+
+
+async def test_old_bulletin_is_not_shown_beside_the_forecast(server, db, weather_settings):
+    server.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload()))
+    add_bulletin(db, NOW - timedelta(days=2))
+    text = (await WeatherService(weather_settings(), db).report(NOW)).text("zh-Hant", NOW)
+    assert "氣象局" not in text
+
+
+async def test_provider_none_makes_no_request(server, db, weather_settings):
+    report = await WeatherService(weather_settings('provider = "none"\n'), db).report(NOW)
+    assert server.hits == [] and report.forecast is None and report.error is None
+
+
+def test_wind_scales_and_period_phrasing():
+    assert [beaufort(v) for v in (0, 5, 6, 19, 20, 61, 62, 118, 150)] == [0, 1, 2, 3, 4, 7, 8, 12, 12]
+    assert wind_phrase(14.0, 45, "zh-Hant") == "東北風3級" and wind_phrase(14.0, 45, "en") == "NE wind up to 14 km/h"
+    assert period_conditions([0, 0, 95, 95], "zh-Hans") == "晴转雷阵雨"
+    assert period_conditions([3, 3, 3], "en") == "overcast"
+    assert period_conditions([], "en") is None
+
+
+def test_weather_json_has_structure_and_every_language(tmp_path, server):
+    from tests.test_cli import newsbot
+    from tests.conftest import write_config
+
+    server.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload(datetime.now(timezone.utc).astimezone(SHANGHAI).date())))
+    config = write_config(tmp_path, "")
+    result = newsbot("weather", "-c", str(config), "--json", cwd=tmp_path, env={"NEWSBOT_WEATHER_API_BASE_URL": server.url("/v1")})
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["region"] == "梁平區" and document["provider"] == "open-meteo"
+    first = document["days"][0]
+    assert (first["conditions"], first["low"], first["high"], first["precipitation_probability"]) == ("小雨", 9, 12, 80)
+    assert first["wind"] == {"speed_kmh": 14.0, "direction_deg": 45, "beaufort": 3, "text": "東北風3級"}
+    assert set(document["texts"]) == {"zh-Hant", "zh-Hans", "en"} and document["text"] == document["texts"]["zh-Hant"]
+    assert document["bulletins"] == []
+
+
+def test_digest_leads_with_the_forecast(tmp_path, server):
+    from tests.test_cli import newsbot
+
+    server.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload(datetime.now(timezone.utc).astimezone(SHANGHAI).date())))
+    result = newsbot("digest", "--fetch", "--lang", "en", cwd=tmp_path, env={"NEWSBOT_WEATHER_API_BASE_URL": server.url("/v1")})
+    assert result.returncode == 0, result.stderr
+    weather = result.stdout.split("\n\n")[0]
+    assert weather.startswith("【Weather】\n梁平區 weather: ")
+    assert "9 to 12°C" in weather and "Weather data by Open-Meteo.com (CC BY 4.0)" in weather
