@@ -87,7 +87,7 @@ def _latest_stories(session: Session, limit: int, since: datetime | None) -> lis
 def _story_item(story: Story, language: str, tz: tzinfo | None) -> StoryItem:
     articles = [a for a in story.articles if a.text]
     lead = min(articles, key=lambda a: (a.language != language, a.published_at or a.fetched_at, a.id))
-    summary = max(lead.summaries, key=lambda s: s.created_at, default=None)
+    summary = max(lead.summaries, key=lambda s: (not s.fallback, s.created_at), default=None)
     return StoryItem(
         title=for_reader(lead.title, lead.language, language),
         summary=for_reader(summary.text, summary.language, language) if summary else "",

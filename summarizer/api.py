@@ -1,4 +1,4 @@
-"""The library's entry point: route a text to a profile and summarize it."""
+"""The library's entry point: route a text to a profile, summarize, check, fall back."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from typing import Sequence
 
 from summarizer.backends import Backend
 from summarizer.backends.extractive import ExtractiveBackend
+from summarizer.checks import check_summary
 from summarizer.profiles import EXTRACTIVE, ModelsConfig, Profile, ProfileError, load_models_config
-from summarizer.text import convert_script, detect_language
+from summarizer.text import convert_script, detect_language, is_chinese
+
+UNAVAILABLE = "model unavailable"
 
 
 @dataclass
 class Summary:
-    """A summary with where it came from."""
+    """A summary with where it came from. ``model`` is what actually wrote it."""
 
     summary: str
     language: str
@@ -22,20 +25,27 @@ class Summary:
     model: str
     fallback: bool = False
     reason: str | None = None
+    revision: str = ""
 
     def in_script(self, target: str) -> str:
         """The summary converted for a reader of ``target`` (zh-Hant / zh-Hans); others as is."""
-        if self.language.startswith("zh") and target.startswith("zh"):
+        if is_chinese(self.language) and is_chinese(target) and target != self.language:
             return convert_script(self.summary, target)
         return self.summary
 
     def to_dict(self) -> dict:
-        """JSON-ready form."""
+        """JSON-ready form (the ``newsbot summarize --json`` shape)."""
         return asdict(self)
 
 
 class Summarizer:
-    """Summarizes texts with the profile routed for their language; backends are built once."""
+    """Summarizes texts with the profile routed for their language; backends are built once.
+
+    Transformer output is converted to the source's script, then checked
+    (:func:`summarizer.checks.check_summary`); a summary that fails, and every summary of a
+    profile whose weights are missing, is replaced by the extractive one, marked as a
+    fallback with the reason.
+    """
 
     def __init__(self, config: ModelsConfig | None = None) -> None:
         self.config = config or ModelsConfig()
@@ -55,11 +65,29 @@ class Summarizer:
             return profile
         return self.config.route(language)
 
-    def backend(self, name: str) -> Backend:
-        """The backend of profile ``name``, built on first use."""
+    def _transformer(self, name: str) -> Backend:
+        """The transformer backend of profile ``name``, built on first use."""
         if name not in self._backends:
-            self._backends[name] = _build_backend(self.config.profiles[name])
+            from summarizer.backends.transformer import TransformerBackend
+
+            self._backends[name] = TransformerBackend(self.config.profiles[name])
         return self._backends[name]
+
+    def available(self, name: str) -> bool:
+        """Whether profile ``name`` can run as configured (extractive, or weights on this machine)."""
+        profile = self.config.profiles[name]
+        if profile.kind == EXTRACTIVE:
+            return True
+        from summarizer.backends.transformer import load_failure, weights_present
+
+        return weights_present(profile) and load_failure(profile) is None
+
+    def produces(self, name: str) -> tuple[str, str]:
+        """(model, revision) that profile ``name`` writes summaries with when all goes well."""
+        profile = self.config.profiles[name]
+        if profile.kind == EXTRACTIVE:
+            return ExtractiveBackend.model, ""
+        return profile.model or "", profile.revision
 
     def summarize(self, text: str, language: str | None = None, profile: str | None = None) -> Summary:
         """Summarize one text (language detected when not given)."""
@@ -68,24 +96,45 @@ class Summarizer:
     def summarize_many(
         self, texts: Sequence[str], languages: Sequence[str] | None = None, profile: str | None = None
     ) -> list[Summary]:
-        """Summarize several texts; texts routed to one profile go to its backend as one batch."""
+        """Summarize several texts; texts routed to one profile go to its backend together."""
         languages = list(languages) if languages else [detect_language(t) for t in texts]
         results: list[Summary | None] = [None] * len(texts)
         groups: dict[tuple[str, str], list[int]] = {}
         for index, language in enumerate(languages):
             groups.setdefault((self.profile_for(language, profile), language), []).append(index)
         for (name, language), indices in groups.items():
-            backend = self.backend(name)
-            outputs = backend.summarize_batch([texts[i] for i in indices], language)
-            for index, output in zip(indices, outputs):
-                results[index] = Summary(output, language, name, backend.model, fallback=False)
+            batch = [texts[i] for i in indices]
+            for index, summary in zip(indices, self._summarize_group(name, batch, language)):
+                results[index] = summary
         return [r for r in results if r is not None]
 
+    def _summarize_group(self, name: str, texts: list[str], language: str) -> list[Summary]:
+        profile = self.config.profiles[name]
+        extractive = _extractive_for(profile)
+        if profile.kind == EXTRACTIVE:
+            return [Summary(s, language, name, extractive.model) for s in extractive.summarize_batch(texts, language)]
+        from summarizer.backends.transformer import ModelUnavailable
 
-def _build_backend(profile: Profile) -> Backend:
-    if profile.kind == EXTRACTIVE:
-        return ExtractiveBackend(max_chars=profile.max_chars, max_words=profile.max_words)
-    raise ProfileError(f"profile kind {profile.kind!r} is not supported")
+        try:
+            outputs = self._transformer(name).summarize_batch(texts, language)
+        except ModelUnavailable as exc:
+            reason = f"{UNAVAILABLE}: {exc}"
+            return [Summary(extractive.summarize(t, language), language, name, extractive.model, True, reason) for t in texts]
+        summaries = []
+        for text, output in zip(texts, outputs):
+            if is_chinese(language):
+                output = convert_script(output, language)
+            problem = check_summary(output, text, language)
+            if problem:
+                summaries.append(Summary(extractive.summarize(text, language), language, name, extractive.model, True,
+                                         f"faithfulness check: {problem}"))
+            else:
+                summaries.append(Summary(output, language, name, profile.model or "", revision=profile.revision))
+        return summaries
+
+
+def _extractive_for(profile: Profile) -> ExtractiveBackend:
+    return ExtractiveBackend(max_chars=profile.max_chars, max_words=profile.max_words)
 
 
 _default: Summarizer | None = None

@@ -9,22 +9,65 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 EXTRACTIVE = "extractive"
+DEFAULT_PROMPT = (
+    "Summarize the following local news article in {language}, in at most {max_chars} characters "
+    "(Chinese) or {max_words} words (English). Use only facts stated in the article; keep every "
+    "number, date and name exactly as written.\n\n{text}"
+)
 
 
 class ProfileError(ValueError):
     """models.yaml is missing, unreadable or invalid; the message names file and key."""
 
 
-class Profile(BaseModel):
-    """One summarization profile."""
+class Generation(BaseModel):
+    """Settings passed to ``generate``; unset ones keep the model's own defaults."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["extractive"] = "extractive"
+    num_beams: int | None = Field(None, ge=1)
+    max_new_tokens: int | None = Field(None, ge=1)
+    min_new_tokens: int | None = Field(None, ge=0)
+    no_repeat_ngram_size: int | None = Field(None, ge=0)
+    length_penalty: float | None = None
+    repetition_penalty: float | None = Field(None, gt=0)
+    early_stopping: bool | None = None
+    do_sample: bool | None = None
+    temperature: float | None = Field(None, gt=0)
+    top_p: float | None = Field(None, gt=0, le=1)
+
+    def kwargs(self) -> dict:
+        """The settings that are set, as keyword arguments for ``generate``."""
+        return self.model_dump(exclude_none=True)
+
+
+class Profile(BaseModel):
+    """One summarization profile: the extractive summarizer, or a transformer model."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    kind: Literal["extractive", "seq2seq", "causal"] = "extractive"
+    model: str | None = Field(None, description="Hugging Face model id or local folder")
+    revision: str = Field("main", description="branch, tag or commit of the model")
     languages: list[str] = Field(default_factory=lambda: ["zh-Hant", "zh-Hans", "en"])
+    max_input_tokens: int = Field(512, ge=16, description="longer texts are chunked and map-reduced")
+    batch_size: int = Field(8, ge=1, description="articles per generate call")
+    generation: Generation = Field(default_factory=Generation)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    quantize_int8: bool = Field(False, description="dynamic int8 quantization of Linear layers on CPU")
+    prompt: str = Field(DEFAULT_PROMPT, description="causal models: the user message; {text} is the article")
     max_chars: int = Field(120, gt=10, description="summary budget for Chinese, in characters")
     max_words: int = Field(60, gt=5, description="summary budget for other languages, in words")
     licence: str = ""
+
+    @model_validator(mode="after")
+    def _model_for_transformers(self) -> "Profile":
+        if self.kind != EXTRACTIVE and not self.model:
+            raise ValueError(f"a {self.kind} profile needs 'model' (a Hugging Face id or a local folder)")
+        if self.kind == "causal" and "{text}" not in self.prompt:
+            raise ValueError("'prompt' must contain {text}, where the article goes")
+        return self
 
 
 class ModelsConfig(BaseModel):
@@ -50,7 +93,7 @@ class ModelsConfig(BaseModel):
 
 
 def load_models_config(path: str | Path) -> ModelsConfig:
-    """Read and validate a models.yaml file."""
+    """Read and validate a models.yaml file; relative model folders are taken from its folder."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -59,8 +102,12 @@ def load_models_config(path: str | Path) -> ModelsConfig:
     except yaml.YAMLError as exc:
         raise ProfileError(f"{path}: not valid YAML: {exc}") from exc
     try:
-        return ModelsConfig.model_validate(data)
+        config = ModelsConfig.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ProfileError(f"{path}: key '{key}': {first['msg']}") from exc
+        raise ProfileError(f"{path}: key '{key}': {first['msg'].removeprefix('Value error, ')}") from exc
+    for profile in config.profiles.values():
+        if profile.model and profile.model.startswith((".", "/", "~")):
+            profile.model = str((path.parent / Path(profile.model).expanduser()).resolve())
+    return config

@@ -15,6 +15,7 @@ from typing import Callable
 
 import httpx
 from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import selectinload
 
 from bot.config import Settings, SourceSettings
 from bot.ingest.dates import parse_local_datetime
@@ -26,10 +27,12 @@ from bot.ingest.sources import Candidate, SourceError, find_article_links, parse
 from bot.storage import Article, Bulletin, Database, Source, Story, Summary
 from bot.storage.models import utcnow
 from summarizer import Summarizer
+from summarizer.api import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=24)
+SUMMARY_WINDOW = timedelta(days=14)  # older articles no longer reach digests
 
 
 @dataclass
@@ -286,19 +289,42 @@ class Ingestor:
             row.next_fetch_at = now + min(backoff, MAX_BACKOFF)
 
     def summarize_pending(self) -> int:
-        """Summarize every stored article that has no summary from its routed profile yet."""
+        """Summarize recent articles that lack a summary from their routed profile.
+
+        Nothing is summarized twice: a summary is kept per (article, profile, model, revision).
+        An extractive stand-in written while a model's weights were missing is redone once
+        the weights are there; a summary that failed the faithfulness check stays as it is.
+        """
+        forced = self.settings.summarizer.profile or None
+        since = utcnow() - SUMMARY_WINDOW
         with self.db.session() as session:
-            articles = session.scalars(select(Article).where(~Article.summaries.any()).order_by(Article.id)).all()
-            pending = [a for a in articles if a.text]
+            articles = session.scalars(
+                select(Article)
+                .where(Article.text != "", or_(Article.fetched_at >= since, ~Article.summaries.any()))
+                .options(selectinload(Article.summaries))
+                .order_by(Article.id)
+            ).all()
+            pending = [a for a in articles if self._needs_summary(a, forced)]
             if not pending:
                 return 0
-            results = self.summarizer.summarize_many([a.text for a in pending], [a.language for a in pending])
+            results = self.summarizer.summarize_many([a.text for a in pending], [a.language for a in pending], forced)
             for article, result in zip(pending, results):
-                session.add(
-                    Summary(
-                        article_id=article.id, profile=result.profile, model=result.model, revision="",
-                        language=result.language, text=result.summary, fallback=result.fallback,
-                        reason=result.reason,
-                    )
-                )
+                key = (result.profile, result.model, result.revision)
+                row = next((s for s in article.summaries if (s.profile, s.model, s.revision) == key), None)
+                if row is None:
+                    row = Summary(article_id=article.id, profile=result.profile, model=result.model, revision=result.revision)
+                    session.add(row)
+                row.language, row.text, row.fallback, row.reason = result.language, result.summary, result.fallback, result.reason
+                row.created_at = utcnow()
             return len(pending)
+
+    def _needs_summary(self, article: Article, forced: str | None) -> bool:
+        name = self.summarizer.profile_for(article.language, forced)
+        model, revision = self.summarizer.produces(name)
+        rows = [s for s in article.summaries if s.profile == name]
+        if not rows:
+            return True
+        if any(s.model == model and s.revision == revision for s in rows):
+            return False
+        waiting_for_weights = all(s.fallback and (s.reason or "").startswith(UNAVAILABLE) for s in rows)
+        return waiting_for_weights and self.summarizer.available(name)
