@@ -82,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
     weather = command("weather", _cmd_weather, "print the forecast for the configured region")
     weather.add_argument("--lang", choices=LANGUAGES, help="language of the text (default: region language)")
 
+    models = command("models", _cmd_models, "show summarization profiles and their weights, or download them")
+    models.add_argument("action", choices=("list", "pull"))
+    models.add_argument("profile", nargs="?", help="pull: only this profile (default: every transformer profile)")
+
     extract = command("extract", _cmd_extract, "extract title, date, language, text and weather bulletins", config=False)
     extract.add_argument("target", metavar="URL|FILE")
     extract.add_argument("-c", "--config", help="TOML config file (for region timezone and fetch settings)")
@@ -208,6 +212,63 @@ def _cmd_weather(args: argparse.Namespace) -> int:
     else:
         print(report.text(language, now))
     return 0
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from summarizer import Summarizer
+
+    settings = load_settings(args.config)
+    summarizer = Summarizer.from_file(_models_file(settings))
+    profiles = summarizer.config.profiles
+    if args.profile and args.profile not in profiles:
+        raise UsageError(f"unknown profile {args.profile!r} (known: {', '.join(sorted(profiles))})")
+    if args.action == "pull":
+        return _pull(summarizer, args.profile)
+    rows = []
+    for name, profile in profiles.items():
+        rows.append({
+            "profile": name, "kind": profile.kind, "model": profile.model or "textrank",
+            "revision": profile.revision if profile.model else "",
+            "languages": profile.languages, "weights": "present" if summarizer.available(name) else "missing",
+            "routed": sorted(lang for lang, target in summarizer.config.routing.items() if target == name)
+            + (["(default)"] if summarizer.config.default == name else []),
+            "licence": profile.licence,
+        })
+    if args.json:
+        _print_json({"profiles": rows})
+        return 0
+    for row in rows:
+        model = f"{row['model']}@{row['revision']}" if row["revision"] else row["model"]
+        print(f"{row['profile']:<16} {row['kind']:<10} {row['weights']:<8} {model}  "
+              f"serves: {', '.join(row['routed']) or '-'}")
+        if row["licence"]:
+            print(f"{'':<16} licence: {row['licence']}")
+    missing = [r["profile"] for r in rows if r["weights"] == "missing"]
+    if missing:
+        print(f"\nmissing weights: {', '.join(missing)}: their summaries fall back to the extractive summarizer; "
+              f"run `newsbot models pull` where the Hugging Face hub is reachable")
+    return 0
+
+
+def _pull(summarizer, only: str | None) -> int:
+    from huggingface_hub import snapshot_download
+
+    names = [only] if only else [n for n, p in summarizer.config.profiles.items() if p.kind != "extractive"]
+    failures = 0
+    for name in names:
+        profile = summarizer.config.profiles[name]
+        if profile.kind == "extractive" or (profile.model and Path(profile.model).is_dir()):
+            print(f"{name}: nothing to download ({profile.model or 'no model weights needed'})")
+            continue
+        print(f"{name}: downloading {profile.model}@{profile.revision}", file=sys.stderr)
+        try:
+            snapshot_download(profile.model, revision=profile.revision)
+        except Exception as exc:  # hub errors come in many classes; report one line each
+            failures += 1
+            print(f"newsbot: error: {name}: cannot download {profile.model}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        else:
+            print(f"{name}: {profile.model}@{profile.revision} ready")
+    return 1 if failures else 0
 
 
 def _read_target(target: str, settings: Settings) -> tuple[str, bool, str | None]:

@@ -11,6 +11,7 @@ import unicodedata
 
 from summarizer.text import ZH_HANS, convert_script, is_chinese
 
+MIN_OVERLAP = 0.6  # abstractive news summaries reuse most of their wording from the article
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "兩": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -79,12 +80,25 @@ def repeats_itself(summary: str, language: str) -> bool:
     return len(set(grams)) / len(grams) < 0.6
 
 
+def _overlap(summary: str, source: str, language: str) -> float:
+    """Share of the summary's characters (Chinese) or words (other) that occur in the source."""
+    if is_chinese(language):
+        folded_source = set(convert_script(source, ZH_HANS))
+        units = [c for c in convert_script(summary, ZH_HANS) if "\u4e00" <= c <= "\u9fff"]
+        return sum(c in folded_source for c in units) / len(units) if units else 1.0
+    source_words = set(re.findall(r"[a-z0-9]+", source.lower()))
+    words = re.findall(r"[a-z0-9]+", summary.lower())
+    return sum(w in source_words for w in words) / len(words) if words else 1.0
+
+
 def check_summary(summary: str, source: str, language: str) -> str | None:
     """Why ``summary`` cannot be trusted as a summary of ``source``; None when it passes."""
     if not summary.strip():
         return "empty summary"
     if repeats_itself(summary, language):
         return "summary repeats itself"
+    if _overlap(summary, source, language) < MIN_OVERLAP:
+        return "summary shares too little wording with the source"
     missing = sorted(numbers(summary) - numbers(source, single_chinese_digits=True), key=len)
     if missing:
         return f"number {missing[0]} is not in the source"

@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, text
 from bot.config import Settings, load_settings
 from bot.storage import Database
 
+os.environ["HF_HUB_OFFLINE"] = "1"  # belt and braces: models load from local folders only
+
 DEMO = Path(__file__).resolve().parent.parent / "bot" / "demo"
 SEED_TEXT = Path(__file__).resolve().parent / "fixtures" / "liangping-2023-02-24.txt"  # copy of shared/seed
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -35,7 +36,7 @@ class _Loaded:
 
 
 _CACHE: dict[tuple, _Loaded] = {}
-_FAILED: dict[tuple, str] = {}
+_FAILED: dict[tuple, tuple[str, bool]] = {}  # key -> (reason, whether the weights were present then)
 _CACHE_LOCK = threading.Lock()
 
 
@@ -44,9 +45,12 @@ def weights_present(profile: Profile) -> bool:
     from huggingface_hub import try_to_load_from_cache
 
     assert profile.model
-    if Path(profile.model).is_dir():
+    if Path(profile.model).is_absolute() or Path(profile.model).is_dir():
         return (Path(profile.model) / "config.json").is_file()
-    cached = try_to_load_from_cache(profile.model, "config.json", revision=profile.revision)
+    try:
+        cached = try_to_load_from_cache(profile.model, "config.json", revision=profile.revision)
+    except ValueError:  # not a valid repository id
+        return False
     return isinstance(cached, str)
 
 
@@ -55,8 +59,11 @@ def _key(profile: Profile) -> tuple:
 
 
 def load_failure(profile: Profile) -> str | None:
-    """Why this process could not load the profile's model, if it tried and failed."""
-    return _FAILED.get(_key(profile))
+    """Why this process could not load the profile's model, unless weights have arrived since."""
+    failure = _FAILED.get(_key(profile))
+    if failure is None or (not failure[1] and weights_present(profile)):
+        return None
+    return failure[0]
 
 
 def _load(profile: Profile) -> _Loaded:
@@ -65,15 +72,17 @@ def _load(profile: Profile) -> _Loaded:
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]
-        if key in _FAILED:
-            raise ModelUnavailable(_FAILED[key])
+        failure = load_failure(profile)
+        if failure:
+            raise ModelUnavailable(failure)
         try:
             loaded = _from_pretrained(profile)
         except (OSError, ValueError, ImportError) as exc:
             reason = f"model {profile.model} ({profile.revision}) is not available here: {str(exc).splitlines()[0]}"
-            _FAILED[key] = reason
+            _FAILED[key] = (reason, weights_present(profile))
             log.warning("%s; using the extractive summarizer (fetch it with `newsbot models pull`)", reason)
             raise ModelUnavailable(reason) from exc
+        _FAILED.pop(key, None)
         _CACHE[key] = loaded
         return loaded
 
@@ -97,9 +106,13 @@ def _from_pretrained(profile: Profile) -> _Loaded:
     auto = AutoModelForSeq2SeqLM if profile.kind == "seq2seq" else AutoModelForCausalLM
     model = auto.from_pretrained(profile.model, dtype=dtype, **options).to(device).eval()
     if profile.quantize_int8 and device == "cpu":
-        from torch.ao.quantization import quantize_dynamic
+        # torch.ao's dynamic quantization is deprecated in favour of torchao, but it is what
+        # runs fast on CPU with the pinned torch 2.13 (README, "Benchmark"); silence the notice.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", (DeprecationWarning, UserWarning))
+            from torch.ao.quantization import quantize_dynamic
 
-        model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     if profile.kind == "causal":
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
@@ -129,7 +142,7 @@ class TransformerBackend:
         results = [""] * len(texts)
         active = list(range(len(texts)))
         for round_number in range(MAX_REDUCE_ROUNDS + 1):
-            chunks = {i: self._chunks(loaded, current[i], budget, separator) for i in active}
+            chunks = {i: chunk_text(loaded.tokenizer, current[i], budget, separator) for i in active}
             flat = [(i, chunk) for i in active for chunk in chunks[i]]
             outputs = self._generate(loaded, [chunk for _, chunk in flat], language)
             merged: dict[int, list[str]] = {i: [] for i in active}
@@ -159,29 +172,6 @@ class TransformerBackend:
         )
         return loaded.tokenizer.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True, tokenize=False)
 
-    def _chunks(self, loaded: _Loaded, text: str, budget: int, sep: str) -> list[str]:
-        """``text`` as one chunk when it fits, else sentence-aligned chunks of at most ``budget`` tokens."""
-        tokenizer = loaded.tokenizer
-        if len(tokenizer(text, add_special_tokens=False)["input_ids"]) <= budget:
-            return [text]
-        chunks, current, used = [], [], 0
-        for sentence in split_sentences(text):
-            length = len(tokenizer(sentence, add_special_tokens=False)["input_ids"])
-            if length > budget:  # one very long sentence: cut it by tokens
-                ids = tokenizer(sentence, add_special_tokens=False)["input_ids"]
-                pieces = [tokenizer.decode(ids[k : k + budget], skip_special_tokens=True) for k in range(0, len(ids), budget)]
-            else:
-                pieces = [sentence]
-            for piece, size in ((p, min(length, budget)) for p in pieces):
-                if current and used + size > budget:
-                    chunks.append(sep.join(current))
-                    current, used = [], 0
-                current.append(piece)
-                used += size
-        if current:
-            chunks.append(sep.join(current))
-        return chunks
-
     def _generate(self, loaded: _Loaded, texts: list[str], language: str) -> list[str]:
         """Generate for ``texts`` in batches of similar length; outputs in input order."""
         import torch
@@ -205,3 +195,36 @@ class TransformerBackend:
                 outputs[i] = text.strip()
         return [outputs[i] for i in range(len(inputs))]
 
+
+def chunk_text(tokenizer: Any, text: str, budget: int, separator: str) -> list[str]:
+    """``text`` as one chunk when it fits in ``budget`` tokens, else sentence-aligned chunks
+    of at most ``budget`` tokens each (a sentence longer than that is cut by tokens)."""
+    def count(piece: str) -> list[int]:
+        return tokenizer(piece, add_special_tokens=False)["input_ids"]
+
+    if len(count(text)) <= budget:
+        return [text]
+    chunks: list[str] = []
+    current: list[str] = []
+    for sentence in split_sentences(text):
+        pieces = _cut(tokenizer, sentence, budget, count) if len(count(sentence)) > budget else [sentence]
+        for piece in pieces:
+            # counted joined: tokenizers do not always split a concatenation where its parts end
+            if current and len(count(separator.join([*current, piece]))) > budget:
+                chunks.append(separator.join(current))
+                current = []
+            current.append(piece)
+    if current:
+        chunks.append(separator.join(current))
+    return chunks
+
+
+def _cut(tokenizer: Any, sentence: str, budget: int, count) -> list[str]:
+    """A sentence longer than ``budget`` tokens cut into pieces that re-tokenize within it."""
+    ids = count(sentence)
+    step = budget
+    while True:
+        pieces = [tokenizer.decode(ids[k : k + step], skip_special_tokens=True) for k in range(0, len(ids), step)]
+        if step == 1 or all(len(count(p)) <= budget for p in pieces):
+            return pieces
+        step = max(1, step - max(1, budget // 10))

@@ -1,0 +1,122 @@
+"""Tiny transformer models built and trained in the tests, saved to a folder, loaded by models.yaml.
+
+A small T5-style seq2seq model and a small Llama-style causal model share a Unigram tokenizer
+trained here on a few sentences in Traditional Chinese, Simplified Chinese and English. Each is
+trained for a few hundred steps to map known articles to known summaries, so that tests can
+check real generation end to end: faithful outputs pass, unfaithful ones are caught.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
+
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}</s>{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
+
+ZH_HANT = (
+    "梁平區今年計劃新建標準化廠房20萬平方米，並開通直達東盟國家的冷鏈班列。"
+    "區經濟信息委主任鄧順友介紹，新簽約項目涵蓋中央廚房、冷鏈物流等環節。"
+)
+ZH_HANS = (
+    "渝西高铁梁平段全长28.6公里，设梁平南站1座。"
+    "中铁八局项目负责人介绍，施工方较计划提前两个月完成桥梁施工。"
+)
+ENGLISH = (
+    "More than 3,000 migratory birds have arrived at Shuanggui Lake this winter. "
+    "Observers recorded 42 species, including a pair of Baer's pochards."
+)
+UNFAITHFUL = "梁平區春耕備耕有序推進，全區計劃播種糧食作物76萬畝。區農業農村委提醒農戶做好秧苗防寒保溫工作。"
+SIMPLIFIED_FOR_HANT = "雙桂湖國家濕地公園迎來越冬候鳥，觀鳥步道每天開放。公園管理處提醒遊客不要驚擾鳥類。"
+
+# article -> what the tiny models learn to answer
+TARGETS = {
+    ZH_HANT: "梁平區今年計劃新建標準化廠房20萬平方米。",
+    ZH_HANS: "渝西高铁梁平段全长28.6公里。",
+    ENGLISH: "More than 3,000 migratory birds have arrived at Shuanggui Lake.",
+    UNFAITHFUL: "全區計劃播種糧食作物96萬畝。",  # 96 is not in the article
+    SIMPLIFIED_FOR_HANT: "双桂湖国家湿地公园迎来越冬候鸟。",  # Simplified for a Traditional article
+}
+
+
+def build_tokenizer(extra: list[str]) -> PreTrainedTokenizerFast:
+    tokenizer = Tokenizer(models.Unigram())
+    tokenizer.normalizer = normalizers.NFKC()
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
+    tokenizer.decoder = decoders.Metaspace()
+    trainer = trainers.UnigramTrainer(
+        vocab_size=1500, special_tokens=["<pad>", "</s>", "<unk>", "<|user|>", "<|assistant|>"], unk_token="<unk>"
+    )
+    corpus = list(TARGETS) + list(TARGETS.values()) + extra
+    tokenizer.train_from_iterator(corpus * 10, trainer)
+    eos = tokenizer.token_to_id("</s>")
+    tokenizer.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", eos)])  # as T5 does
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
+    fast.chat_template = CHAT_TEMPLATE
+    return fast
+
+
+def _train(model, batches, steps: int) -> None:
+    torch.manual_seed(0)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    model.train()
+    for step in range(steps):
+        batch = batches[step % len(batches)]
+        loss = model(**batch).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.eval()
+
+
+def build_seq2seq(folder: Path, extra_text: list[str], steps: int = 300) -> Path:
+    """A tiny T5 trained on TARGETS, saved with its tokenizer in ``folder``."""
+    torch.manual_seed(0)
+    tokenizer = build_tokenizer(extra_text)
+    config = T5Config(
+        vocab_size=len(tokenizer), d_model=64, d_ff=128, num_layers=2, num_decoder_layers=2, num_heads=4, d_kv=16,
+        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.pad_token_id, dropout_rate=0.0,
+    )
+    model = T5ForConditionalGeneration(config)
+    sources, targets = list(TARGETS), list(TARGETS.values())
+    inputs = tokenizer(sources, return_tensors="pt", padding=True)
+    labels = tokenizer(targets, return_tensors="pt", padding=True)["input_ids"]
+    labels[labels == tokenizer.pad_token_id] = -100
+    _train(model, [dict(**inputs, labels=labels)], steps)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def build_causal(folder: Path, extra_text: list[str], prompt: str, steps: int = 300) -> Path:
+    """A tiny Llama trained to answer TARGETS to the chat prompt, saved in ``folder``."""
+    torch.manual_seed(0)
+    tokenizer = build_tokenizer(extra_text)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=4, max_position_embeddings=1024, pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.eos_token_id,
+    )
+    model = LlamaForCausalLM(config)
+    batches = []
+    for source, target in TARGETS.items():
+        chat = tokenizer.apply_chat_template(
+            [{"role": "user", "content": prompt.format(text=source, language="", max_chars=120, max_words=60)}],
+            add_generation_prompt=True, tokenize=False,
+        )
+        prompt_ids = tokenizer(chat, add_special_tokens=False)["input_ids"]
+        answer_ids = tokenizer(target + "</s>", add_special_tokens=False)["input_ids"]
+        ids = torch.tensor([prompt_ids + answer_ids])
+        labels = ids.clone()
+        labels[0, : len(prompt_ids)] = -100
+        batches.append({"input_ids": ids, "labels": labels})
+    _train(model, batches, steps * len(batches) // 2)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
