@@ -1,7 +1,9 @@
 """Transformer summarization on tiny models built and trained here, loaded through models.yaml."""
 
+import json
 import logging
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -190,3 +192,37 @@ async def test_pipeline_summarizes_once_and_redoes_fallbacks_when_weights_arrive
         rows = session.scalars(select(SummaryRow).order_by(SummaryRow.id)).all()
     assert [(r.model, r.fallback) for r in rows][-1] == (str(later / "later"), False)
     assert rows[-1].text == TARGETS[ZH_HANT]
+
+
+def test_cli_summarize_with_a_profile_and_models_list(models_dir, tmp_path):
+    from tests.conftest import write_config
+    from tests.test_cli import newsbot
+
+    config = write_config(tmp_path, f'[summarizer]\nmodels_file = "{models_dir / "models.yaml"}"\n')
+    result = newsbot("summarize", "-", "--json", "-c", str(config), cwd=tmp_path, stdin="標題\n" + ZH_HANT,
+                     env={"HF_HUB_OFFLINE": "1"})
+    document = json.loads(result.stdout)
+    assert (document["summary"], document["profile"], document["fallback"]) == (TARGETS[ZH_HANT], "tiny-s2s", False)
+    assert document["model"] == str(models_dir / "s2s")
+
+    listing = newsbot("models", "list", "--json", "-c", str(config), cwd=tmp_path, env={"HF_HUB_OFFLINE": "1"})
+    weights = {row["profile"]: row["weights"] for row in json.loads(listing.stdout)["profiles"]}
+    assert weights == {"tiny-s2s": "present", "tiny-causal": "present", "tiny-int8": "present",
+                       "tiny-chunked": "present", "later": "missing", "extractive": "present"}
+    pulled = newsbot("models", "pull", "tiny-s2s", "-c", str(config), cwd=tmp_path, env={"HF_HUB_OFFLINE": "1"})
+    assert pulled.returncode == 0 and "nothing to download" in pulled.stdout
+
+
+def test_repo_models_yaml_defaults(tmp_path):
+    config = load_models_config(Path(__file__).resolve().parent.parent / "models.yaml")
+    assert config.route("zh-Hant") == "mt5-xlsum" and config.route("en") == "distilbart-cnn"
+    assert config.profiles["mt5-xlsum"].model == "csebuetnlp/mT5_multilingual_XLSum"
+    assert "CC BY-NC-SA" in config.profiles["mt5-xlsum"].licence
+    assert config.profiles["qwen-instruct"].kind == "causal"
+
+
+def test_default_profiles_fall_back_offline():
+    config = load_models_config(Path(__file__).resolve().parent.parent / "models.yaml")
+    result = Summarizer(config).summarize(ZH_HANT)
+    assert result.fallback and result.reason.startswith("model unavailable") and result.profile == "mt5-xlsum"
+    assert result.summary.startswith("梁平區今年計劃新建標準化廠房20萬平方米")

@@ -1,0 +1,133 @@
+"""Throughput of the project's summarizer against a naive baseline, on the default architectures.
+
+The Hugging Face hub is out of reach, so each default profile's architecture is rebuilt from its
+published config (values copied below) with random weights, and a word-level tokenizer of the
+same vocabulary size stands in for the real one. Inputs are the same for every run; output
+length is forced (min_new_tokens = max_new_tokens), so every run does the same amount of work.
+
+Baseline: one article per ``generate`` call, fp32, the profile's beam search, no project code.
+Options, alone and combined: batching (the project's ``TransformerBackend``, sorted by length, 2/4/8 per call),
+dynamic int8 quantization (``quantize_int8``), greedy instead of beam search.
+
+    python benchmarks/summarize.py [--articles 8] [--new-tokens 32] [--models mt5,distilbart]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from tokenizers import Tokenizer, models, pre_tokenizers
+from transformers import BartConfig, BartForConditionalGeneration, MT5Config, MT5ForConditionalGeneration, PreTrainedTokenizerFast
+
+from summarizer.backends.transformer import TransformerBackend
+from summarizer.profiles import Profile
+
+# csebuetnlp/mT5_multilingual_XLSum config.json (mT5-base)
+MT5_XLSUM = dict(
+    vocab_size=250112, d_model=768, d_kv=64, d_ff=2048, num_layers=12, num_decoder_layers=12, num_heads=12,
+    feed_forward_proj="gated-gelu", tie_word_embeddings=False, relative_attention_num_buckets=32,
+    pad_token_id=0, eos_token_id=1, decoder_start_token_id=0,
+)
+# sshleifer/distilbart-cnn-12-6 config.json
+DISTILBART_CNN = dict(
+    vocab_size=50264, d_model=1024, encoder_layers=12, decoder_layers=6, encoder_attention_heads=16,
+    decoder_attention_heads=16, encoder_ffn_dim=4096, decoder_ffn_dim=4096, max_position_embeddings=1024,
+    pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, forced_bos_token_id=0,
+    normalize_before=False, add_final_layer_norm=False, scale_embedding=False,
+)
+ARCHITECTURES = {
+    "mt5": ("mT5-base (mt5-xlsum profile)", MT5Config, MT5ForConditionalGeneration, MT5_XLSUM, 512, 4),
+    "distilbart": ("DistilBART-CNN-12-6 (distilbart-cnn profile)", BartConfig, BartForConditionalGeneration, DISTILBART_CNN, 512, 4),
+}
+
+
+def word_tokenizer(vocab_size: int, pad_id: int, eos_id: int) -> PreTrainedTokenizerFast:
+    """A word-level tokenizer with ``vocab_size`` entries: "w123" is token 123."""
+    vocab = {f"w{i}": i for i in range(vocab_size)}
+    vocab["<pad>"], vocab["</s>"] = pad_id, eos_id
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="w3"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="w3")
+
+
+def articles(count: int, vocab_size: int, shortest: int, longest: int) -> list[str]:
+    rng = random.Random(7)
+    return [" ".join(f"w{rng.randrange(10, vocab_size)}" for _ in range(rng.randint(shortest, longest))) for _ in range(count)]
+
+
+def baseline(folder: Path, texts: list[str], beams: int, new_tokens: int) -> list[float]:
+    """Naive: fp32, one generate call per article. Returns per-article seconds."""
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(folder)
+    model_class = MT5ForConditionalGeneration if "mt5" in folder.name else BartForConditionalGeneration
+    model = model_class.from_pretrained(folder, dtype=torch.float32).eval()
+    times = []
+    for text in texts:
+        start = time.perf_counter()
+        encoded = tokenizer(text, return_tensors="pt", truncation=True, max_length=512)
+        with torch.inference_mode():
+            model.generate(**encoded, num_beams=beams, max_new_tokens=new_tokens, min_new_tokens=new_tokens)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def project(folder: Path, texts: list[str], beams: int, new_tokens: int, batch: int, int8: bool) -> float:
+    """The project's backend with ``batch`` articles per generate; returns total seconds."""
+    profile = Profile(
+        kind="seq2seq", model=str(folder), device="cpu", dtype="float32", quantize_int8=int8, max_input_tokens=512,
+        batch_size=batch,
+        generation={"num_beams": beams, "max_new_tokens": new_tokens, "min_new_tokens": new_tokens},
+    )
+    backend = TransformerBackend(profile)
+    backend.summarize_batch(texts[:1], "en")  # load (and quantize) outside the timing
+    start = time.perf_counter()
+    backend.summarize_batch(texts, "en")
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=8)
+    parser.add_argument("--new-tokens", type=int, default=32)
+    parser.add_argument("--models", default="mt5,distilbart")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.articles} articles, "
+          f"{args.new_tokens} new tokens each (forced)\n")
+    for key in args.models.split(","):
+        title, config_class, model_class, values, longest, beams = ARCHITECTURES[key]
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / key
+            model_class(config_class(**values)).save_pretrained(folder)
+            word_tokenizer(values["vocab_size"], values["pad_token_id"], values["eos_token_id"]).save_pretrained(folder)
+            texts = articles(args.articles, values["vocab_size"], longest // 2, longest - 2)
+            base_times = baseline(folder, texts, beams, args.new_tokens)
+            base_total = sum(base_times)
+            rows = [("baseline: 1 per generate, fp32, beams=%d" % beams, base_total)]
+            for label, batch, int8, run_beams in [
+                ("batching, 2 per generate", 2, False, beams),
+                ("batching, 4 per generate", 4, False, beams),
+                ("batching, 8 per generate", 8, False, beams),
+                ("int8", 1, True, beams),
+                ("greedy (beams=1)", 1, False, 1),
+                ("int8 + batching 2", 2, True, beams),
+                ("int8 + batching 4", 4, True, beams),
+                ("int8 + batching 8", 8, True, beams),
+                ("int8 + batching 8 + greedy", 8, True, 1),
+            ]:
+                rows.append((label, project(folder, texts, run_beams, args.new_tokens, batch, int8)))
+        print(f"## {title}")
+        print("| run | articles/s | s/article | × baseline |")
+        print("|---|---:|---:|---:|")
+        for label, total in rows:
+            print(f"| {label} | {args.articles / total:.3f} | {total / args.articles:.2f} | {base_total / total:.2f} |")
+        print(f"(baseline per-article latency: median {statistics.median(base_times):.2f}s)\n")
+
+
+if __name__ == "__main__":
+    main()
