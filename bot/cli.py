@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
+    command("run", _cmd_run, "run the Telegram bot and its scheduler until stopped (SIGINT/SIGTERM)")
+
     fetch = command("fetch", _cmd_fetch, "run one ingestion pass: fetch, extract, dedupe, summarize, store")
     fetch.add_argument("--source", help="only the source with this name")
 
@@ -146,6 +148,32 @@ def _run_fetch(settings: Settings, only: str | None, quiet: bool) -> list:
         raise UsageError(str(exc)) from None
     finally:
         db.close()
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from bot.telegram.app import build_application
+
+    settings = load_settings(args.config)
+    if not settings.telegram.token:
+        raise ConfigError("no Telegram bot token: set [telegram] token in the config file or NEWSBOT_TELEGRAM_TOKEN")
+    if args.verbose == 0:
+        logging.getLogger("bot").setLevel(logging.INFO)
+    db, summarizer = _open(settings)
+    application = build_application(settings, db, summarizer)
+    telegram = settings.telegram
+    try:
+        if telegram.webhook_url:
+            from urllib.parse import urlsplit
+
+            application.run_webhook(
+                listen=telegram.webhook_listen, port=telegram.webhook_port, url_path=urlsplit(telegram.webhook_url).path.lstrip("/"),
+                webhook_url=telegram.webhook_url, secret_token=telegram.webhook_secret or None,
+            )
+        else:
+            application.run_polling()
+    finally:
+        db.close()
+    return 0
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:

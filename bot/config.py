@@ -32,6 +32,11 @@ class TelegramSettings(_Section):
     token: str = ""
     api_base_url: str = "https://api.telegram.org/bot"
     admins: list[int] = Field(default_factory=list)
+    webhook_url: str = Field("", description="public HTTPS URL: webhook mode instead of long polling")
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_secret: str = ""
+    broadcast_per_second: float = Field(25.0, gt=0, description="pace of pushes, below Telegram's ~30/s")
 
 
 class DatabaseSettings(_Section):
@@ -73,11 +78,19 @@ class WeatherSettings(_Section):
 class DigestSettings(_Section):
     default_time: str = "07:30"
     max_items: int = Field(8, ge=1, le=50)
+    latest_items: int = Field(5, ge=1, le=20, description="/latest without a number")
+    quiet_hours: str = Field("22:00-07:00", description="no instant news in this local window")
 
     @field_validator("default_time")
     @classmethod
     def _valid_time(cls, value: str) -> str:
         parse_hhmm(value)
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _valid_window(cls, value: str) -> str:
+        parse_window(value)
         return value
 
 
@@ -152,6 +165,14 @@ def parse_hhmm(value: str) -> time:
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
         raise ValueError(f"{value!r} is not a time of day as HH:MM (00:00 to 23:59)")
     return time(int(match[1]), int(match[2]))
+
+
+def parse_window(value: str) -> tuple[time, time]:
+    """Parse ``HH:MM-HH:MM`` (may wrap past midnight)."""
+    start, sep, end = value.replace("–", "-").partition("-")
+    if not sep:
+        raise ValueError(f"{value!r} is not a window as HH:MM-HH:MM")
+    return parse_hhmm(start), parse_hhmm(end)
 
 
 def load_settings(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Settings:

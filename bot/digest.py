@@ -20,6 +20,7 @@ class StoryItem:
     summary: str
     published: datetime | None
     sources: list[dict[str, str]]
+    fallback: bool = False  # the summary is the extractive stand-in for a model
 
     def to_dict(self) -> dict:
         return {
@@ -27,6 +28,7 @@ class StoryItem:
             "summary": self.summary,
             "published": self.published.isoformat() if self.published else None,
             "sources": self.sources,
+            "fallback": self.fallback,
         }
 
 
@@ -58,14 +60,15 @@ def build_digest(
     db: Database, language: str, limit: int, weather: WeatherReport, now: datetime, since: datetime | None = None
 ) -> Digest:
     """The digest for a reader of ``language`` at ``now`` (aware, region time): the weather,
-    then up to ``limit`` stories (only those fetched after ``since``, when given)."""
+    then up to ``limit`` stories (only stories first seen after ``since``, when given)."""
+    stories = story_items(db, language, limit, now.tzinfo, since)
+    return Digest(language=language, weather=weather.to_dict(language, now), stories=stories)
+
+
+def story_items(db: Database, language: str, limit: int, tz: tzinfo | None, since: datetime | None = None) -> list[StoryItem]:
+    """The newest ``limit`` stories for a reader of ``language`` (first seen after ``since``)."""
     with db.session() as session:
-        stories = _latest_stories(session, limit, since)
-        return Digest(
-            language=language,
-            weather=weather.to_dict(language, now),
-            stories=[_story_item(story, language, now.tzinfo) for story in stories],
-        )
+        return [_story_item(story, language, tz) for story in _latest_stories(session, limit, since)]
 
 
 def _latest_stories(session: Session, limit: int, since: datetime | None) -> list[Story]:
@@ -80,7 +83,7 @@ def _latest_stories(session: Session, limit: int, since: datetime | None) -> lis
         .options(selectinload(Story.articles).selectinload(Article.source), selectinload(Story.articles).selectinload(Article.summaries))
     )
     if since is not None:
-        query = query.having(func.max(Article.fetched_at) > since)
+        query = query.where(Story.first_seen_at > since)
     return list(session.scalars(query))
 
 
@@ -93,6 +96,7 @@ def _story_item(story: Story, language: str, tz: tzinfo | None) -> StoryItem:
         summary=for_reader(summary.text, summary.language, language) if summary else "",
         published=lead.published_at.astimezone(tz) if lead.published_at else None,
         sources=[{"name": a.source.name, "url": a.url} for a in sorted(articles, key=lambda a: a is not lead)],
+        fallback=bool(summary and summary.fallback),
     )
 
 

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -153,3 +154,41 @@ class ForecastRecord(Base):
     longitude: Mapped[float] = mapped_column(Float)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     data: Mapped[dict] = mapped_column(JSON)
+
+
+class Subscriber(Base):
+    """A chat (private, group, or one forum topic) and its settings and push state."""
+
+    __tablename__ = "subscribers"
+    __table_args__ = (UniqueConstraint("chat_id", "thread_id", name="uq_subscriber_chat_thread"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    thread_id: Mapped[int] = mapped_column(Integer, default=0)  # forum topic; 0 = none
+    chat_type: Mapped[str] = mapped_column(String(20), default="private")
+    language: Mapped[str] = mapped_column(String(20))
+    language_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    push_time: Mapped[str] = mapped_column(String(5))
+    timezone: Mapped[str] = mapped_column(String(64))
+    news_mode: Mapped[str] = mapped_column(String(10), default="daily")  # daily | instant
+    active: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    next_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_push_date: Mapped[str | None] = mapped_column(String(10))  # local date of the last daily push
+    last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_news_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # instant mode: stories sent up to here
+    inactive_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Delivery(Base):
+    """One push to one subscriber; the key makes pushes idempotent."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("subscriber_id", "push_key", name="uq_delivery_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    push_key: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))  # sent | failed
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

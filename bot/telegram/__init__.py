@@ -1,0 +1,1 @@
+"""The Telegram side: Application factory, handlers, texts, rendering, delivery, pushes."""

@@ -1,0 +1,116 @@
+"""The python-telegram-bot Application: services, handlers, command menus and scheduled jobs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Callable
+
+from telegram import BotCommand
+from telegram.ext import AIORateLimiter, Application, ContextTypes
+
+from bot.config import ConfigError, Settings
+from bot.ingest.pipeline import Ingestor
+from bot.storage import Database
+from bot.storage.models import utcnow
+from bot.subscriptions import Subscriptions
+from bot.telegram import handlers
+from bot.telegram.delivery import Deliverer
+from bot.telegram.push import Pusher
+from bot.telegram.texts import COMMANDS, command_description
+from bot.weather import WeatherService
+from summarizer import Summarizer
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 60
+JOB_OPTIONS = {"misfire_grace_time": 30, "coalesce": True, "max_instances": 1}
+
+
+class RedactToken(logging.Filter):
+    """Keeps the bot token out of every log line (HTTP clients log URLs, which hold it)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), None
+        return True
+
+
+def protect_token(token: str) -> None:
+    """Install :class:`RedactToken` on every root log handler; quiet httpx's per-request lines."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactToken) and f.token == token for f in handler.filters):
+            handler.addFilter(RedactToken(token))
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def build_application(
+    settings: Settings, db: Database, summarizer: Summarizer, clock: Callable[[], datetime] = utcnow, schedule: bool = True
+) -> Application:
+    """The bot, wired to the same services as the CLI. ``schedule`` adds the polling and push jobs."""
+    token = settings.telegram.token
+    if not token:
+        raise ConfigError("no Telegram bot token: set [telegram] token or NEWSBOT_TELEGRAM_TOKEN")
+    protect_token(token)
+    application = (
+        Application.builder()
+        .token(token)
+        .base_url(settings.telegram.api_base_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+        .build()
+    )
+    subscriptions = Subscriptions(db, settings)
+    deliverer = Deliverer(application.bot, subscriptions, settings.telegram.broadcast_per_second)
+    weather = WeatherService(settings, db)
+    application.bot_data["services"] = handlers.Services(
+        settings=settings, subscriptions=subscriptions, deliverer=deliverer, weather=weather,
+        ingestor=Ingestor(settings, db, summarizer),
+        pusher=Pusher(settings, db, subscriptions, weather, deliverer), clock=clock,
+    )
+    application.bot_data["schedule"] = schedule
+    handlers.register(application)
+    return application
+
+
+async def _post_init(application: Application) -> None:
+    svc: handlers.Services = application.bot_data["services"]
+    await register_commands(application, svc.settings)
+    if application.bot_data.get("schedule") and application.job_queue is not None:
+        queue = application.job_queue
+        queue.run_repeating(poll_sources, interval=POLL_SECONDS, first=1, name="poll-sources", job_kwargs=JOB_OPTIONS)
+        now = svc.now()
+        queue.run_repeating(push_tick, interval=60, first=60 - now.second + 1, name="push-tick", job_kwargs=JOB_OPTIONS)
+
+
+async def register_commands(application: Application, settings: Settings) -> None:
+    """Command menus: the region's language by default, English for "en", Chinese for "zh".
+
+    Telegram's menus know only two-letter codes, so "zh" gets the region's Chinese script
+    (zh-Hans when the region is not Chinese); replies follow each reader's /lang anyway.
+    """
+    region = settings.region.language
+    chinese = region if region.startswith("zh") else "zh-Hans"
+    for code, language in ((None, region), ("en", "en"), ("zh", chinese)):
+        commands = [BotCommand(name, command_description(name, language)) for name in COMMANDS]
+        await application.bot.set_my_commands(commands, language_code=code)
+
+
+async def poll_sources(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every source at its own interval (sources not yet due are skipped); failures back off."""
+    svc: handlers.Services = context.application.bot_data["services"]
+    reports = await svc.ingestor.run(due_only=True)
+    for report in reports:
+        for error in report.errors:
+            log.warning("source %s: %s", report.name, error)
+
+
+async def push_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Once a minute: the pushes that are due."""
+    svc: handlers.Services = context.application.bot_data["services"]
+    await svc.pusher.tick(svc.now())

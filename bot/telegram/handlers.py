@@ -1,0 +1,321 @@
+"""Chat commands, the settings keyboard and the error handler.
+
+Every reply goes through :class:`bot.telegram.delivery.Deliverer`; database work runs in
+worker threads; ingestion and weather are the same services the CLI uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot.config import Settings, parse_hhmm
+from bot.digest import story_items
+from bot.ingest.pipeline import Ingestor
+from bot.storage import Subscriber
+from bot.storage.models import utcnow
+from bot.subscriptions import ChatRef, Subscriptions
+from bot.telegram.delivery import Deliverer
+from bot.telegram.push import Pusher
+from bot.telegram.render import render_stories, render_weather
+from bot.telegram.texts import LANGUAGE_NAMES, LANGUAGES, language_from_telegram, t
+from bot.weather import WeatherService
+
+log = logging.getLogger(__name__)
+
+TIME_PRESETS = ("06:30", "07:00", "07:30", "08:00", "12:00", "18:00", "21:00")
+AWAITING_TIME = "awaiting_time"
+
+
+@dataclass
+class Services:
+    """What the handlers and jobs share; kept in ``application.bot_data['services']``."""
+
+    settings: Settings
+    subscriptions: Subscriptions
+    deliverer: Deliverer
+    weather: WeatherService
+    ingestor: Ingestor
+    pusher: Pusher
+    clock: Callable[[], datetime] = utcnow
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["services"]
+
+
+def chat_ref(update: Update) -> ChatRef:
+    """The chat (and forum topic) an update came from."""
+    message = update.effective_message
+    thread = message.message_thread_id if message is not None and message.is_topic_message else 0
+    return ChatRef(update.effective_chat.id, thread or 0, update.effective_chat.type)
+
+
+async def _subscriber(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Services, ChatRef, Subscriber]:
+    svc = services(context)
+    ref = chat_ref(update)
+    user = update.effective_user
+    language = language_from_telegram(user.language_code if user else None) or svc.settings.region.language
+    subscriber = await asyncio.to_thread(svc.subscriptions.get, ref, language)
+    return svc, ref, subscriber
+
+
+async def _update(update: Update, context: ContextTypes.DEFAULT_TYPE, **changes) -> tuple[Services, ChatRef, Subscriber]:
+    svc, ref, subscriber = await _subscriber(update, context)
+    subscriber = await asyncio.to_thread(svc.subscriptions.update, ref, subscriber.language, svc.now(), **changes)
+    return svc, ref, subscriber
+
+
+async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, keyboard=None, escape: bool = True) -> None:
+    """Reply in the update's chat and topic, through the one sending path."""
+    await services(context).deliverer.send(chat_ref(update), html.escape(text) if escape else text, keyboard=keyboard)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc, _, sub = await _subscriber(update, context)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("subscribe_button", sub.language), callback_data="start:subscribe")]])
+    await reply(update, context, t("welcome", sub.language, region=svc.settings.region.name), keyboard)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc, _, sub = await _subscriber(update, context)
+    text = t("help", sub.language)
+    if _is_admin(update, svc):
+        text += "\n" + t("help_admin", sub.language)
+    await reply(update, context, text)
+
+
+async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    changes: dict = {"active": True}
+    if context.args:
+        time_text = await _time_argument(update, context)
+        if time_text is None:
+            return
+        changes["push_time"] = time_text
+    svc, _, sub = await _update(update, context, **changes)
+    await reply(update, context, t("subscribed", sub.language, time=sub.push_time, tz=sub.timezone))
+
+
+async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    _, _, before = await _subscriber(update, context)
+    if not before.active:
+        await reply(update, context, t("not_subscribed", before.language))
+        return
+    _, _, sub = await _update(update, context, active=False)
+    await reply(update, context, t("unsubscribed", sub.language))
+
+
+async def set_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    time_text = await _time_argument(update, context)
+    if time_text is not None:
+        await _apply_time(update, context, time_text)
+
+
+async def _apply_time(update: Update, context: ContextTypes.DEFAULT_TYPE, time_text: str) -> None:
+    _, _, sub = await _update(update, context, push_time=time_text)
+    key = "time_set" if sub.active else "time_set_inactive"
+    await reply(update, context, t(key, sub.language, time=sub.push_time, tz=sub.timezone))
+
+
+async def _time_argument(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The HH:MM given to a command, normalised; replies with help and returns None if bad."""
+    try:
+        if len(context.args or []) != 1:
+            raise ValueError("one HH:MM argument expected")
+        at = parse_hhmm(context.args[0])
+    except ValueError:
+        _, _, sub = await _subscriber(update, context)
+        await reply(update, context, t("time_bad", sub.language))
+        return None
+    return f"{at:%H:%M}"
+
+
+async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    wanted = {code.lower(): code for code in LANGUAGES}.get((context.args or [""])[0].lower()) if len(context.args or []) == 1 else None
+    if wanted is None:
+        _, _, sub = await _subscriber(update, context)
+        await reply(update, context, t("lang_bad", sub.language))
+        return
+    _, _, sub = await _update(update, context, language=wanted)
+    await reply(update, context, t("lang_set", sub.language))
+
+
+async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc, _, sub = await _subscriber(update, context)
+    limit = svc.settings.digest.latest_items
+    if context.args:
+        if len(context.args) != 1 or not context.args[0].isdigit() or not 1 <= int(context.args[0]) <= 20:
+            await reply(update, context, t("latest_bad", sub.language, max=20))
+            return
+        limit = int(context.args[0])
+    tz = svc.settings.region.tz
+    stories = await asyncio.to_thread(story_items, svc.subscriptions.db, sub.language, limit, tz)
+    await reply(update, context, render_stories(stories, sub.language), escape=False)
+
+
+async def weather(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc, _, sub = await _subscriber(update, context)
+    now = svc.now()
+    report = await svc.weather.report(now)
+    local = now.astimezone(svc.settings.region.tz)
+    await reply(update, context, render_weather(report.text(sub.language, local), sub.language), escape=False)
+
+
+async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc, _, sub = await _subscriber(update, context)
+    configured = {s.name for s in svc.settings.sources if s.enabled}
+    rows = [r for r in await asyncio.to_thread(svc.subscriptions.sources) if r.name in configured]
+    known = {r.name for r in rows}
+    lines = [t("sources", sub.language)]
+    tz = svc.settings.region.tz
+    for row in rows:
+        state = t("source_ok", sub.language, when=f"{row.last_success_at.astimezone(tz):%Y-%m-%d %H:%M}") if row.last_success_at \
+            else t("source_never", sub.language)
+        if row.error_count:
+            state += "；" + t("source_errors", sub.language, count=row.error_count)
+        lines.append(f"• {row.name}：{state}" if sub.language != "en" else f"• {row.name}: {state}")
+    lines += [f"• {name}：{t('source_never', sub.language)}" for name in sorted(configured - known)]
+    await reply(update, context, "\n".join(lines) if configured else t("no_sources", sub.language))
+
+
+def _is_admin(update: Update, svc: Services) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in svc.settings.telegram.admins
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc, _, sub = await _subscriber(update, context)
+    if not _is_admin(update, svc):
+        await reply(update, context, t("not_admin", sub.language))
+        return
+    numbers = await asyncio.to_thread(svc.subscriptions.stats, svc.now())
+    lines = [t("stats", sub.language, **{k: v for k, v in numbers.items() if k != "sources"})]
+    tz = svc.settings.region.tz
+    for source in numbers["sources"]:
+        when = f"{source['last_success_at'].astimezone(tz):%m-%d %H:%M}" if source["last_success_at"] else "—"
+        error = f" ⚠ {source['error_count']}× {source['last_error']}" if source["error_count"] else ""
+        lines.append(f"• {source['name']}: {when}{error}")
+    await reply(update, context, "\n".join(lines))
+
+
+async def fetch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc, _, sub = await _subscriber(update, context)
+    if not _is_admin(update, svc):
+        await reply(update, context, t("not_admin", sub.language))
+        return
+    await reply(update, context, t("fetch_started", sub.language))
+    reports = await svc.ingestor.run()
+    await reply(update, context, t("fetch_done", sub.language, new=sum(r.new for r in reports),
+                                   errors=sum(len(r.errors) for r in reports)))
+
+
+def settings_view(sub: Subscriber, svc: Services) -> tuple[str, InlineKeyboardMarkup]:
+    """The /settings text and its keyboard: time presets, typing a time, language, news mode, status."""
+    language = sub.language
+    mode = t("mode_instant", language, quiet=svc.settings.digest.quiet_hours) if sub.news_mode == "instant" else t("mode_daily", language)
+    text = t("settings", language, time=sub.push_time, tz=sub.timezone, language=LANGUAGE_NAMES[language], mode=mode,
+             status=t("status_active" if sub.active else "status_inactive", language))
+    mark = lambda on, label: f"• {label}" if on else label  # noqa: E731 - a local shorthand
+    rows = [
+        [InlineKeyboardButton(mark(sub.push_time == p, p), callback_data=f"time:{p}") for p in TIME_PRESETS[:4]],
+        [InlineKeyboardButton(mark(sub.push_time == p, p), callback_data=f"time:{p}") for p in TIME_PRESETS[4:]]
+        + [InlineKeyboardButton(t("button_type_time", language), callback_data="time:type")],
+        [InlineKeyboardButton(mark(sub.language == code, LANGUAGE_NAMES[code]), callback_data=f"lang:{code}") for code in LANGUAGES],
+        [InlineKeyboardButton(mark(sub.news_mode == "daily", t("button_mode_daily", language)), callback_data="mode:daily"),
+         InlineKeyboardButton(mark(sub.news_mode == "instant", t("button_mode_instant", language)), callback_data="mode:instant")],
+        [InlineKeyboardButton(t("button_unsubscribe" if sub.active else "button_subscribe", language),
+                              callback_data="sub:off" if sub.active else "sub:on")],
+    ]
+    return text, InlineKeyboardMarkup(rows)
+
+
+async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc, _, sub = await _subscriber(update, context)
+    text, keyboard = settings_view(sub, svc)
+    await reply(update, context, text, keyboard)
+
+
+async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tap on the settings keyboard (or on /start's Subscribe button)."""
+    query = update.callback_query
+    await query.answer()
+    action, _, value = (query.data or "").partition(":")
+    if action == "time" and value == "type":
+        context.chat_data[AWAITING_TIME] = True
+        _, _, sub = await _subscriber(update, context)
+        await reply(update, context, t("time_prompt", sub.language))
+        return
+    changes = {
+        "time": lambda: {"push_time": f"{parse_hhmm(value):%H:%M}"},
+        "lang": lambda: {"language": value} if value in LANGUAGES else {},
+        "mode": lambda: {"news_mode": value} if value in ("daily", "instant") else {},
+        "sub": lambda: {"active": value == "on"},
+    }.get(action, dict)()
+    if action == "start":  # the Subscribe button under /start's welcome
+        _, _, sub = await _update(update, context, active=True)
+        await reply(update, context, t("subscribed", sub.language, time=sub.push_time, tz=sub.timezone))
+        return
+    svc, _, sub = await _update(update, context, **changes)
+    text, keyboard = settings_view(sub, svc)
+    if query.message is not None:
+        await query.edit_message_text(html.escape(text), reply_markup=keyboard, parse_mode="HTML")
+
+
+async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A typed time after "Type a time", else a hint."""
+    if context.chat_data.pop(AWAITING_TIME, False):
+        try:
+            at = parse_hhmm(update.effective_message.text or "")
+        except ValueError:
+            context.chat_data[AWAITING_TIME] = True
+            _, _, sub = await _subscriber(update, context)
+            await reply(update, context, t("time_bad", sub.language))
+            return
+        await _apply_time(update, context, f"{at:%H:%M}")
+        return
+    if update.effective_chat.type != "private":
+        return  # in groups, stay quiet unless addressed with a command
+    _, _, sub = await _subscriber(update, context)
+    await reply(update, context, t("plain_text", sub.language))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    _, _, sub = await _subscriber(update, context)
+    await reply(update, context, t("unknown_command", sub.language))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the exception; tell the user something went wrong, without details."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        user = update.effective_user
+        language = language_from_telegram(user.language_code if user else None) or services(context).settings.region.language
+        try:
+            await reply(update, context, t("error", language))
+        except Exception:  # the error reply is best effort; the log has the cause
+            log.exception("could not tell the user about the error")
+
+
+def register(application: Application) -> None:
+    """Attach every handler."""
+    commands = {
+        "start": start, "help": help_command, "subscribe": subscribe, "unsubscribe": unsubscribe,
+        "latest": latest, "weather": weather, "time": set_time, "lang": set_language,
+        "settings": settings_command, "sources": sources, "stats": stats, "fetch": fetch,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback))
+    application.add_handler(CallbackQueryHandler(settings_button))
+    application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, plain_text))
+    application.add_error_handler(on_error)

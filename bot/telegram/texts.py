@@ -1,0 +1,154 @@
+"""Everything the bot says, in zh-Hans and English; zh-Hant is derived with OpenCC (Taiwan forms)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from summarizer.text import ZH_HANS, ZH_HANT, convert_script
+
+LANGUAGES = (ZH_HANT, ZH_HANS, "en")
+LANGUAGE_NAMES = {ZH_HANT: "繁體中文", ZH_HANS: "简体中文", "en": "English"}
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "welcome": {
+        ZH_HANS: "👋 欢迎！我每天把{region}的本地新闻摘要和天气预报推送给你。\n点下面的按钮订阅，或发送 /help 查看全部命令。",
+        "en": "👋 Welcome! Every day I send you summaries of {region}'s local news and the weather forecast.\n"
+              "Tap the button below to subscribe, or send /help for all commands.",
+    },
+    "subscribe_button": {ZH_HANS: "订阅每日推送", "en": "Subscribe to the daily digest"},
+    "help": {
+        ZH_HANS: "可用命令：\n/subscribe [HH:MM] 订阅每日推送\n/unsubscribe 退订（保留设置）\n/latest [N] 最新 N 条新闻\n"
+                 "/weather 天气预报\n/time HH:MM 修改推送时间\n/lang zh-Hant|zh-Hans|en 语言\n/settings 设置\n/sources 新闻来源",
+        "en": "Commands:\n/subscribe [HH:MM] daily digest at that time\n/unsubscribe stop pushes (settings kept)\n"
+              "/latest [N] the newest N stories\n/weather the forecast\n/time HH:MM change the push time\n"
+              "/lang zh-Hant|zh-Hans|en language\n/settings settings\n/sources news sources",
+    },
+    "help_admin": {ZH_HANS: "管理员：/stats 统计，/fetch 立即抓取", "en": "Admins: /stats statistics, /fetch fetch now"},
+    "subscribed": {
+        ZH_HANS: "✅ 已订阅：每天 {time}（{tz}）推送天气和新闻摘要。\n用 /time HH:MM 修改时间，/unsubscribe 退订。",
+        "en": "✅ Subscribed: the weather and news digest every day at {time} ({tz}).\n"
+              "Change the time with /time HH:MM; stop with /unsubscribe.",
+    },
+    "unsubscribed": {
+        ZH_HANS: "已退订，你的设置会保留。发送 /subscribe 可随时恢复。",
+        "en": "Unsubscribed. Your settings are kept; send /subscribe to start again.",
+    },
+    "not_subscribed": {ZH_HANS: "你还没有订阅。发送 /subscribe 开始。", "en": "You are not subscribed. Send /subscribe to start."},
+    "time_set": {ZH_HANS: "推送时间已改为每天 {time}（{tz}）。", "en": "Push time changed to {time} every day ({tz})."},
+    "time_set_inactive": {
+        ZH_HANS: "推送时间已设为 {time}（{tz}）。发送 /subscribe 开始接收推送。",
+        "en": "Push time set to {time} ({tz}). Send /subscribe to start receiving it.",
+    },
+    "time_bad": {
+        ZH_HANS: "时间格式不对：请用 24 小时制 HH:MM，例如 /time 07:30。",
+        "en": "That is not a time: use 24-hour HH:MM, for example /time 07:30.",
+    },
+    "time_prompt": {ZH_HANS: "请发送新的推送时间，格式 HH:MM，例如 07:30。", "en": "Send the new push time as HH:MM, for example 07:30."},
+    "latest_bad": {
+        ZH_HANS: "请给一个 1 到 {max} 之间的数字，例如 /latest 5。",
+        "en": "Give a number from 1 to {max}, for example /latest 5.",
+    },
+    "lang_set": {ZH_HANS: "语言已设为简体中文。", "en": "Language set to English."},
+    "lang_bad": {
+        ZH_HANS: "不支持这个语言。可选：/lang zh-Hant（繁體）、/lang zh-Hans（简体）、/lang en（English）。",
+        "en": "Unknown language. Choose /lang zh-Hant (繁體), /lang zh-Hans (简体) or /lang en (English).",
+    },
+    "no_news": {ZH_HANS: "暂时还没有新闻。", "en": "No news yet."},
+    "settings": {
+        ZH_HANS: "⚙️ 设置\n推送时间：{time}（{tz}）\n语言：{language}\n新闻模式：{mode}\n状态：{status}",
+        "en": "⚙️ Settings\nPush time: {time} ({tz})\nLanguage: {language}\nNews: {mode}\nStatus: {status}",
+    },
+    "mode_daily": {ZH_HANS: "只推送每日摘要", "en": "daily digest only"},
+    "mode_instant": {
+        ZH_HANS: "每日摘要 + 即时新闻（{quiet} 静默）",
+        "en": "daily digest + new stories as they arrive (quiet {quiet})",
+    },
+    "status_active": {ZH_HANS: "已订阅", "en": "subscribed"},
+    "status_inactive": {ZH_HANS: "未订阅", "en": "not subscribed"},
+    "button_type_time": {ZH_HANS: "⌨️ 输入时间", "en": "⌨️ Type a time"},
+    "button_mode_daily": {ZH_HANS: "只要每日摘要", "en": "Daily digest only"},
+    "button_mode_instant": {ZH_HANS: "也要即时新闻", "en": "Also new stories"},
+    "button_subscribe": {ZH_HANS: "✅ 订阅", "en": "✅ Subscribe"},
+    "button_unsubscribe": {ZH_HANS: "⏸ 退订", "en": "⏸ Unsubscribe"},
+    "sources": {ZH_HANS: "📰 新闻来源：", "en": "📰 News sources:"},
+    "source_ok": {ZH_HANS: "上次成功：{when}", "en": "last fetched {when}"},
+    "source_never": {ZH_HANS: "尚未成功抓取", "en": "not fetched yet"},
+    "source_errors": {ZH_HANS: "连续失败 {count} 次", "en": "{count} failure(s) in a row"},
+    "no_sources": {ZH_HANS: "还没有配置新闻来源。", "en": "No news sources are configured."},
+    "stats": {
+        ZH_HANS: "📊 统计\n订阅者：{subscribers}（活跃 {active}）\n今天的新故事：{stories}\n今天推送：{sent} 成功，{failed} 失败",
+        "en": "📊 Stats\nSubscribers: {subscribers} ({active} active)\nStories today: {stories}\n"
+              "Deliveries today: {sent} sent, {failed} failed",
+    },
+    "not_admin": {ZH_HANS: "这个命令只对管理员开放。", "en": "This command is for admins only."},
+    "fetch_started": {ZH_HANS: "开始抓取……", "en": "Fetching…"},
+    "fetch_done": {ZH_HANS: "抓取完成：{new} 篇新文章，{errors} 个错误。", "en": "Fetch done: {new} new article(s), {errors} error(s)."},
+    "unknown_command": {ZH_HANS: "我不认识这个命令。发送 /help 查看可用命令。", "en": "I don't know that command. Send /help for the list."},
+    "plain_text": {
+        ZH_HANS: "想看新闻请发送 /latest，天气请发送 /weather，全部命令见 /help。",
+        "en": "Send /latest for the news, /weather for the forecast, /help for all commands.",
+    },
+    "error": {ZH_HANS: "抱歉，出了点问题，请稍后再试。", "en": "Sorry, something went wrong. Please try again later."},
+    "group_admins_only": {ZH_HANS: "在群组里，只有管理员可以修改订阅。", "en": "In groups, only admins can change the subscription."},
+    "weather": {ZH_HANS: "天气", "en": "Weather"},
+    "news": {ZH_HANS: "新闻", "en": "News"},
+    "new_stories": {ZH_HANS: "🆕 新消息", "en": "🆕 New stories"},
+    "fallback_note": {
+        ZH_HANS: "ℹ️ 部分摘要为原文摘录（摘要模型暂未就绪）。",
+        "en": "ℹ️ Some summaries are excerpts of the article (the summarization model is not ready).",
+    },
+    "more_sources": {ZH_HANS: "另见", "en": "also"},
+}
+
+COMMANDS = {
+    "start": {ZH_HANS: "开始", "en": "Start"},
+    "help": {ZH_HANS: "帮助", "en": "Help"},
+    "subscribe": {ZH_HANS: "订阅每日推送 [HH:MM]", "en": "Daily digest [HH:MM]"},
+    "unsubscribe": {ZH_HANS: "退订", "en": "Stop pushes"},
+    "latest": {ZH_HANS: "最新新闻 [N]", "en": "Newest stories [N]"},
+    "weather": {ZH_HANS: "天气预报", "en": "Weather forecast"},
+    "time": {ZH_HANS: "修改推送时间 HH:MM", "en": "Change push time HH:MM"},
+    "lang": {ZH_HANS: "语言 zh-Hant|zh-Hans|en", "en": "Language zh-Hant|zh-Hans|en"},
+    "settings": {ZH_HANS: "设置", "en": "Settings"},
+    "sources": {ZH_HANS: "新闻来源", "en": "News sources"},
+}
+
+
+_HANT_UI_TERMS = {"設置": "設定"}  # Traditional readers' words for the interface, beyond the script
+
+
+@lru_cache(maxsize=None)
+def _lookup(table_key: tuple[str, str], language: str) -> str:
+    table, key = table_key
+    entry = (_TEXTS if table == "texts" else COMMANDS)[key]
+    if language == ZH_HANT:
+        text = convert_script(entry[ZH_HANS], ZH_HANT)
+        for term, replacement in _HANT_UI_TERMS.items():
+            text = text.replace(term, replacement)
+        return text
+    return entry.get(language) or entry["en"]
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    """The text ``key`` in language ``lang``, with ``values`` filled in."""
+    text = _lookup(("texts", key), lang if lang in LANGUAGES else "en")
+    return text.format(**values) if values else text
+
+
+def command_description(command: str, language: str) -> str:
+    """The menu description of ``command`` in ``language``."""
+    return _lookup(("commands", command), language)
+
+
+def language_from_telegram(code: str | None) -> str | None:
+    """zh-hant/zh-tw/zh-hk → zh-Hant; zh-hans/zh-cn/zh → zh-Hans; en → en; else None."""
+    if not code:
+        return None
+    code = code.lower().replace("_", "-")
+    if code in ("zh-hant", "zh-tw", "zh-hk", "zh-mo") or code.startswith("zh-hant"):
+        return ZH_HANT
+    if code == "zh" or code.startswith(("zh-hans", "zh-cn", "zh-sg")):
+        return ZH_HANS
+    if code.split("-")[0] == "en":
+        return "en"
+    return None

@@ -1,0 +1,242 @@
+"""A fake Telegram Bot API server on 127.0.0.1 for end-to-end tests of the real Application.
+
+It speaks the Bot API's HTTP shape: form-encoded requests with JSON-encoded values, answers
+``{"ok": ..., "result": ...}``, long-polled ``getUpdates``. ``sendMessage`` rejects invalid
+HTML and texts over 4096 characters like Telegram does; tests can make chats answer 429 with
+``retry_after``, 403 (blocked), or 400 with ``migrate_to_chat_id``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html.parser
+import itertools
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "tg-spoiler", "span", "blockquote"}
+JSON_FIELDS = {"chat_id", "message_thread_id", "reply_markup", "link_preview_options", "offset", "limit", "timeout",
+               "allowed_updates", "commands", "message_id", "show_alert", "scope"}
+
+
+class _HTMLCheck(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.error: str | None = None
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ALLOWED_TAGS:
+            self.error = self.error or f"unsupported start tag \"{tag}\""
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.error = self.error or f"can't find end tag corresponding to start tag \"{tag}\""
+        else:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def check_html(text: str) -> tuple[str | None, str]:
+    """(error, visible text) as Telegram would see an HTML message."""
+    parser = _HTMLCheck()
+    parser.feed(text)
+    parser.close()
+    if parser.stack and not parser.error:
+        parser.error = f"can't find end tag corresponding to start tag \"{parser.stack[-1]}\""
+    if "<" in "".join(parser.text) and not parser.error:
+        parser.error = "unescaped <"
+    return parser.error, "".join(parser.text)
+
+
+class FakeTelegram:
+    """The fake server; ``base_url`` goes into ``[telegram] api_base_url``."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.updates: list[dict] = []
+        self.sent: list[dict] = []
+        self.edits: list[dict] = []
+        self.calls: list[tuple[str, dict]] = []
+        self.rejected: list[tuple[str, dict, str]] = []
+        self.blocked: set[int] = set()
+        self.migrations: dict[int, int] = {}
+        self.flood: dict[int, int] = {}
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._condition = threading.Condition()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server naming
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode("utf-8")
+                params = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+                for key in JSON_FIELDS & params.keys():
+                    params[key] = json.loads(params[key])
+                prefix, _, method = self.path.strip("/").partition("/")
+                status, answer = fake._dispatch(prefix, method, params)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST  # noqa: N815
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._httpd.handle_error = lambda request, address: None  # clients hanging up at shutdown
+        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}/bot"
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        with self._condition:
+            self._condition.notify_all()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    # -- what users do ---------------------------------------------------------------
+
+    def user_says(self, chat_id: int, text: str, user_id: int | None = None, language_code: str = "zh-hant",
+                  chat_type: str = "private", thread_id: int | None = None) -> None:
+        """A message from a user; commands carry a bot_command entity as Telegram sends them."""
+        user_id = user_id or chat_id
+        message = {
+            "message_id": next(self._message_ids), "date": int(time.time()), "text": text,
+            "chat": {"id": chat_id, "type": chat_type, **({"title": "Group"} if chat_type != "private" else {"first_name": "R"})},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Resident", "language_code": language_code},
+        }
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+        self._add_update({"message": message})
+
+    def user_taps(self, chat_id: int, data: str, message: dict, user_id: int | None = None, language_code: str = "zh-hant") -> None:
+        """A tap on an inline keyboard button under ``message`` (one the bot sent)."""
+        user_id = user_id or chat_id
+        self._add_update({"callback_query": {
+            "id": str(next(self._update_ids)), "chat_instance": "ci", "data": data,
+            "from": {"id": user_id, "is_bot": False, "first_name": "Resident", "language_code": language_code},
+            "message": {"message_id": message["message_id"], "date": int(time.time()), "text": message["text"],
+                        "chat": {"id": chat_id, "type": "private", "first_name": "R"}},
+        }})
+
+    def _add_update(self, payload: dict) -> None:
+        with self._condition:
+            self.updates.append({"update_id": next(self._update_ids), **payload})
+            self._condition.notify_all()
+
+    # -- what tests wait for -----------------------------------------------------------
+
+    async def wait_for(self, predicate, timeout: float = 15.0) -> list[dict]:
+        """Wait (letting the bot's event loop run) until ``predicate(sent)`` holds, or fail."""
+        deadline = time.monotonic() + timeout
+        while not predicate(list(self.sent)):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting; sent so far: {[m['text'][:60] for m in self.sent]}")
+            await asyncio.sleep(0.02)
+        return list(self.sent)
+
+    def messages_to(self, chat_id: int) -> list[dict]:
+        return [m for m in self.sent if m["chat_id"] == chat_id]
+
+    async def wait_for_messages(self, chat_id: int, count: int, timeout: float = 15.0) -> list[dict]:
+        """Wait until ``chat_id`` has received ``count`` messages in all."""
+        await self.wait_for(lambda sent: len([m for m in sent if m["chat_id"] == chat_id]) >= count, timeout)
+        return self.messages_to(chat_id)
+
+    # -- the Bot API ---------------------------------------------------------------------
+
+    def _dispatch(self, prefix: str, method: str, params: dict) -> tuple[int, dict]:
+        if prefix != f"bot{self.token}":
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        self.calls.append((method, params))
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            return 200, {"ok": True, "result": True}
+        return handler(params)
+
+    def _api_getMe(self, params):  # noqa: N802
+        return 200, {"ok": True, "result": {"id": 42, "is_bot": True, "first_name": "newsbot", "username": "newsbot_test_bot",
+                                            "can_join_groups": True, "can_read_all_group_messages": False,
+                                            "supports_inline_queries": False}}
+
+    def _api_getUpdates(self, params):  # noqa: N802
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        deadline = time.monotonic() + min(timeout, 2.0)
+        with self._condition:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            while not self.updates and time.monotonic() < deadline:
+                self._condition.wait(deadline - time.monotonic())
+            return 200, {"ok": True, "result": list(self.updates)}
+
+    def _reject(self, method: str, params: dict, code: int, description: str, parameters: dict | None = None):
+        self.rejected.append((method, params, description))
+        answer = {"ok": False, "error_code": code, "description": description}
+        if parameters:
+            answer["parameters"] = parameters
+        return code, answer
+
+    def _api_sendMessage(self, params):  # noqa: N802
+        chat_id = int(params["chat_id"])
+        text = params.get("text", "")
+        if self.flood.get(chat_id):
+            self.flood[chat_id] -= 1
+            return self._reject("sendMessage", params, 429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        if chat_id in self.blocked:
+            return self._reject("sendMessage", params, 403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.migrations:
+            return self._reject("sendMessage", params, 400, "Bad Request: group chat was upgraded to a supergroup chat",
+                                {"migrate_to_chat_id": self.migrations[chat_id]})
+        visible = text
+        if params.get("parse_mode") == "HTML":
+            error, visible = check_html(text)
+            if error:
+                return self._reject("sendMessage", params, 400, f"Bad Request: can't parse entities: {error}")
+        if not visible.strip():
+            return self._reject("sendMessage", params, 400, "Bad Request: message text is empty")
+        if len(visible) > 4096 or len(text) > 4096 * 2:
+            return self._reject("sendMessage", params, 400, "Bad Request: message is too long")
+        message = {"message_id": next(self._message_ids), "date": int(time.time()), "text": visible,
+                   "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}}
+        if params.get("message_thread_id"):
+            message["message_thread_id"] = int(params["message_thread_id"])
+        with self._condition:
+            self.sent.append({"chat_id": chat_id, "thread_id": params.get("message_thread_id"), "html": text, "text": visible,
+                              "reply_markup": params.get("reply_markup"), "message_id": message["message_id"]})
+            self._condition.notify_all()
+        return 200, {"ok": True, "result": message}
+
+    def _api_editMessageText(self, params):  # noqa: N802
+        error, visible = check_html(params.get("text", "")) if params.get("parse_mode") == "HTML" else (None, params.get("text", ""))
+        if error:
+            return self._reject("editMessageText", params, 400, f"Bad Request: can't parse entities: {error}")
+        with self._condition:
+            self.edits.append({"chat_id": int(params["chat_id"]), "text": visible, "reply_markup": params.get("reply_markup")})
+            self._condition.notify_all()
+        return 200, {"ok": True, "result": {"message_id": int(params["message_id"]), "date": int(time.time()), "text": visible,
+                                            "chat": {"id": int(params["chat_id"]), "type": "private"}}}
+
+    async def wait_for_edit(self, count: int = 1, timeout: float = 15.0) -> dict:
+        """Wait until ``count`` edits have been made; the latest one."""
+        deadline = time.monotonic() + timeout
+        while len(self.edits) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError("no message was edited")
+            await asyncio.sleep(0.02)
+        return self.edits[-1]
