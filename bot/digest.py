@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.storage import Article, Database, Story
+from bot.texts import t
 from bot.weather import WeatherReport
 from summarizer.text import convert_script, is_chinese
+
 
 @dataclass
 class StoryItem:
@@ -102,19 +104,17 @@ def _story_item(story: Story, language: str, tz: tzinfo | None) -> StoryItem:
 
 def render_text(digest: Digest) -> str:
     """Plain-text rendering for the terminal."""
-    labels = {
-        "zh-Hant": ("天氣", "新聞", "來源", "暫無新聞。"),
-        "zh-Hans": ("天气", "新闻", "来源", "暂无新闻。"),
-        "en": ("Weather", "News", "Source", "No news yet."),
-    }[digest.language]
-    lines = [f"【{labels[0]}】", digest.weather_text, "", f"【{labels[1]}】"]
+    language = digest.language
+    lines = [f"【{t('weather', language)}】", digest.weather_text, "", f"【{t('news', language)}】"]
     if not digest.stories:
-        lines.append(labels[3])
+        lines.append(t("no_news", language))
     for number, story in enumerate(digest.stories, 1):
         lines.append(f"{number}. {story.title}")
         if story.summary:
             lines.append(f"   {story.summary}")
         for source in story.sources:
-            lines.append(f"   {labels[2]}: {source['name']} {source['url']}")
+            lines.append(f"   {t('source', language)}: {source['name']} {source['url']}")
         lines.append("")
+    if any(story.fallback for story in digest.stories):
+        lines.append(t("fallback_note", language))
     return "\n".join(lines).rstrip() + "\n"

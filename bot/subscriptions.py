@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from bot.config import Settings, parse_hhmm, parse_window
 from bot.storage import Database, Delivery, Source, Story, Subscriber
-from bot.storage.models import utcnow
 
 
 @dataclass(frozen=True)

@@ -64,9 +64,10 @@ def _canonical(number: str) -> str:
 
 def names(text: str, language: str) -> set[str]:
     """Place and person names a summary should not invent (Chinese), proper nouns (English)."""
-    if is_chinese(language):
+    if is_chinese(language):  # Latin words in a Chinese summary are names (or garbage) too
         simplified = convert_script(text, ZH_HANS)
-        return {m.group(0) for m in _PLACE.finditer(simplified)} | {m.group(1) for m in _TITLE_NAME.finditer(simplified)}
+        return ({m.group(0) for m in _PLACE.finditer(simplified)} | {m.group(1) for m in _TITLE_NAME.finditer(simplified)}
+                | set(re.findall(r"[A-Za-z]{2,}", simplified)))
     return {m.group(1) for m in _EN_PROPER.finditer(text)}
 
 
@@ -81,14 +82,18 @@ def repeats_itself(summary: str, language: str) -> bool:
 
 
 def _overlap(summary: str, source: str, language: str) -> float:
-    """Share of the summary's characters (Chinese) or words (other) that occur in the source."""
+    """Share of the summary's units found in the source: characters and Latin words for
+    Chinese, words for other languages."""
     if is_chinese(language):
-        folded_source = set(convert_script(source, ZH_HANS))
-        units = [c for c in convert_script(summary, ZH_HANS) if "\u4e00" <= c <= "\u9fff"]
-        return sum(c in folded_source for c in units) / len(units) if units else 1.0
-    source_words = set(re.findall(r"[a-z0-9]+", source.lower()))
-    words = re.findall(r"[a-z0-9]+", summary.lower())
-    return sum(w in source_words for w in words) / len(words) if words else 1.0
+        folded_source, folded_summary = convert_script(source, ZH_HANS), convert_script(summary, ZH_HANS)
+        known = set(folded_source) | set(re.findall(r"[a-z0-9]+", folded_source.lower()))
+        units = [c for c in folded_summary if "\u4e00" <= c <= "\u9fff"] + re.findall(r"[a-z]+", folded_summary.lower())
+    else:
+        def words(text: str) -> list[str]:
+            return re.findall(r"[a-z0-9]+", re.sub(r"(?<=\d),(?=\d)", "", text.lower()))
+
+        known, units = set(words(source)), words(summary)
+    return sum(u in known for u in units) / len(units) if units else 1.0
 
 
 def check_summary(summary: str, source: str, language: str) -> str | None:

@@ -8,7 +8,6 @@ import pytest
 
 from tests.conftest import DEMO, SEED_TEXT, Reply, write_config
 
-
 CLOSED_PORT = "http://127.0.0.1:9/v1"  # the weather provider of these runs: refused at once, never the internet
 
 

@@ -5,8 +5,8 @@ import pytest
 from summarizer import Summarizer, convert_script, detect_language, summarize
 from summarizer.profiles import ModelsConfig, ProfileError, load_models_config
 from summarizer.text import split_sentences, text_length
-from tests.conftest import SEED_TEXT
 from summarizer.weather import parse_bulletins
+from tests.conftest import SEED_TEXT
 
 SEED_BODY = parse_bulletins(SEED_TEXT.read_text(encoding="utf-8"))[0]
 ENGLISH = (

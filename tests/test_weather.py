@@ -166,8 +166,8 @@ def test_wind_scales_and_period_phrasing():
 
 
 def test_weather_json_has_structure_and_every_language(tmp_path, server):
-    from tests.test_cli import newsbot
     from tests.conftest import write_config
+    from tests.test_cli import newsbot
 
     server.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload(datetime.now(timezone.utc).astimezone(SHANGHAI).date())))
     config = write_config(tmp_path, "")

@@ -14,6 +14,9 @@ import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
 
+from summarizer.backends.transformer import LANGUAGE_NAMES
+from summarizer.text import detect_language
+
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}</s>{% endfor %}"
     "{% if add_generation_prompt %}<|assistant|>{% endif %}"
@@ -61,17 +64,21 @@ def build_tokenizer(extra: list[str]) -> PreTrainedTokenizerFast:
     return fast
 
 
-def _train(model, batches, steps: int) -> None:
+def _train(model, batches, steps: int, learned) -> None:
+    """Train in rounds of ``steps`` until ``learned()`` (every target reproduced), at most 8 rounds."""
     torch.manual_seed(0)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    model.train()
-    for step in range(steps):
-        batch = batches[step % len(batches)]
-        loss = model(**batch).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-    model.eval()
+    for _round in range(8):
+        model.train()
+        for step in range(steps):
+            loss = model(**batches[step % len(batches)]).loss
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        model.eval()
+        if learned():
+            return
+    raise AssertionError("the tiny model did not learn its targets")
 
 
 def build_seq2seq(folder: Path, extra_text: list[str], steps: int = 300) -> Path:
@@ -88,7 +95,13 @@ def build_seq2seq(folder: Path, extra_text: list[str], steps: int = 300) -> Path
     inputs = tokenizer(sources, return_tensors="pt", padding=True)
     labels = tokenizer(targets, return_tensors="pt", padding=True)["input_ids"]
     labels[labels == tokenizer.pad_token_id] = -100
-    _train(model, [dict(**inputs, labels=labels)], steps)
+
+    def learned() -> bool:
+        with torch.inference_mode():
+            out = model.generate(**inputs, num_beams=1, max_new_tokens=48)
+        return tokenizer.batch_decode(out, skip_special_tokens=True) == targets
+
+    _train(model, [dict(**inputs, labels=labels)], steps, learned)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -104,19 +117,29 @@ def build_causal(folder: Path, extra_text: list[str], prompt: str, steps: int = 
         eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.eos_token_id,
     )
     model = LlamaForCausalLM(config)
-    batches = []
+    batches, prompts = [], []
     for source, target in TARGETS.items():
         chat = tokenizer.apply_chat_template(
-            [{"role": "user", "content": prompt.format(text=source, language="", max_chars=120, max_words=60)}],
+            [{"role": "user", "content": prompt.format(text=source, language=LANGUAGE_NAMES[detect_language(source)],
+                                                       max_chars=120, max_words=60)}],
             add_generation_prompt=True, tokenize=False,
         )
         prompt_ids = tokenizer(chat, add_special_tokens=False)["input_ids"]
+        prompts.append(prompt_ids)
         answer_ids = tokenizer(target + "</s>", add_special_tokens=False)["input_ids"]
         ids = torch.tensor([prompt_ids + answer_ids])
         labels = ids.clone()
         labels[0, : len(prompt_ids)] = -100
         batches.append({"input_ids": ids, "labels": labels})
-    _train(model, batches, steps * len(batches) // 2)
+    def learned() -> bool:
+        with torch.inference_mode():
+            for prompt_ids, target in zip(prompts, TARGETS.values()):
+                out = model.generate(torch.tensor([prompt_ids]), max_new_tokens=48, do_sample=False)
+                if tokenizer.decode(out[0, len(prompt_ids):], skip_special_tokens=True).strip() != target:
+                    return False
+        return True
+
+    _train(model, batches, steps * len(batches) // 2, learned)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder

@@ -73,6 +73,7 @@ class Ingestor:
         self.summarizer = summarizer
         self.transport = transport
         self._store_lock = threading.Lock()
+        self._pass_lock = asyncio.Lock()  # the scheduler and /fetch never run two passes at once
         self._index: StoryIndex | None = None
 
     async def run(
@@ -82,6 +83,12 @@ class Ingestor:
         on_source_done: Callable[[SourceReport], None] | None = None,
     ) -> list[SourceReport]:
         """Fetch the enabled sources (or the one named ``only``) and store what is new."""
+        async with self._pass_lock:
+            return await self._run(only, due_only, on_source_done)
+
+    async def _run(
+        self, only: str | None, due_only: bool, on_source_done: Callable[[SourceReport], None] | None
+    ) -> list[SourceReport]:
         sources = [s for s in self.settings.sources if s.enabled and (only is None or s.name == only)]
         if only is not None and not sources:
             known = ", ".join(repr(s.name) for s in self.settings.sources) or "none"

@@ -17,7 +17,7 @@ from bot.subscriptions import Subscriptions
 from bot.telegram import handlers
 from bot.telegram.delivery import Deliverer
 from bot.telegram.push import Pusher
-from bot.telegram.texts import COMMANDS, command_description
+from bot.texts import COMMANDS, command_description
 from bot.weather import WeatherService
 from summarizer import Summarizer
 

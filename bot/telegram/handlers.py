@@ -25,7 +25,7 @@ from bot.subscriptions import ChatRef, Subscriptions
 from bot.telegram.delivery import Deliverer
 from bot.telegram.push import Pusher
 from bot.telegram.render import render_stories, render_weather
-from bot.telegram.texts import LANGUAGE_NAMES, LANGUAGES, language_from_telegram, t
+from bot.texts import LANGUAGE_NAMES, LANGUAGES, language_from_telegram, t
 from bot.weather import WeatherService
 
 log = logging.getLogger(__name__)

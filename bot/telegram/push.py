@@ -19,7 +19,7 @@ from bot.storage.models import utcnow
 from bot.subscriptions import ChatRef, Subscriptions, in_window
 from bot.telegram.delivery import Deliverer
 from bot.telegram.render import render_digest, render_stories
-from bot.telegram.texts import t
+from bot.texts import t
 from bot.weather import WeatherReport, WeatherService
 
 log = logging.getLogger(__name__)

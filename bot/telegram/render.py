@@ -6,7 +6,7 @@ import html
 import re
 
 from bot.digest import Digest, StoryItem
-from bot.telegram.texts import t
+from bot.texts import t
 
 MAX_MESSAGE = 4096
 

@@ -1,4 +1,5 @@
-"""Everything the bot says, in zh-Hans and English; zh-Hant is derived with OpenCC (Taiwan forms)."""
+"""Everything newsbot says to readers (chat and terminal), in zh-Hans and English;
+zh-Hant is derived with OpenCC (Taiwan forms)."""
 
 from __future__ import annotations
 
@@ -97,7 +98,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         ZH_HANS: "ℹ️ 部分摘要为原文摘录（摘要模型暂未就绪）。",
         "en": "ℹ️ Some summaries are excerpts of the article (the summarization model is not ready).",
     },
-    "more_sources": {ZH_HANS: "另见", "en": "also"},
+    "source": {ZH_HANS: "来源", "en": "Source"},
 }
 
 COMMANDS = {
