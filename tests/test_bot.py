@@ -317,3 +317,40 @@ async def test_run_without_token_exits_2(tmp_path):
 
     result = newsbot("run", cwd=tmp_path)
     assert result.returncode == 2 and "no Telegram bot token" in result.stderr
+
+
+async def test_newsbot_run_polls_sources_answers_and_stops_cleanly(tmp_path, fake_telegram, news_site):
+    """The real `newsbot run` process: its jobs ingest the local site, it answers, SIGTERM stops it."""
+    import asyncio
+    import os
+    import signal
+    import sys
+
+    from tests.conftest import write_config
+
+    config = write_config(tmp_path, (
+        f'[telegram]\napi_base_url = "{fake_telegram.base_url}"\n'
+        f'[weather]\napi_base_url = "{news_site.url("/v1")}"\nmax_retries = 0\n'
+        "[fetch]\nmin_delay_seconds = 0\n"
+        f'[[sources]]\nname = "梁平新聞網"\nkind = "page"\nurl = "{news_site.url("/list.html")}"\n'
+    ))
+    env = {**os.environ, "NEWSBOT_TELEGRAM_TOKEN": TOKEN, "PYTHONPATH": str(DEMO.parent.parent)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", "-c", str(config), cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        fake_telegram.user_says(800, "/start")
+        assert (await fake_telegram.wait_for_messages(800, 1, timeout=60))[0]["text"].startswith("👋 歡迎！")
+        for attempt in range(60):  # the poll-sources job runs a second after start
+            fake_telegram.user_says(800, "/latest 1")
+            latest = (await fake_telegram.wait_for_messages(800, 2 + attempt, timeout=30))[-1]["text"]
+            if latest.startswith("1. "):
+                break
+            await asyncio.sleep(0.5)
+        assert latest.startswith("1. ")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, stderr.decode()
+    assert TOKEN not in stderr.decode()

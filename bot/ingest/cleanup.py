@@ -27,7 +27,8 @@ _DROP_LINE = [
     re.compile(r"^(瀏覽|浏览|閱讀|阅读|點擊|点击|訪問|访问)(次數|次数|量|數|数)?\s*[:：]?\s*\d+\s*次?$"),
     re.compile(r"^\d+\s*(次瀏覽|次浏览|人閱讀|人阅读|views?|reads?)$", re.I),
     re.compile(r"^[.。…·•\-—_=*~\s]+$"),
-    re.compile(r"^(打印|列印|關閉|关闭|返回頂部|返回顶部|print|close|back to top|【?字[體体号號][:：]?.*】?)$", re.I),
+    re.compile(r"^(打印|列印|關閉|关闭|返回頂部|返回顶部|首頁|首页|返回首頁|返回首页|print|close|back to top|home|"
+               r"【?字[體体号號][:：]?.*】?)$", re.I),
 ]
 _SHORT_DROP = [  # only on short lines: the same words inside a paragraph are news, not furniture
     re.compile(r"(版權所有|版权所有|copyright|©|icp[備备]|公網安備|公网安备|未經授權|未经授权|all rights reserved)", re.I),
