@@ -63,15 +63,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr (-vv for debug)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, handler, help_text: str, config: bool = True) -> argparse.ArgumentParser:
+    def command(name: str, handler, help_text: str, json_output: bool = True) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        if config:
-            sub.add_argument("-c", "--config", help="TOML config file (default: $NEWSBOT_CONFIG, else embedded defaults)")
-        sub.add_argument("--json", action="store_true", help="print one JSON document")
+        sub.add_argument("-c", "--config", help="TOML config file (default: $NEWSBOT_CONFIG, else embedded defaults)")
+        if json_output:
+            sub.add_argument("--json", action="store_true", help="print one JSON document")
         sub.set_defaults(handler=handler)
         return sub
 
-    command("run", _cmd_run, "run the Telegram bot and its scheduler until stopped (SIGINT/SIGTERM)")
+    command("run", _cmd_run, "run the Telegram bot and its scheduler until stopped (SIGINT/SIGTERM)", json_output=False)
 
     fetch = command("fetch", _cmd_fetch, "run one ingestion pass: fetch, extract, dedupe, summarize, store")
     fetch.add_argument("--source", help="only the source with this name")
@@ -88,14 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("action", choices=("list", "pull"))
     models.add_argument("profile", nargs="?", help="pull: only this profile (default: every transformer profile)")
 
-    extract = command("extract", _cmd_extract, "extract title, date, language, text and weather bulletins", config=False)
+    extract = command("extract", _cmd_extract, "extract title, date, language, text and weather bulletins")
     extract.add_argument("target", metavar="URL|FILE")
-    extract.add_argument("-c", "--config", help="TOML config file (for region timezone and fetch settings)")
 
-    summarize = command("summarize", _cmd_summarize, "summarize an article (URL, file, or - for stdin)", config=False)
+    summarize = command("summarize", _cmd_summarize, "summarize an article (URL, file, or - for stdin)")
     summarize.add_argument("target", metavar="URL|FILE|-")
     summarize.add_argument("--profile", help="profile from models.yaml (default: routed by language)")
-    summarize.add_argument("-c", "--config", help="TOML config file")
     return parser
 
 

@@ -76,6 +76,8 @@ def _load(profile: Profile) -> _Loaded:
         if failure:
             raise ModelUnavailable(failure)
         try:
+            if not weights_present(profile):
+                raise FileNotFoundError("its weights are not on this machine")
             loaded = _from_pretrained(profile)
         except (OSError, ValueError, ImportError) as exc:
             reason = f"model {profile.model} ({profile.revision}) is not available here: {str(exc).splitlines()[0]}"
