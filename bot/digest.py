@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.storage import Article, Database, Story
 from bot.texts import t
 from bot.weather import WeatherReport
-from summarizer.text import convert_script, is_chinese
+from summarizer.text import for_reader
 
 
 @dataclass
@@ -49,13 +49,6 @@ class Digest:
     def to_dict(self) -> dict:
         """The ``newsbot digest --json`` shape."""
         return {"language": self.language, "weather": self.weather, "stories": [s.to_dict() for s in self.stories]}
-
-
-def for_reader(text: str, text_language: str, reader_language: str) -> str:
-    """Chinese text converted to the reader's script; anything else unchanged."""
-    if is_chinese(text_language) and is_chinese(reader_language) and text_language != reader_language:
-        return convert_script(text, reader_language)
-    return text
 
 
 def build_digest(

@@ -10,7 +10,7 @@ from summarizer.backends import Backend
 from summarizer.backends.extractive import ExtractiveBackend
 from summarizer.checks import check_summary
 from summarizer.profiles import EXTRACTIVE, ModelsConfig, Profile, ProfileError, load_models_config
-from summarizer.text import convert_script, detect_language, is_chinese
+from summarizer.text import convert_script, detect_language, for_reader, is_chinese
 
 UNAVAILABLE = "model unavailable"
 
@@ -29,9 +29,7 @@ class Summary:
 
     def in_script(self, target: str) -> str:
         """The summary converted for a reader of ``target`` (zh-Hant / zh-Hans); others as is."""
-        if is_chinese(self.language) and is_chinese(target) and target != self.language:
-            return convert_script(self.summary, target)
-        return self.summary
+        return for_reader(self.summary, self.language, target)
 
     def to_dict(self) -> dict:
         """JSON-ready form (the ``newsbot summarize --json`` shape)."""

@@ -42,6 +42,13 @@ def convert_script(text: str, target: str) -> str:
     return text
 
 
+def for_reader(text: str, text_language: str, reader_language: str) -> str:
+    """Chinese text converted to a Chinese reader's script; anything else unchanged."""
+    if is_chinese(text_language) and is_chinese(reader_language) and text_language != reader_language:
+        return convert_script(text, reader_language)
+    return text
+
+
 def cjk_count(text: str) -> int:
     """Number of CJK ideographs in ``text``."""
     return len(_CJK.findall(text))

@@ -354,3 +354,17 @@ async def test_newsbot_run_polls_sources_answers_and_stops_cleanly(tmp_path, fak
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 0, stderr.decode()
     assert TOKEN not in stderr.decode()
+
+
+def test_article_text_is_escaped_in_html():
+    from bot.digest import StoryItem
+    from bot.telegram.render import render_stories
+
+    story = StoryItem(title="<script>alert(1)</script> & 梁平", summary="a < b > c", published=None,
+                      sources=[{"name": "x<y", "url": 'http://e.example/a?b=1&c="2"'}, {"name": "本地檔案", "url": "file:///tmp/a.html"}],
+                      fallback=True)
+    rendered = render_stories([story], "en")
+    assert check_html(rendered)[0] is None
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; 梁平" in rendered and "a &lt; b &gt; c" in rendered
+    assert '<a href="http://e.example/a?b=1&amp;c=&quot;2&quot;">x&lt;y</a> · 本地檔案' in rendered
+    assert rendered.endswith("<i>ℹ️ Some summaries are excerpts of the article (the summarization model is not ready).</i>")
