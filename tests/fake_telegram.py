@@ -12,6 +12,7 @@ import asyncio
 import html.parser
 import itertools
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,8 +52,9 @@ def check_html(text: str) -> tuple[str | None, str]:
     parser.close()
     if parser.stack and not parser.error:
         parser.error = f"can't find end tag corresponding to start tag \"{parser.stack[-1]}\""
-    if "<" in "".join(parser.text) and not parser.error:
-        parser.error = "unescaped <"
+    outside_tags = re.sub(r"</?[a-zA-Z][^<>]*>", "", text)
+    if not parser.error and (re.search(r"[<>]", outside_tags) or re.search(r"&(?!#?\w+;)", outside_tags)):
+        parser.error = "unescaped <, > or & outside a tag or entity"
     return parser.error, "".join(parser.text)
 
 
