@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "tg-spoiler", "span", "blockquote"}
-JSON_FIELDS = {"chat_id", "message_thread_id", "reply_markup", "link_preview_options", "offset", "limit", "timeout",
+JSON_FIELDS = {"chat_id", "user_id", "message_thread_id", "reply_markup", "link_preview_options", "offset", "limit", "timeout",
                "allowed_updates", "commands", "message_id", "show_alert", "scope"}
 
 
@@ -71,6 +71,7 @@ class FakeTelegram:
         self.blocked: set[int] = set()
         self.migrations: dict[int, int] = {}
         self.flood: dict[int, int] = {}
+        self.plain_members: set[tuple[int, int]] = set()  # (chat, user) pairs that are not group admins
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._condition = threading.Condition()
@@ -176,6 +177,17 @@ class FakeTelegram:
         return 200, {"ok": True, "result": {"id": 42, "is_bot": True, "first_name": "newsbot", "username": "newsbot_test_bot",
                                             "can_join_groups": True, "can_read_all_group_messages": False,
                                             "supports_inline_queries": False}}
+
+    def _api_getChatMember(self, params):  # noqa: N802
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        status = "member" if (chat_id, user_id) in self.plain_members else "administrator"
+        member = {"status": status, "user": {"id": user_id, "is_bot": False, "first_name": "Resident"}}
+        if status == "administrator":
+            member.update({key: True for key in (
+                "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+                "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users",
+                "can_post_stories", "can_edit_stories", "can_delete_stories")})
+        return 200, {"ok": True, "result": member}
 
     def _api_getUpdates(self, params):  # noqa: N802
         offset = int(params.get("offset") or 0)

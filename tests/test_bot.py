@@ -206,6 +206,18 @@ async def test_group_migrated_to_supergroup_follows_the_new_id(bot, fake_telegra
     assert subscriber(db, -100200).active
 
 
+async def test_in_groups_only_admins_change_the_subscription(bot, fake_telegram, db):
+    fake_telegram.plain_members.add((-100400, 11))
+    fake_telegram.user_says(-100400, "/subscribe 08:00", user_id=11, chat_type="supergroup")
+    [refused] = await fake_telegram.wait_for_messages(-100400, 1)
+    assert refused["text"] == "在群組裡，只有管理員可以修改訂閱。"
+    assert not subscriber(db, -100400).active
+    fake_telegram.user_says(-100400, "/latest", user_id=11, chat_type="supergroup")  # reading is for everyone
+    assert (await fake_telegram.wait_for_messages(-100400, 2))[-1]["text"] == "暫時還沒有新聞。"
+    fake_telegram.user_says(-100400, "/subscribe 08:00", user_id=12, chat_type="supergroup")
+    assert (await fake_telegram.wait_for_messages(-100400, 3))[-1]["text"].startswith("✅ 已訂閱：每天 08:00")
+
+
 async def test_forum_topics_keep_their_thread(bot, fake_telegram, db):
     _, services, _ = bot
     fake_telegram.user_says(-100300, "/subscribe 07:30", user_id=10, chat_type="supergroup", thread_id=7)

@@ -70,8 +70,25 @@ async def _subscriber(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tup
     return svc, ref, subscriber
 
 
+class NotAllowed(Exception):
+    """A group member who is not an admin tried to change the group's subscription."""
+
+
+async def _may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """In private chats always; in groups only the group's admins (and the bot's admins)."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat.type == "private" or user is None or user.id in services(context).settings.telegram.admins:
+        return True
+    member = await context.bot.get_chat_member(chat.id, user.id)
+    return member.status in ("creator", "administrator")
+
+
 async def _update(update: Update, context: ContextTypes.DEFAULT_TYPE, **changes) -> tuple[Services, ChatRef, Subscriber]:
+    """Apply setting changes for the chat; raises NotAllowed (answered politely) for non-admins in groups."""
     svc, ref, subscriber = await _subscriber(update, context)
+    if not await _may_change(update, context):
+        await reply(update, context, t("group_admins_only", subscriber.language))
+        raise NotAllowed
     subscriber = await asyncio.to_thread(svc.subscriptions.update, ref, subscriber.language, svc.now(), **changes)
     return svc, ref, subscriber
 
@@ -296,6 +313,8 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the exception; tell the user something went wrong, without details."""
+    if isinstance(context.error, NotAllowed):
+        return  # already answered
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         user = update.effective_user
