@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.texts import LANGUAGES
 from summarizer.profiles import ProfileError
 
 log = logging.getLogger("newsbot")
-LANGUAGES = ("zh-Hant", "zh-Hans", "en")
 
 
 class UsageError(Exception):
@@ -125,27 +125,22 @@ def _models_file(settings: Settings) -> Path | None:
     return None
 
 
-def _run_fetch(settings: Settings, only: str | None, quiet: bool) -> list:
+def _run_fetch(settings: Settings, db, summarizer, only: str | None, quiet: bool) -> list:
     from bot.ingest.pipeline import Ingestor
 
     if not settings.sources:
         print(f"newsbot: warning: no [[sources]] configured in {settings.source_file}", file=sys.stderr)
-    db, summarizer = _open(settings)
     ingestor = Ingestor(settings, db, summarizer)
-    show_progress = not quiet and sys.stderr.isatty()
     try:
-        if not show_progress:
+        if quiet or not sys.stderr.isatty():
             return asyncio.run(ingestor.run(only=only))
         from rich.progress import Progress
 
-        sources = [s for s in settings.sources if s.enabled and (only is None or s.name == only)]
         with Progress(transient=True) as progress:
-            task = progress.add_task("fetching sources", total=len(sources))
+            task = progress.add_task("fetching sources", total=len(ingestor.selected(only)))
             return asyncio.run(ingestor.run(only=only, on_source_done=lambda _r: progress.advance(task)))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    finally:
-        db.close()
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -176,7 +171,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    reports = _run_fetch(settings, args.source, quiet=args.json)
+    db, summarizer = _open(settings)
+    try:
+        reports = _run_fetch(settings, db, summarizer, args.source, quiet=args.json)
+    finally:
+        db.close()
     if args.json:
         _print_json({"sources": [r.to_dict() for r in reports]})
     else:
@@ -202,13 +201,12 @@ def _cmd_digest(args: argparse.Namespace) -> int:
     from bot.storage.models import utcnow
 
     settings = load_settings(args.config)
-    if args.fetch:
-        reports = _run_fetch(settings, None, quiet=args.json)
-        for report in reports:
-            for error in report.errors:
-                print(f"newsbot: warning: {report.name}: {error}", file=sys.stderr)
-    db, _ = _open(settings)
+    db, summarizer = _open(settings)
     try:
+        if args.fetch:
+            for report in _run_fetch(settings, db, summarizer, None, quiet=args.json):
+                for error in report.errors:
+                    print(f"newsbot: warning: {report.name}: {error}", file=sys.stderr)
         weather = _weather_report(settings, db)
         now = utcnow().astimezone(settings.region.tz)
         digest = build_digest(db, args.lang or settings.region.language, args.limit or settings.digest.max_items, weather, now)

@@ -145,25 +145,20 @@ class Subscriptions:
                 row.chat_id = new_chat_id
 
     def stats(self, now: datetime) -> dict:
-        """Counts for /stats: subscribers, stories and deliveries since local midnight."""
+        """Counts for /stats: subscribers, and stories and deliveries since local midnight."""
         tz = self.settings.region.tz
         midnight = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz)
         with self.db.session() as session:
             count = lambda query: session.scalar(query) or 0  # noqa: E731 - a local shorthand
-            sources = [
-                {"name": s.name, "last_success_at": s.last_success_at, "error_count": s.error_count, "last_error": s.last_error}
-                for s in session.scalars(select(Source).order_by(Source.name))
-            ]
             return {
                 "subscribers": count(select(func.count()).select_from(Subscriber)),
                 "active": count(select(func.count()).select_from(Subscriber).where(Subscriber.active)),
                 "stories": count(select(func.count()).select_from(Story).where(Story.first_seen_at >= midnight)),
                 "sent": count(select(func.count()).select_from(Delivery).where(Delivery.created_at >= midnight, Delivery.status == "sent")),
                 "failed": count(select(func.count()).select_from(Delivery).where(Delivery.created_at >= midnight, Delivery.status == "failed")),
-                "sources": sources,
             }
 
     def sources(self) -> list[Source]:
-        """Source rows with their fetch state, for /sources."""
+        """Source rows with their fetch state, for /sources and /stats."""
         with self.db.session() as session:
             return list(session.scalars(select(Source).order_by(Source.name)))

@@ -1,5 +1,5 @@
 """Everything newsbot says to readers (chat and terminal), in zh-Hans and English;
-zh-Hant is derived with OpenCC (Taiwan forms)."""
+zh-Hant is derived with OpenCC (Taiwan forms) unless an entry spells it out."""
 
 from __future__ import annotations
 
@@ -92,6 +92,16 @@ _TEXTS: dict[str, dict[str, str]] = {
     "error": {ZH_HANS: "抱歉，出了点问题，请稍后再试。", "en": "Sorry, something went wrong. Please try again later."},
     "group_admins_only": {ZH_HANS: "在群组里，只有管理员可以修改订阅。", "en": "In groups, only admins can change the subscription."},
     "weather": {ZH_HANS: "天气", "en": "Weather"},
+    "weather_head": {ZH_HANS: "{region}天气：", "en": "{region} weather: "},
+    "weather_stale": {
+        ZH_HANS: "（天气服务暂时无法连接，以上为{month}月{day}日{time}的预报）",
+        "en": "(The weather service is unreachable; this forecast is from {month_name} {day}, {time}.)",
+    },
+    "weather_unavailable": {
+        ZH_HANS: "暂时无法获取天气预报，请稍后再试。",
+        ZH_HANT: "暫時無法取得天氣預報，請稍後再試。",
+        "en": "The weather forecast is unavailable right now; please try again later.",
+    },
     "news": {ZH_HANS: "新闻", "en": "News"},
     "new_stories": {ZH_HANS: "🆕 新消息", "en": "🆕 New stories"},
     "fallback_note": {
@@ -123,6 +133,8 @@ def _lookup(table_key: tuple[str, str], language: str) -> str:
     table, key = table_key
     entry = (_TEXTS if table == "texts" else COMMANDS)[key]
     if language == ZH_HANT:
+        if ZH_HANT in entry:  # written out where OpenCC's wording is not what readers use
+            return entry[ZH_HANT]
         text = convert_script(entry[ZH_HANS], ZH_HANT)
         for term, replacement in _HANT_UI_TERMS.items():
             text = text.replace(term, replacement)

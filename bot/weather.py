@@ -24,6 +24,7 @@ from bot.config import FetchSettings, Settings
 from bot.ingest.http import FetchError, PoliteClient
 from bot.storage import Bulletin, Database, ForecastRecord
 from bot.storage.models import utcnow
+from bot.texts import LANGUAGES, t
 from summarizer.forecast import (
     OPEN_METEO_CREDIT,
     DayForecast,
@@ -33,24 +34,18 @@ from summarizer.forecast import (
     describe_forecast,
     wind_phrase,
 )
-from summarizer.text import ZH_HANS, ZH_HANT, convert_script, is_chinese
+from summarizer.text import convert_script, is_chinese
 from summarizer.weather import Bulletin as BulletinData
 from summarizer.weather import Period, describe_bulletin
 
 log = logging.getLogger(__name__)
 
 PROVIDER = "open-meteo"
-LANGUAGES = (ZH_HANT, ZH_HANS, "en")
 RECENT_BULLETIN = timedelta(days=1)
 DAILY_FIELDS = (
     "weather_code", "temperature_2m_max", "temperature_2m_min", "precipitation_probability_max",
     "precipitation_sum", "wind_speed_10m_max", "wind_direction_10m_dominant", "sunrise", "sunset",
 )
-WEATHER_UNAVAILABLE = {
-    ZH_HANT: "暫時無法取得天氣預報，請稍後再試。",
-    ZH_HANS: "暂时无法获取天气预报，请稍后再试。",
-    "en": "The weather forecast is unavailable right now; please try again later.",
-}
 
 
 class WeatherError(Exception):
@@ -135,19 +130,18 @@ class WeatherReport:
 
     def text(self, language: str, now: datetime) -> str:
         """The weather message for a reader of ``language`` at ``now`` (aware, local)."""
-        zh = is_chinese(language)
         lines = []
         if self.forecast is not None:
-            head = f"{self.region}{'天气' if zh else ' weather'}" + ("：" if zh else ": ")
             body = describe_forecast(self.forecast, language, today=now.date(), evening=now.hour >= 18)
-            lines.append(convert_script(head, language) + body if zh else head + body)
+            region = convert_script(self.region, language) if is_chinese(language) else self.region
+            lines.append(t("weather_head", language, region=region) + body)
             if self.stale:
                 when = self.forecast.fetched_at.astimezone(now.tzinfo)
-                lines.append(convert_script(f"（天气服务暂时无法连接，以上为{when.month}月{when.day}日{when:%H:%M}的预报）", language)
-                             if zh else f"(The weather service is unreachable; this forecast is from {when:%b} {when.day}, {when:%H:%M}.)")
+                lines.append(t("weather_stale", language, month=when.month, month_name=f"{when:%b}", day=when.day,
+                               time=f"{when:%H:%M}"))
             lines.append(OPEN_METEO_CREDIT[language if language in LANGUAGES else "en"])
         lines.extend(describe_bulletin(b, language) for b in self.bulletins)
-        return "\n".join(lines) if lines else WEATHER_UNAVAILABLE.get(language, WEATHER_UNAVAILABLE["en"])
+        return "\n".join(lines) if lines else t("weather_unavailable", language)
 
     def to_dict(self, language: str, now: datetime) -> dict:
         """The ``newsbot weather --json`` shape: structured days and bulletins, text per language."""

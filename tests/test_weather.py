@@ -7,7 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.storage import Article, Bulletin, Source, Story
-from bot.weather import WEATHER_UNAVAILABLE, WeatherService
+from bot.texts import t
+from bot.weather import WeatherService
 from summarizer.forecast import beaufort, period_conditions, wind_phrase
 from tests.conftest import SHANGHAI, Reply
 
@@ -119,7 +120,7 @@ async def test_outage_uses_the_stored_forecast_and_says_when_it_is_from(server, 
     assert "（天氣服務暫時無法連接，以上為2月24日07:30的預報）" in report.text("zh-Hant", later)
     assert "this forecast is from Feb 24, 07:30" in report.text("en", later)
     too_late = await service.report(NOW + timedelta(hours=13))
-    assert too_late.forecast is None and too_late.text("en", later) == WEATHER_UNAVAILABLE["en"]
+    assert too_late.forecast is None and too_late.text("en", later) == t("weather_unavailable", "en")
 
 
 @pytest.mark.parametrize(
@@ -134,8 +135,8 @@ async def test_provider_failures_never_crash(server, db, weather_settings, reply
     server.routes["/v1/forecast"] = reply
     report = await WeatherService(weather_settings(), db).report(NOW)
     assert message in report.error
-    for language, line in WEATHER_UNAVAILABLE.items():
-        assert report.text(language, NOW) == line
+    for language in ("zh-Hant", "zh-Hans", "en"):
+        assert report.text(language, NOW) == t("weather_unavailable", language)
 
 
 async def test_recent_bulletin_is_shown_beside_the_forecast(server, db, weather_settings):

@@ -76,6 +76,14 @@ class Ingestor:
         self._pass_lock = asyncio.Lock()  # the scheduler and /fetch never run two passes at once
         self._index: StoryIndex | None = None
 
+    def selected(self, only: str | None = None) -> list[SourceSettings]:
+        """The enabled sources, or just the one named ``only``; ValueError if there is none such."""
+        sources = [s for s in self.settings.sources if s.enabled and (only is None or s.name == only)]
+        if only is not None and not sources:
+            known = ", ".join(repr(s.name) for s in self.settings.sources) or "none"
+            raise ValueError(f"no enabled source named {only!r} (configured: {known})")
+        return sources
+
     async def run(
         self,
         only: str | None = None,
@@ -89,10 +97,7 @@ class Ingestor:
     async def _run(
         self, only: str | None, due_only: bool, on_source_done: Callable[[SourceReport], None] | None
     ) -> list[SourceReport]:
-        sources = [s for s in self.settings.sources if s.enabled and (only is None or s.name == only)]
-        if only is not None and not sources:
-            known = ", ".join(repr(s.name) for s in self.settings.sources) or "none"
-            raise ValueError(f"no enabled source named {only!r} (configured: {known})")
+        sources = self.selected(only)
         ids = await asyncio.to_thread(self._sync_sources, sources)
         self._index = None
 
@@ -104,7 +109,8 @@ class Ingestor:
 
         async with PoliteClient(self.settings.fetch, self.transport) as client:
             reports = list(await asyncio.gather(*(one(s) for s in sources)))
-        await asyncio.to_thread(self.summarize_pending)
+        if any(not r.skipped for r in reports):  # the per-minute poll usually finds nothing due
+            await asyncio.to_thread(self.summarize_pending)
         return reports
 
     async def _run_source(self, client: PoliteClient, config: SourceSettings, source_id: int, due_only: bool) -> SourceReport:

@@ -216,12 +216,12 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, context, t("not_admin", sub.language))
         return
     numbers = await asyncio.to_thread(svc.subscriptions.stats, svc.now())
-    lines = [t("stats", sub.language, **{k: v for k, v in numbers.items() if k != "sources"})]
+    lines = [t("stats", sub.language, **numbers)]
     tz = svc.settings.region.tz
-    for source in numbers["sources"]:
-        when = f"{source['last_success_at'].astimezone(tz):%m-%d %H:%M}" if source["last_success_at"] else "—"
-        error = f" ⚠ {source['error_count']}× {source['last_error']}" if source["error_count"] else ""
-        lines.append(f"• {source['name']}: {when}{error}")
+    for source in await asyncio.to_thread(svc.subscriptions.sources):
+        when = f"{source.last_success_at.astimezone(tz):%m-%d %H:%M}" if source.last_success_at else "—"
+        error = f" ⚠ {source.error_count}× {source.last_error}" if source.error_count else ""
+        lines.append(f"• {source.name}: {when}{error}")
     await reply(update, context, "\n".join(lines))
 
 
