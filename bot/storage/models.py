@@ -181,7 +181,11 @@ class Subscriber(Base):
 
 
 class Delivery(Base):
-    """One push to one subscriber; the key makes pushes idempotent."""
+    """One push to one subscriber; the key makes pushes idempotent.
+
+    ``sending`` is written before the message goes out and ``sent`` right after, so a
+    crash between the two resends only what was in flight.
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (UniqueConstraint("subscriber_id", "push_key", name="uq_delivery_key"),)
@@ -189,6 +193,37 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     push_key: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(20))  # sent | failed
+    status: Mapped[str] = mapped_column(String(20))  # sending | sent | failed
     error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class PageRetry(Base):
+    """An article page that failed to fetch or extract, retried with backoff on later passes
+    (even while its listing answers 304)."""
+
+    __tablename__ = "page_retries"
+    __table_args__ = (UniqueConstraint("source_id", "canonical_url", name="uq_page_retry_source_url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(String(2000))
+    guid: Mapped[str | None] = mapped_column(String(2000))
+    title: Mapped[str | None] = mapped_column(Text)
+    published_raw: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BotState(Base):
+    """Small named values the service keeps for itself (e.g. a generated webhook secret)."""
+
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
