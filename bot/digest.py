@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.storage import Article, Database, Story
+from bot.storage.models import utcnow
 from bot.texts import t
 from bot.weather import WeatherReport
 from summarizer.text import for_reader
+
+STORY_WINDOW = timedelta(days=14)  # stories not updated for this long no longer reach readers
 
 
 @dataclass
@@ -56,22 +59,32 @@ def build_digest(
 ) -> Digest:
     """The digest for a reader of ``language`` at ``now`` (aware, region time): the weather,
     then up to ``limit`` stories (only stories first seen after ``since``, when given)."""
-    stories = story_items(db, language, limit, now.tzinfo, since)
+    stories = story_items(db, language, limit, now.tzinfo, since, now)
     return Digest(language=language, weather=weather.to_dict(language, now), stories=stories)
 
 
-def story_items(db: Database, language: str, limit: int, tz: tzinfo | None, since: datetime | None = None) -> list[StoryItem]:
-    """The newest ``limit`` stories for a reader of ``language`` (first seen after ``since``)."""
+def story_items(
+    db: Database, language: str, limit: int, tz: tzinfo | None, since: datetime | None = None, now: datetime | None = None
+) -> list[StoryItem]:
+    """The newest ``limit`` stories for a reader of ``language`` (first seen after ``since``),
+    among those updated within :data:`STORY_WINDOW` of ``now``."""
+    horizon = (now or utcnow()) - STORY_WINDOW
     with db.session() as session:
-        return [_story_item(story, language, tz) for story in _latest_stories(session, limit, since)]
+        return [_story_item(story, language, tz) for story in _latest_stories(session, limit, since, horizon)]
 
 
-def _latest_stories(session: Session, limit: int, since: datetime | None) -> list[Story]:
+def newest_story_at(db: Database, now: datetime) -> datetime | None:
+    """When the newest story within :data:`STORY_WINDOW` was first seen (None: no stories)."""
+    with db.session() as session:
+        return session.scalar(select(func.max(Story.first_seen_at)).where(Story.updated_at >= now - STORY_WINDOW))
+
+
+def _latest_stories(session: Session, limit: int, since: datetime | None, horizon: datetime) -> list[Story]:
     newest = func.max(func.coalesce(Article.published_at, Article.fetched_at))
     query = (
         select(Story)
         .join(Article, Article.story_id == Story.id)
-        .where(Article.text != "")
+        .where(Story.updated_at >= horizon, Article.text != "")
         .group_by(Story.id)
         .order_by(newest.desc(), Story.id.desc())
         .limit(limit)

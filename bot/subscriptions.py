@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from bot.config import Settings, parse_hhmm, parse_window
 from bot.storage import Database, Delivery, Source, Story, Subscriber
+
+
+DAILY_KEY = "digest:"
+MAX_ATTEMPTS = 12  # a push failing this often (about two hours of backoff) waits for the next day
+FIRST_RETRY_SECONDS = 5.0
+MAX_RETRY_SECONDS = 1800.0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after ``attempts`` failures: 5 s, 10 s, 20 s, … up to 30 minutes, with jitter."""
+    base = min(FIRST_RETRY_SECONDS * 2 ** (attempts - 1), MAX_RETRY_SECONDS)
+    return timedelta(seconds=base * random.uniform(1.0, 1.25))
 
 
 @dataclass(frozen=True)
@@ -87,50 +101,99 @@ class Subscriptions:
                 row.next_push_at = None
             return row
 
-    def due(self, now: datetime) -> list[Subscriber]:
-        """Active subscribers whose daily push time has come."""
+    def due(self, now: datetime, after_id: int = 0, limit: int = 500) -> list[Subscriber]:
+        """Active subscribers whose daily push time has come, by id after ``after_id`` (a page)."""
         with self.db.session() as session:
             return list(session.scalars(
-                select(Subscriber).where(Subscriber.active, Subscriber.next_push_at <= now).order_by(Subscriber.next_push_at)
+                select(Subscriber)
+                .where(Subscriber.active, Subscriber.next_push_at <= now, Subscriber.id > after_id)
+                .order_by(Subscriber.id).limit(limit)
             ))
 
-    def instant(self) -> list[Subscriber]:
-        """Active subscribers who also want new stories as they arrive."""
+    def instant(self, newer_than: datetime, after_id: int = 0, limit: int = 500) -> list[Subscriber]:
+        """Active instant-mode subscribers who have not yet had news up to ``newer_than`` (a page)."""
         with self.db.session() as session:
-            return list(session.scalars(select(Subscriber).where(Subscriber.active, Subscriber.news_mode == "instant")))
+            return list(session.scalars(
+                select(Subscriber)
+                .where(Subscriber.active, Subscriber.news_mode == "instant", Subscriber.id > after_id,
+                       or_(Subscriber.last_news_at.is_(None), Subscriber.last_news_at < newer_than))
+                .order_by(Subscriber.id).limit(limit)
+            ))
 
-    def delivered(self, subscriber_id: int, key: str) -> bool:
-        """Whether push ``key`` already reached this subscriber."""
-        with self.db.session() as session:
-            return bool(session.scalar(select(func.count()).select_from(Delivery).where(
-                Delivery.subscriber_id == subscriber_id, Delivery.push_key == key, Delivery.status == "sent")))
+    def claim(self, subscriber_id: int, key: str, now: datetime) -> str:
+        """Mark push ``key`` as being sent: ``"go"``; ``"sent"`` when it already reached the
+        subscriber; ``"later"`` while a retry or flood wait is not yet due.
 
-    def record(self, subscriber_id: int, key: str, error: str | None, now: datetime) -> None:
-        """Log push ``key`` as sent (no error) or failed."""
+        Written (and committed) before the message goes out, so that after a crash only the
+        pushes that were in flight can be sent twice.
+        """
         with self.db.session() as session:
             row = session.scalar(select(Delivery).where(Delivery.subscriber_id == subscriber_id, Delivery.push_key == key))
             if row is None:
-                row = Delivery(subscriber_id=subscriber_id, push_key=key)
-                session.add(row)
-            row.status, row.error, row.created_at = ("failed", error, now) if error else ("sent", None, now)
+                session.add(Delivery(subscriber_id=subscriber_id, push_key=key, status="sending", attempts=0, created_at=now))
+                return "go"
+            if row.status == "sent":
+                return "sent"
+            if row.status == "failed" and row.next_attempt_at is not None and row.next_attempt_at > now:
+                return "later"
+            row.status = "sending"
+            return "go"
 
-    def pushed(self, subscriber_id: int, local_day: date, now: datetime) -> None:
-        """The day's push is done: remember it and schedule the next one."""
-        with self.db.session() as session:
-            row = session.get_one(Subscriber, subscriber_id)
-            row.last_push_date = local_day.isoformat()
-            row.last_push_at = now
-            row.next_push_at = next_push_at(row.push_time, row.timezone, now, skip_date=row.last_push_date)
+    def sent(self, subscriber_id: int, key: str, now: datetime, local_day: date | None = None) -> None:
+        """Push ``key`` reached the subscriber: log it and, for the daily push (``local_day``),
+        schedule the next one.
 
-    def retry_later(self, subscriber_id: int, when: datetime) -> None:
-        """A push failed for a passing reason: try again at ``when``."""
+        ``now`` is the tick's time: every push of one tick shares it, so the next edition's
+        window starts at the same instant for all of them.
+        """
         with self.db.session() as session:
-            session.get_one(Subscriber, subscriber_id).next_push_at = when
+            delivery = self._delivery(session, subscriber_id, key)
+            delivery.status, delivery.error, delivery.next_attempt_at, delivery.created_at = "sent", None, None, now
+            row = session.get(Subscriber, subscriber_id)
+            if row is None:  # merged into another row by a group migration during the send
+                return
+            if local_day is not None:
+                row.last_push_date = local_day.isoformat()
+                row.last_push_at = now
+                row.next_push_at = next_push_at(row.push_time, row.timezone, now, skip_date=row.last_push_date)
+            if row.news_mode == "instant":
+                row.last_news_at = now
 
-    def news_sent(self, subscriber_id: int, now: datetime) -> None:
-        """Instant mode: stories up to ``now`` have been sent."""
+    def failed(self, subscriber_id: int, key: str, error: str, now: datetime, permanent: bool = False,
+               local_day: date | None = None) -> datetime | None:
+        """Push ``key`` failed: log it and schedule a retry with backoff (seconds at first,
+        doubling, capped). A permanent failure, or one past ``MAX_ATTEMPTS``, is given up: a
+        daily push then waits for the next day. Returns when the retry is due, or None."""
         with self.db.session() as session:
-            session.get_one(Subscriber, subscriber_id).last_news_at = now
+            delivery = self._delivery(session, subscriber_id, key)
+            delivery.attempts = (delivery.attempts or 0) + 1
+            retry_at = None if permanent or delivery.attempts >= MAX_ATTEMPTS else now + retry_delay(delivery.attempts)
+            delivery.status, delivery.error, delivery.created_at, delivery.next_attempt_at = "failed", error, now, retry_at
+            row = session.get(Subscriber, subscriber_id)
+            if row is not None and row.active and local_day is not None:
+                if retry_at is not None:
+                    row.next_push_at = retry_at
+                else:
+                    row.last_push_date = local_day.isoformat()
+                    row.next_push_at = next_push_at(row.push_time, row.timezone, now, skip_date=row.last_push_date)
+            return retry_at
+
+    def postpone(self, subscriber_id: int, key: str, until: datetime) -> None:
+        """A flood wait for this chat: try push ``key`` again at ``until`` (not counted as a failure)."""
+        with self.db.session() as session:
+            delivery = self._delivery(session, subscriber_id, key)
+            delivery.status, delivery.error, delivery.next_attempt_at = "failed", "flood control", until
+            row = session.get(Subscriber, subscriber_id)
+            if row is not None and row.active and key.startswith(DAILY_KEY):
+                row.next_push_at = until
+
+    @staticmethod
+    def _delivery(session: Session, subscriber_id: int, key: str) -> Delivery:
+        row = session.scalar(select(Delivery).where(Delivery.subscriber_id == subscriber_id, Delivery.push_key == key))
+        if row is None:
+            row = Delivery(subscriber_id=subscriber_id, push_key=key, status="sending", attempts=0)
+            session.add(row)
+        return row
 
     def deactivate(self, chat_id: int, reason: str) -> None:
         """The chat blocked or removed the bot: stop pushing to it (settings kept)."""
@@ -139,10 +202,26 @@ class Subscriptions:
                 row.active, row.inactive_reason, row.next_push_at = False, reason, None
 
     def migrate(self, old_chat_id: int, new_chat_id: int) -> None:
-        """A group became a supergroup: its rows follow the new chat id."""
+        """A group became a supergroup: its rows follow the new chat id.
+
+        Where the new chat already has a row for the same topic (someone used the bot in the
+        supergroup first), the two are merged into that row: it stays subscribed if either
+        was, keeps the old row's settings when it had none of its own, and remembers the
+        later push date so that nobody gets the day's push twice.
+        """
         with self.db.session() as session:
-            for row in session.scalars(select(Subscriber).where(Subscriber.chat_id == old_chat_id)):
-                row.chat_id = new_chat_id
+            for old in session.scalars(select(Subscriber).where(Subscriber.chat_id == old_chat_id)).all():
+                new = session.scalar(select(Subscriber).where(Subscriber.chat_id == new_chat_id, Subscriber.thread_id == old.thread_id))
+                if new is None:
+                    old.chat_id, old.chat_type = new_chat_id, "supergroup"
+                    continue
+                if old.active and not new.active:
+                    for name in ("push_time", "timezone", "news_mode", "next_push_at", "last_news_at", "language", "language_chosen"):
+                        setattr(new, name, getattr(old, name))
+                    new.active, new.inactive_reason = True, None
+                new.last_push_date = max(filter(None, (old.last_push_date, new.last_push_date)), default=None)
+                session.delete(old)
+                session.flush()
 
     def stats(self, now: datetime) -> dict:
         """Counts for /stats: subscribers, and stories and deliveries since local midnight."""

@@ -186,14 +186,20 @@ async def test_blocked_user_is_deactivated(bot, fake_telegram, db):
     assert await services.pusher.tick(DAY + timedelta(days=1, minutes=30)) == 0
 
 
-async def test_a_flood_wait_loses_nothing(bot, fake_telegram):
+async def test_a_flood_wait_reschedules_the_chat_and_loses_nothing(bot, fake_telegram, db):
     _, services, _ = bot
     fake_telegram.user_says(504, "/subscribe 07:30")
     await fake_telegram.wait_for_messages(504, 1)
     fake_telegram.flood[504] = 2
-    assert await services.pusher.tick(DAY.replace(minute=30)) == 1
+    assert await services.pusher.tick(DAY.replace(minute=30)) == 0  # rescheduled, not slept on
+    row = subscriber(db, 504)
+    assert DAY.replace(minute=30, second=1) <= row.next_push_at <= DAY.replace(minute=30, second=5)
+    assert await services.pusher.tick(DAY.replace(minute=30, second=1)) == 0  # wait not over yet
+    assert await services.pusher.tick(row.next_push_at) == 0  # flooded once more
+    assert await services.pusher.tick(subscriber(db, 504).next_push_at) == 1
     assert len([r for r in fake_telegram.rejected if r[1]["chat_id"] == 504]) == 2
     assert fake_telegram.messages_to(504)[-1]["text"].startswith("☀️ 天氣")
+    assert await services.pusher.tick(DAY.replace(minute=35)) == 0  # and only once
 
 
 async def test_group_migrated_to_supergroup_follows_the_new_id(bot, fake_telegram, db):

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_SECONDS = 60  # another process holding the database this long still gets waited for
 
 
 class Database:
@@ -19,9 +20,12 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
-        if self.engine.dialect.name == "sqlite":
+        sqlite = url.startswith("sqlite")
+        connect_args = {"timeout": SQLITE_BUSY_SECONDS} if sqlite else {}
+        self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
+        if sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         self.upgrade()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -45,8 +49,21 @@ class Database:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # the driver's own transaction handling off: _sqlite_begin starts every transaction
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: durable against a crash of the process
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    """Take SQLite's write lock when a transaction starts, waiting out other writers.
+
+    A deferred transaction that reads and then writes fails at once ("database is locked")
+    when another connection wrote in between, whatever the busy timeout; an immediate one
+    waits its turn, so worker threads and other processes simply queue.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

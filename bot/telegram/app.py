@@ -17,6 +17,7 @@ from bot.subscriptions import Subscriptions
 from bot.telegram import handlers
 from bot.telegram.delivery import Deliverer
 from bot.telegram.push import Pusher
+from bot.telegram.updates import PerChatUpdateProcessor
 from bot.texts import COMMANDS, command_description
 from bot.weather import WeatherService
 from summarizer import Summarizer
@@ -24,7 +25,11 @@ from summarizer import Summarizer
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 60
+PUSH_SECONDS = 10  # a push due at 07:30 goes out within seconds; retries come back within seconds
 JOB_OPTIONS = {"misfire_grace_time": 30, "coalesce": True, "max_instances": 1}
+# Telegram answers sendMessage in well under a second, but a slow link or a busy Bot API may
+# take several: only a request without an answer for this long counts as failed.
+BOT_API_TIMEOUTS = {"connect_timeout": 10.0, "read_timeout": 30.0, "write_timeout": 30.0, "pool_timeout": 30.0}
 
 
 class RedactToken(logging.Filter):
@@ -57,14 +62,19 @@ def build_application(
     if not token:
         raise ConfigError("no Telegram bot token: set [telegram] token or NEWSBOT_TELEGRAM_TOKEN")
     protect_token(token)
-    application = (
+    builder = (
         Application.builder()
         .token(token)
         .base_url(settings.telegram.api_base_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # the limiter paces requests (30/s overall, 20/min per group); it must not retry flood
+        # waits itself: it would pause every chat's requests while one chat waits
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .concurrent_updates(PerChatUpdateProcessor())
         .post_init(_post_init)
-        .build()
     )
+    for name, seconds in BOT_API_TIMEOUTS.items():
+        builder = getattr(builder, name)(seconds)
+    application = builder.build()
     subscriptions = Subscriptions(db, settings)
     deliverer = Deliverer(application.bot, subscriptions, settings.telegram.broadcast_per_second)
     weather = WeatherService(settings, db)
@@ -85,7 +95,9 @@ async def _post_init(application: Application) -> None:
         queue = application.job_queue
         queue.run_repeating(poll_sources, interval=POLL_SECONDS, first=1, name="poll-sources", job_kwargs=JOB_OPTIONS)
         now = svc.now()
-        queue.run_repeating(push_tick, interval=60, first=60 - now.second + 1, name="push-tick", job_kwargs=JOB_OPTIONS)
+        first = PUSH_SECONDS - now.second % PUSH_SECONDS + 1
+        queue.run_repeating(push_tick, interval=PUSH_SECONDS, first=first, name="push-tick",
+                           job_kwargs={**JOB_OPTIONS, "max_instances": 2})  # a tick during a long broadcast returns at once
 
 
 async def register_commands(application: Application, settings: Settings) -> None:
@@ -111,6 +123,6 @@ async def poll_sources(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def push_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Once a minute: the pushes that are due."""
+    """Every few seconds: the pushes that are due."""
     svc: handlers.Services = context.application.bot_data["services"]
     await svc.pusher.tick(svc.now())

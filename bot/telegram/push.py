@@ -1,34 +1,98 @@
-"""The per-minute push tick: due daily digests, and new stories for instant-mode subscribers.
+"""The push engine: due daily digests and instant news, sent concurrently at Telegram's pace.
 
-One query finds who is due (no job per subscriber). Each subscriber's next push time and
-last pushed local date are stored, and every push is logged under a key, so a restart
-catches up a missed push once and never sends the same day's push twice.
+Every few seconds a tick pages through the subscribers that are due (one indexed query a
+page, no job per subscriber). Each edition — the rendered digest or news list for one
+(language, timezone, window) — is built once per tick and reused for every subscriber
+it fits. Sends run concurrently, at most ``CONCURRENCY`` in flight, paced by the
+deliverer's rate limiter.
+
+Delivery guarantees, all kept in the database so that they survive a restart:
+
+- A push is claimed (``sending``) before it goes out and recorded (``sent``, together with
+  the subscriber's next push time) right after; after a crash only pushes that were in
+  flight can be sent twice.
+- One subscriber's failure never touches the others: the error is logged, that push is
+  retried with backoff (seconds at first), and a flood wait reschedules that chat.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
-from bot.digest import build_digest, story_items
+from bot.digest import build_digest, newest_story_at, story_items
 from bot.storage import Database, Subscriber
 from bot.storage.models import utcnow
-from bot.subscriptions import ChatRef, Subscriptions, in_window
-from bot.telegram.delivery import Deliverer
+from bot.subscriptions import DAILY_KEY, ChatRef, Subscriptions, in_window
+from bot.telegram.delivery import Deliverer, Outcome
 from bot.telegram.render import render_digest, render_stories
 from bot.texts import t
 from bot.weather import WeatherReport, WeatherService
 
 log = logging.getLogger(__name__)
 
-RETRY_FAILED_PUSH = timedelta(minutes=10)
+CONCURRENCY = 32  # sends in flight at once; the rate limiter sets the pace
+PAGE = 500  # subscribers loaded per query
+MAX_UNRECORDED = 10_000  # sent pushes whose record failed, kept to record at the next tick
+
+
+@dataclass(frozen=True)
+class _Sent:
+    subscriber_id: int
+    key: str
+    now: datetime
+    local_day: date | None
+
+
+class Editions:
+    """The messages of one tick, each built once (in a worker thread) and shared."""
+
+    def __init__(self, db: Database, settings: Settings, weather: WeatherService, now: datetime) -> None:
+        self.db = db
+        self.settings = settings
+        self.weather = weather
+        self.now = now
+        self._report: asyncio.Task[WeatherReport] | None = None
+        self._built: dict[tuple, asyncio.Future[str | None]] = {}
+
+    async def digest(self, language: str, timezone: str, since: datetime | None) -> str:
+        """The daily digest: the weather, then the stories first seen after ``since``."""
+        if self._report is None:
+            self._report = asyncio.ensure_future(self.weather.report(self.now))
+        report = await self._report
+        local = self.now.astimezone(ZoneInfo(timezone))
+        limit = self.settings.digest.max_items
+
+        def build() -> str:
+            return render_digest(build_digest(self.db, language, limit, report, local, since))
+
+        return await self._once(("digest", language, timezone, since), build)
+
+    async def news(self, language: str, since: datetime) -> str | None:
+        """New stories first seen after ``since``, or None when there are none."""
+        limit, tz = self.settings.digest.max_items, self.settings.region.tz
+
+        def build() -> str | None:
+            stories = story_items(self.db, language, limit, tz, since, self.now)
+            return render_stories(stories, language, heading=t("new_stories", language)) if stories else None
+
+        return await self._once(("news", language, since), build)
+
+    async def _once(self, key: tuple, build: Callable[[], str | None]) -> str | None:
+        if key not in self._built:
+            self._built[key] = asyncio.ensure_future(asyncio.to_thread(build))
+        return await self._built[key]
 
 
 class Pusher:
-    """Sends what is due at ``now``; ``tick`` is called every minute by the job queue."""
+    """Sends what is due; ``tick`` is called every few seconds by the job queue."""
 
     def __init__(self, settings: Settings, db: Database, subscriptions: Subscriptions,
                  weather: WeatherService, deliverer: Deliverer) -> None:
@@ -37,61 +101,121 @@ class Pusher:
         self.subscriptions = subscriptions
         self.weather = weather
         self.deliverer = deliverer
+        self._running = asyncio.Lock()
+        self._started = 0.0  # monotonic start of the running tick
+        self._unrecorded: OrderedDict[tuple[int, str], _Sent] = OrderedDict()
 
     async def tick(self, now: datetime | None = None) -> int:
-        """Push everything due at ``now`` (aware; default: the current time). Returns pushes sent."""
-        now = now or utcnow()
-        sent = 0
-        due = await asyncio.to_thread(self.subscriptions.due, now)
-        report: WeatherReport | None = None
-        for subscriber in due:
-            report = report or await self.weather.report(now)
-            sent += await self._daily(subscriber, report, now)
-        for subscriber in await asyncio.to_thread(self.subscriptions.instant):
-            sent += await self._instant(subscriber, now)
+        """Push everything due at ``now`` (aware; default: the current time). Returns pushes sent.
+
+        A tick that finds the previous one still sending returns at once: the running one
+        pages on through whatever has become due.
+        """
+        if self._running.locked():
+            return 0
+        async with self._running:
+            now = now or utcnow()
+            self._started = time.monotonic()
+            await self._record_unrecorded()
+            editions = Editions(self.db, self.settings, self.weather, now)
+            sent = await self._pages(lambda after: self.subscriptions.due(now, after, PAGE),
+                                     lambda subscriber: self._daily(subscriber, editions, now))
+            newest = await asyncio.to_thread(newest_story_at, self.db, now)
+            if newest is not None:
+                sent += await self._pages(lambda after: self.subscriptions.instant(newest, after, PAGE),
+                                          lambda subscriber: self._instant(subscriber, editions, now))
+            return sent
+
+    async def _pages(self, load: Callable[[int], list[Subscriber]],
+                     push: Callable[[Subscriber], Awaitable[int]]) -> int:
+        """Page through subscribers by id and push to each, ``CONCURRENCY`` at a time."""
+        gate = asyncio.Semaphore(CONCURRENCY)
+        errors: list[BaseException] = []
+
+        async def isolated(subscriber: Subscriber) -> int:
+            async with gate:
+                try:
+                    return await push(subscriber)
+                except Exception as exc:  # one subscriber's failure never stops the others
+                    if not errors:
+                        log.exception("push to chat %s failed; it stays due and is retried", subscriber.chat_id)
+                    errors.append(exc)
+                    return 0
+
+        sent, after = 0, 0
+        while page := await asyncio.to_thread(load, after):
+            after = page[-1].id
+            sent += sum(await asyncio.gather(*(isolated(s) for s in page)))
+        if len(errors) > 1:
+            log.error("%d pushes failed in this tick (first error logged above)", len(errors))
         return sent
 
-    async def _daily(self, subscriber: Subscriber, report: WeatherReport, now: datetime) -> int:
-        local = now.astimezone(ZoneInfo(subscriber.timezone))
-        key = f"digest:{local.date().isoformat()}"
-        if await asyncio.to_thread(self.subscriptions.delivered, subscriber.id, key):
-            await asyncio.to_thread(self.subscriptions.pushed, subscriber.id, local.date(), now)
+    async def _daily(self, subscriber: Subscriber, editions: Editions, now: datetime) -> int:
+        local_day = now.astimezone(ZoneInfo(subscriber.timezone)).date()
+        key = f"{DAILY_KEY}{local_day.isoformat()}"
+        if (subscriber.id, key) in self._unrecorded:
             return 0
-        digest = await asyncio.to_thread(
-            build_digest, self.db, subscriber.language, self.settings.digest.max_items, report, local, subscriber.last_push_at
-        )
-        outcome = await self.deliverer.send(_ref(subscriber), render_digest(digest), broadcast=True)
-        await asyncio.to_thread(self.subscriptions.record, subscriber.id, key, outcome.error, now)
-        if outcome.ok:
-            await asyncio.to_thread(self.subscriptions.pushed, subscriber.id, local.date(), now)
-            if subscriber.news_mode == "instant":
-                await asyncio.to_thread(self.subscriptions.news_sent, subscriber.id, now)
-            return 1
-        if not outcome.blocked:
-            log.warning("daily push to %s failed (%s); retrying later", subscriber.chat_id, outcome.error)
-            await asyncio.to_thread(self.subscriptions.retry_later, subscriber.id, now + RETRY_FAILED_PUSH)
-        return 0
+        state = await asyncio.to_thread(self.subscriptions.claim, subscriber.id, key, now)
+        if state == "sent":  # delivered already (e.g. by a run that stopped before rescheduling)
+            await asyncio.to_thread(self.subscriptions.sent, subscriber.id, key, now, local_day)
+            return 0
+        if state == "later":
+            return 0
+        text = await editions.digest(subscriber.language, subscriber.timezone, subscriber.last_push_at)
+        outcome = await self.deliverer.send(_ref(subscriber), text, broadcast=True)
+        return await self._settle(subscriber, key, outcome, now, local_day)
 
-    async def _instant(self, subscriber: Subscriber, now: datetime) -> int:
+    async def _instant(self, subscriber: Subscriber, editions: Editions, now: datetime) -> int:
         local = now.astimezone(ZoneInfo(subscriber.timezone))
         if in_window(local.time(), self.settings.digest.quiet_hours):
             return 0
         since = subscriber.last_news_at or now
-        stories = await asyncio.to_thread(
-            story_items, self.db, subscriber.language, self.settings.digest.max_items, local.tzinfo, since
-        )
-        if not stories:
-            return 0
+        text = await editions.news(subscriber.language, since)
         key = f"news:{since.isoformat()}"
-        if await asyncio.to_thread(self.subscriptions.delivered, subscriber.id, key):
+        if text is None or (subscriber.id, key) in self._unrecorded:
             return 0
-        text = render_stories(stories, subscriber.language, heading=t("new_stories", subscriber.language))
+        if await asyncio.to_thread(self.subscriptions.claim, subscriber.id, key, now) != "go":
+            return 0
         outcome = await self.deliverer.send(_ref(subscriber), text, broadcast=True)
-        await asyncio.to_thread(self.subscriptions.record, subscriber.id, key, outcome.error, now)
+        return await self._settle(subscriber, key, outcome, now, None)
+
+    async def _settle(self, subscriber: Subscriber, key: str, outcome: Outcome, now: datetime, local_day: date | None) -> int:
+        """Record how a push went; schedule its retry when it failed."""
         if outcome.ok:
-            await asyncio.to_thread(self.subscriptions.news_sent, subscriber.id, now)
+            record = _Sent(subscriber.id, key, now, local_day)
+            try:
+                await asyncio.to_thread(self.subscriptions.sent, subscriber.id, key, now, local_day)
+            except Exception:  # the message is out: never send it again, record it later
+                log.exception("push to chat %s was sent but could not be recorded; recording it later", subscriber.chat_id)
+                self._remember(record)
             return 1
+        if outcome.retry_after is not None:
+            # on the tick's clock: its start plus the time it has run plus the wait
+            until = now + timedelta(seconds=time.monotonic() - self._started + outcome.retry_after)
+            await asyncio.to_thread(self.subscriptions.postpone, subscriber.id, key, until)
+            return 0
+        assert outcome.error is not None
+        retry_at = await asyncio.to_thread(
+            self.subscriptions.failed, subscriber.id, key, outcome.error, now, outcome.permanent, local_day)
+        if not outcome.blocked:
+            when = f"retrying at {retry_at:%H:%M:%S} UTC" if retry_at else "given up"
+            log.warning("push %s to chat %s failed (%s); %s", key, subscriber.chat_id, outcome.error, when)
         return 0
+
+    def _remember(self, record: _Sent) -> None:
+        self._unrecorded[(record.subscriber_id, record.key)] = record
+        while len(self._unrecorded) > MAX_UNRECORDED:
+            dropped = self._unrecorded.popitem(last=False)[1]
+            log.error("dropping the record of push %s to subscriber %s", dropped.key, dropped.subscriber_id)
+
+    async def _record_unrecorded(self) -> None:
+        for item, record in list(self._unrecorded.items()):
+            try:
+                await asyncio.to_thread(self.subscriptions.sent, record.subscriber_id, record.key, record.now, record.local_day)
+            except Exception as exc:
+                log.warning("still cannot record sent pushes (%s); will try again", exc)
+                return
+            del self._unrecorded[item]
 
 
 def _ref(subscriber: Subscriber) -> ChatRef:
