@@ -139,19 +139,20 @@ class Subscriptions:
             row.status = "sending"
             return "go"
 
-    def sent(self, subscriber_id: int, key: str, now: datetime, local_day: date | None = None) -> None:
+    def sent(self, subscriber_id: int, key: str, now: datetime, local_day: date | None = None,
+             moved_to: ChatRef | None = None) -> None:
         """Push ``key`` reached the subscriber: log it and, for the daily push (``local_day``),
-        schedule the next one.
+        schedule the next one. ``moved_to``: where the chat went if it migrated meanwhile.
 
         ``now`` is the tick's time: every push of one tick shares it, so the next edition's
         window starts at the same instant for all of them.
         """
         with self.db.session() as session:
-            delivery = self._delivery(session, subscriber_id, key)
-            delivery.status, delivery.error, delivery.next_attempt_at, delivery.created_at = "sent", None, None, now
-            row = session.get(Subscriber, subscriber_id)
-            if row is None:  # merged into another row by a group migration during the send
+            row = self._current(session, subscriber_id, moved_to)
+            if row is None:
                 return
+            delivery = self._delivery(session, row.id, key)
+            delivery.status, delivery.error, delivery.next_attempt_at, delivery.created_at = "sent", None, None, now
             if local_day is not None:
                 row.last_push_date = local_day.isoformat()
                 row.last_push_at = now
@@ -160,17 +161,19 @@ class Subscriptions:
                 row.last_news_at = now
 
     def failed(self, subscriber_id: int, key: str, error: str, now: datetime, permanent: bool = False,
-               local_day: date | None = None) -> datetime | None:
+               local_day: date | None = None, moved_to: ChatRef | None = None) -> datetime | None:
         """Push ``key`` failed: log it and schedule a retry with backoff (seconds at first,
         doubling, capped). A permanent failure, or one past ``MAX_ATTEMPTS``, is given up: a
         daily push then waits for the next day. Returns when the retry is due, or None."""
         with self.db.session() as session:
-            delivery = self._delivery(session, subscriber_id, key)
+            row = self._current(session, subscriber_id, moved_to)
+            if row is None:
+                return None
+            delivery = self._delivery(session, row.id, key)
             delivery.attempts = (delivery.attempts or 0) + 1
             retry_at = None if permanent or delivery.attempts >= MAX_ATTEMPTS else now + retry_delay(delivery.attempts)
             delivery.status, delivery.error, delivery.created_at, delivery.next_attempt_at = "failed", error, now, retry_at
-            row = session.get(Subscriber, subscriber_id)
-            if row is not None and row.active and local_day is not None:
+            if row.active and local_day is not None:
                 if retry_at is not None:
                     row.next_push_at = retry_at
                 else:
@@ -178,14 +181,25 @@ class Subscriptions:
                     row.next_push_at = next_push_at(row.push_time, row.timezone, now, skip_date=row.last_push_date)
             return retry_at
 
-    def postpone(self, subscriber_id: int, key: str, until: datetime) -> None:
+    def postpone(self, subscriber_id: int, key: str, until: datetime, moved_to: ChatRef | None = None) -> None:
         """A flood wait for this chat: try push ``key`` again at ``until`` (not counted as a failure)."""
         with self.db.session() as session:
-            delivery = self._delivery(session, subscriber_id, key)
+            row = self._current(session, subscriber_id, moved_to)
+            if row is None:
+                return
+            delivery = self._delivery(session, row.id, key)
             delivery.status, delivery.error, delivery.next_attempt_at = "failed", "flood control", until
-            row = session.get(Subscriber, subscriber_id)
-            if row is not None and row.active and key.startswith(DAILY_KEY):
+            if row.active and key.startswith(DAILY_KEY):
                 row.next_push_at = until
+
+    @staticmethod
+    def _current(session: Session, subscriber_id: int, moved_to: ChatRef | None) -> Subscriber | None:
+        """The subscriber's row, or the row it was merged into when its group migrated."""
+        row = session.get(Subscriber, subscriber_id)
+        if row is None and moved_to is not None:
+            row = session.scalar(select(Subscriber).where(
+                Subscriber.chat_id == moved_to.chat_id, Subscriber.thread_id == moved_to.thread_id))
+        return row
 
     @staticmethod
     def _delivery(session: Session, subscriber_id: int, key: str) -> Delivery:

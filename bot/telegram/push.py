@@ -49,6 +49,7 @@ class _Sent:
     key: str
     now: datetime
     local_day: date | None
+    moved_to: ChatRef | None
 
 
 class Editions:
@@ -181,10 +182,11 @@ class Pusher:
 
     async def _settle(self, subscriber: Subscriber, key: str, outcome: Outcome, now: datetime, local_day: date | None) -> int:
         """Record how a push went; schedule its retry when it failed."""
+        moved = ChatRef(outcome.chat_id, subscriber.thread_id) if outcome.chat_id not in (None, subscriber.chat_id) else None
         if outcome.ok:
-            record = _Sent(subscriber.id, key, now, local_day)
+            record = _Sent(subscriber.id, key, now, local_day, moved)
             try:
-                await asyncio.to_thread(self.subscriptions.sent, subscriber.id, key, now, local_day)
+                await asyncio.to_thread(self.subscriptions.sent, subscriber.id, key, now, local_day, moved)
             except Exception:  # the message is out: never send it again, record it later
                 log.exception("push to chat %s was sent but could not be recorded; recording it later", subscriber.chat_id)
                 self._remember(record)
@@ -192,11 +194,11 @@ class Pusher:
         if outcome.retry_after is not None:
             # on the tick's clock: its start plus the time it has run plus the wait
             until = now + timedelta(seconds=time.monotonic() - self._started + outcome.retry_after)
-            await asyncio.to_thread(self.subscriptions.postpone, subscriber.id, key, until)
+            await asyncio.to_thread(self.subscriptions.postpone, subscriber.id, key, until, moved)
             return 0
         assert outcome.error is not None
         retry_at = await asyncio.to_thread(
-            self.subscriptions.failed, subscriber.id, key, outcome.error, now, outcome.permanent, local_day)
+            self.subscriptions.failed, subscriber.id, key, outcome.error, now, outcome.permanent, local_day, moved)
         if not outcome.blocked:
             when = f"retrying at {retry_at:%H:%M:%S} UTC" if retry_at else "given up"
             log.warning("push %s to chat %s failed (%s); %s", key, subscriber.chat_id, outcome.error, when)
@@ -211,7 +213,8 @@ class Pusher:
     async def _record_unrecorded(self) -> None:
         for item, record in list(self._unrecorded.items()):
             try:
-                await asyncio.to_thread(self.subscriptions.sent, record.subscriber_id, record.key, record.now, record.local_day)
+                await asyncio.to_thread(self.subscriptions.sent, record.subscriber_id, record.key, record.now,
+                                        record.local_day, record.moved_to)
             except Exception as exc:
                 log.warning("still cannot record sent pushes (%s); will try again", exc)
                 return
