@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Callable
 
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 60
 PUSH_SECONDS = 10  # a push due at 07:30 goes out within seconds; retries come back within seconds
 JOB_OPTIONS = {"misfire_grace_time": 30, "coalesce": True, "max_instances": 1}
+WORKER_THREADS = 16
 # Telegram answers sendMessage in well under a second, but a slow link or a busy Bot API may
 # take several: only a request without an answer for this long counts as failed.
 BOT_API_TIMEOUTS = {"connect_timeout": 10.0, "read_timeout": 30.0, "write_timeout": 30.0, "pool_timeout": 30.0}
@@ -90,6 +93,9 @@ def build_application(
 
 async def _post_init(application: Application) -> None:
     svc: handlers.Services = application.bot_data["services"]
+    # database work, parsing and summarization share these threads; a long summarization or a
+    # database lock held by another process must not starve the handlers' short queries
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="newsbot"))
     await register_commands(application, svc.settings)
     if application.bot_data.get("schedule") and application.job_queue is not None:
         queue = application.job_queue
