@@ -57,6 +57,14 @@ def protect_token(token: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+class _FloodWaitsAreHandled(logging.Filter):
+    """PTB's rate limiter logs every flood wait it does not retry as an error with a traceback;
+    the deliverer handles (and logs) them, so those records are dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Rate limit hit after maximum")
+
+
 def build_application(
     settings: Settings, db: Database, summarizer: Summarizer, clock: Callable[[], datetime] = utcnow, schedule: bool = True
 ) -> Application:
@@ -65,6 +73,9 @@ def build_application(
     if not token:
         raise ConfigError("no Telegram bot token: set [telegram] token or NEWSBOT_TELEGRAM_TOKEN")
     protect_token(token)
+    limiter_log = logging.getLogger("telegram.ext.AIORateLimiter")
+    if not any(isinstance(f, _FloodWaitsAreHandled) for f in limiter_log.filters):
+        limiter_log.addFilter(_FloodWaitsAreHandled())
     builder = (
         Application.builder()
         .token(token)

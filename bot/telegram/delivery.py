@@ -53,8 +53,8 @@ class Deliverer:
     def __init__(self, bot: Bot, subscriptions: Subscriptions, broadcast_per_second: float = 25.0) -> None:
         self.bot = bot
         self.subscriptions = subscriptions
-        # one send every 1/rate seconds: no burst at the start of a broadcast
-        self._broadcast = AsyncLimiter(1, 1 / broadcast_per_second)
+        # a bucket of two: a late wake-up is made up at once, yet any second holds at most rate + 2
+        self._broadcast = AsyncLimiter(2, 2 / broadcast_per_second)
 
     async def send(
         self, ref: ChatRef, html_text: str, broadcast: bool = False, keyboard: InlineKeyboardMarkup | None = None
