@@ -3,7 +3,12 @@
 It speaks the Bot API's HTTP shape: form-encoded requests with JSON-encoded values, answers
 ``{"ok": ..., "result": ...}``, long-polled ``getUpdates``. ``sendMessage`` rejects invalid
 HTML and texts over 4096 characters like Telegram does; tests can make chats answer 429 with
-``retry_after``, 403 (blocked), or 400 with ``migrate_to_chat_id``.
+``retry_after``, 403 (blocked), or 400 with ``migrate_to_chat_id``. ``editMessageText`` answers 400
+"message is not modified" when the new text and keyboard equal the message's current ones.
+
+Outages for crash-safety tests: ``down`` turns every request away (True or "drop": the
+connection is closed without an answer; "502": Bad Gateway); ``unanswered`` holds the
+``sendMessage`` requests received but not yet answered, by chat.
 """
 
 from __future__ import annotations
@@ -71,7 +76,15 @@ class FakeTelegram:
         self.blocked: set[int] = set()
         self.migrations: dict[int, int] = {}
         self.flood: dict[int, int] = {}
+        self.failing: dict[int, int] = {}  # chat -> how many sendMessage calls answer 502 first
+        self.send_latency = 0.0  # seconds before sendMessage answers
+        self._sending = 0
+        self.max_in_flight = 0  # most sendMessage calls being answered at once
         self.plain_members: set[tuple[int, int]] = set()  # (chat, user) pairs that are not group admins
+        self.down: bool | str = False  # an outage: True/"drop" hangs up without answering, "502" answers Bad Gateway
+        self.refused = 0  # requests turned away by an outage
+        self.unanswered: dict[int, int] = {}  # chat id -> sendMessage requests received but not yet answered
+        self.contents: dict[tuple[int, int], tuple[str, dict | None]] = {}  # (chat, message) -> (text, reply_markup)
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._condition = threading.Condition()
@@ -85,10 +98,23 @@ class FakeTelegram:
                 for key in JSON_FIELDS & params.keys():
                     params[key] = json.loads(params[key])
                 prefix, _, method = self.path.strip("/").partition("/")
-                status, answer = fake._dispatch(prefix, method, params)
-                data = json.dumps(answer).encode()
+                if fake.down:
+                    with fake._condition:
+                        fake.refused += 1
+                    if fake.down == "502":
+                        self._answer(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
+                    return  # otherwise hang up without an answer
+                chat_id = int(params["chat_id"]) if method == "sendMessage" and "chat_id" in params else None
+                fake._unanswered(chat_id, +1)
+                try:
+                    status, answer = fake._dispatch(prefix, method, params)
+                    self._answer(status, json.dumps(answer).encode(), "application/json")
+                finally:
+                    fake._unanswered(chat_id, -1)
+
+            def _answer(self, status: int, data: bytes, content_type: str) -> None:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -103,6 +129,16 @@ class FakeTelegram:
         self._httpd.handle_error = lambda request, address: None  # clients hanging up at shutdown
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}/bot"
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def _unanswered(self, chat_id: int | None, change: int) -> None:
+        if chat_id is None:
+            return
+        with self._condition:
+            count = self.unanswered.get(chat_id, 0) + change
+            if count:
+                self.unanswered[chat_id] = count
+            else:
+                self.unanswered.pop(chat_id, None)
 
     def close(self) -> None:
         with self._condition:
@@ -207,7 +243,21 @@ class FakeTelegram:
         return code, answer
 
     def _api_sendMessage(self, params):  # noqa: N802
+        with self._condition:
+            self._sending += 1
+            self.max_in_flight = max(self.max_in_flight, self._sending)
+        try:
+            time.sleep(self.send_latency)
+            return self._send_message(params)
+        finally:
+            with self._condition:
+                self._sending -= 1
+
+    def _send_message(self, params):
         chat_id = int(params["chat_id"])
+        if self.failing.get(chat_id):
+            self.failing[chat_id] -= 1
+            return self._reject("sendMessage", params, 502, "Bad Gateway")
         text = params.get("text", "")
         if self.flood.get(chat_id):
             self.flood[chat_id] -= 1
@@ -231,6 +281,7 @@ class FakeTelegram:
         if params.get("message_thread_id"):
             message["message_thread_id"] = int(params["message_thread_id"])
         with self._condition:
+            self.contents[(chat_id, message["message_id"])] = (text, params.get("reply_markup"))
             self.sent.append({"chat_id": chat_id, "thread_id": params.get("message_thread_id"), "html": text, "text": visible,
                               "reply_markup": params.get("reply_markup"), "message_id": message["message_id"]})
             self._condition.notify_all()
@@ -240,7 +291,12 @@ class FakeTelegram:
         error, visible = check_html(params.get("text", "")) if params.get("parse_mode") == "HTML" else (None, params.get("text", ""))
         if error:
             return self._reject("editMessageText", params, 400, f"Bad Request: can't parse entities: {error}")
+        key, content = (int(params["chat_id"]), int(params["message_id"])), (params.get("text", ""), params.get("reply_markup"))
+        if self.contents.get(key) == content:
+            return self._reject("editMessageText", params, 400, "Bad Request: message is not modified: specified new message "
+                                "content and reply markup are exactly the same as a current content and reply markup of the message")
         with self._condition:
+            self.contents[key] = content
             self.edits.append({"chat_id": int(params["chat_id"]), "text": visible, "reply_markup": params.get("reply_markup")})
             self._condition.notify_all()
         return 200, {"ok": True, "result": {"message_id": int(params["message_id"]), "date": int(time.time()), "text": visible,
