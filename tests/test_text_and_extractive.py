@@ -56,7 +56,7 @@ def test_lines_are_always_boundaries():
 def test_extractive_chinese_summary_is_faithful_short_and_in_source_script():
     result = summarize(SEED_BODY)
     assert result.language == "zh-Hant" and result.profile == "extractive" and not result.fallback
-    assert 20 <= text_length(result.summary, "zh-Hant") <= 120
+    assert 20 <= text_length(result.summary, "zh-Hant") <= 60  # digest-sized by default
     assert "2月19日,梁平區2023年區管正職領導干部專題培訓班開班式在浙江省委黨校舉行。" in result.summary
     for sentence in split_sentences(result.summary):
         assert sentence in SEED_BODY  # extractive: every sentence copied from the source
@@ -92,6 +92,9 @@ def test_batch_keeps_order_across_languages():
 def test_models_yaml_in_repo_is_valid():
     config = load_models_config("models.yaml")
     assert config.route("zh-Hant") in config.profiles
+    for profile in config.profiles.values():  # every kind keeps to the digest budget ...
+        assert (profile.budget("zh-Hant"), profile.budget("zh-Hans"), profile.budget("en")) == (60, 60, 35)
+        assert profile.generation.max_new_tokens is None  # ... and sizes generation from it
 
 
 def test_models_yaml_errors_name_file_and_key(tmp_path):

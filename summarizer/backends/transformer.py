@@ -4,23 +4,30 @@ Models load through the real ``from_pretrained`` path, from a local folder or th
 Face cache only (``local_files_only``): nothing is downloaded while summarizing; weights are
 fetched with ``newsbot models pull``. Each model is loaded once per process and shared.
 Texts longer than ``max_input_tokens`` are split on sentence boundaries and map-reduced.
+Outputs are cut to the profile's summary budget at a clause end, like the extractive ones.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
+from summarizer.backends.extractive import fit_to_budget
 from summarizer.profiles import Profile
-from summarizer.text import is_chinese, split_sentences
+from summarizer.text import is_chinese, split_sentences, text_length
 
 log = logging.getLogger(__name__)
 
 LANGUAGE_NAMES = {"zh-Hant": "Traditional Chinese", "zh-Hans": "Simplified Chinese", "en": "English"}
 MAX_REDUCE_ROUNDS = 3
+# Unless the profile sets max_new_tokens, generation may run this far past the summary budget
+# (in the tokenizer's own tokens per character or word of the input), so that the summary can
+# be cut at a clause end rather than wherever generation stopped.
+HEADROOM = 1.5
 
 
 class ModelUnavailable(RuntimeError):
@@ -131,8 +138,12 @@ class TransformerBackend:
         self.model = profile.model or ""
         self.revision = profile.revision
 
-    def summarize_batch(self, texts: Sequence[str], language: str) -> list[str]:
-        """Summaries of ``texts``; raises ModelUnavailable when the weights are missing.
+    def summarize_batch(
+        self, texts: Sequence[str], language: str, titles: Sequence[str | None] | None = None
+    ) -> list[str]:
+        """Summaries of ``texts`` within the profile's budget; raises ModelUnavailable when the
+        weights are missing. With ``titles`` (one per text, or None), an opening sentence that
+        only restates the text's title is dropped when more follows.
 
         Map-reduce: a text that needs several chunks is replaced by its chunk summaries,
         which are summarized again in the next round, until one chunk is left.
@@ -160,7 +171,11 @@ class TransformerBackend:
             active = still_long
             if not active:
                 break
-        return [r if is_chinese(language) else " ".join(r.split()) for r in results]
+        budget = self.profile.budget(language)
+        return [
+            fit_to_budget(r if is_chinese(language) else " ".join(r.split()), budget, language, title)
+            for r, title in zip(results, titles or [None] * len(results))
+        ]
 
     def _prompt_overhead(self, loaded: _Loaded, language: str) -> int:
         if self.profile.kind != "causal":
@@ -189,13 +204,22 @@ class TransformerBackend:
                 [inputs[i] for i in batch], return_tensors="pt", padding=True, truncation=True,
                 max_length=self.profile.max_input_tokens, add_special_tokens=self.profile.kind != "causal",
             ).to(loaded.device)
+            limit = settings.get("max_new_tokens") or self._max_new_tokens(tokenizer, [texts[i] for i in batch], language)
             with loaded.lock, torch.inference_mode():
-                generated = model.generate(**encoded, **settings)
+                generated = model.generate(**encoded, **{**settings, "max_new_tokens": limit})
             if self.profile.kind == "causal":
                 generated = generated[:, encoded["input_ids"].shape[1] :]
             for i, text in zip(batch, tokenizer.batch_decode(generated, skip_special_tokens=True)):
                 outputs[i] = text.strip()
         return [outputs[i] for i in range(len(inputs))]
+
+    def _max_new_tokens(self, tokenizer: Any, texts: list[str], language: str) -> int:
+        """Room for a summary of the budget's length and a little more: the budget in this
+        tokenizer's tokens per character (Chinese) or word of ``texts``, times HEADROOM."""
+        tokens = sum(len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts)
+        units = sum(text_length(t, language) for t in texts)
+        rate = tokens / units if units else 1.0
+        return max(self.profile.generation.min_new_tokens or 1, math.ceil(self.profile.budget(language) * rate * HEADROOM))
 
 
 def chunk_text(tokenizer: Any, text: str, budget: int, separator: str) -> list[str]:
