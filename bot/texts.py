@@ -102,6 +102,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         ZH_HANT: "暫時無法取得天氣預報，請稍後再試。",
         "en": "The weather forecast is unavailable right now; please try again later.",
     },
+    "weather_last_bulletin": {
+        ZH_HANS: "最近一次气象台预报发布于 {year}年{month}月{day}日，已过期。",
+        ZH_HANT: "最近一次氣象臺預報發布於 {year}年{month}月{day}日，已過期。",
+        "en": "The last weather bureau forecast was issued on {month_name} {day}, {year} and has expired.",
+    },
     "news": {ZH_HANS: "新闻", "en": "News"},
     "new_stories": {ZH_HANS: "🆕 新消息", "en": "🆕 New stories"},
     "fallback_note": {

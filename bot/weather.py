@@ -2,8 +2,10 @@
 
 Order of preference: a fresh forecast (stored and reused for ``weather.cache_minutes``);
 when the provider fails, the last stored forecast up to ``weather.max_stale_hours`` old
-(saying when it is from); else the newest bulletin parsed from local news; else one clear
-"weather unavailable" line. A bulletin from the news younger than a day is shown too.
+(saying when it is from); else the newest bulletin parsed from local news while it is still
+valid (see :meth:`summarizer.weather.Bulletin.valid_until`); else one clear "weather
+unavailable" line, naming the day the last, expired, bulletin was issued. A valid bulletin
+younger than a day is shown beside a forecast too.
 """
 
 from __future__ import annotations
@@ -127,6 +129,7 @@ class WeatherReport:
     stale: bool = False
     error: str | None = None
     bulletins: list[BulletinData] = field(default_factory=list)
+    expired_bulletin: BulletinData | None = None  # the newest bulletin, past its validity: never shown as current
 
     def text(self, language: str, now: datetime) -> str:
         """The weather message for a reader of ``language`` at ``now`` (aware, local)."""
@@ -141,7 +144,14 @@ class WeatherReport:
                                time=f"{when:%H:%M}"))
             lines.append(OPEN_METEO_CREDIT[language if language in LANGUAGES else "en"])
         lines.extend(describe_bulletin(b, language) for b in self.bulletins)
-        return "\n".join(lines) if lines else t("weather_unavailable", language)
+        if lines:
+            return "\n".join(lines)
+        expired = self.expired_bulletin
+        if expired is None or expired.issued_at is None:
+            return t("weather_unavailable", language)
+        when = expired.issued_at
+        return t("weather_unavailable", language) + "\n" + t(
+            "weather_last_bulletin", language, year=when.year, month=when.month, month_name=f"{when:%B}", day=when.day)
 
     def to_dict(self, language: str, now: datetime) -> dict:
         """The ``newsbot weather --json`` shape: structured days and bulletins, text per language."""
@@ -171,7 +181,8 @@ class WeatherReport:
             "stale": self.stale,
             "error": self.error,
             "days": days,
-            "bulletins": [b.to_dict() for b in self.bulletins],
+            "bulletins": [_bulletin_dict(b) for b in self.bulletins],
+            "expired_bulletin": _bulletin_dict(self.expired_bulletin) if self.expired_bulletin else None,
             "text": self.text(language, now),
             "texts": {lang: self.text(lang, now) for lang in LANGUAGES},
         }
@@ -204,8 +215,10 @@ class WeatherService:
                     log.info("weather provider failed: %s", error)
                     if cached and age <= timedelta(hours=weather.max_stale_hours):
                         forecast, stale = cached, True
-        bulletins = await asyncio.to_thread(self._bulletins, now, forecast is not None)
-        return WeatherReport(self.settings.region.name, weather.provider, forecast, stale, error, bulletins)
+        bulletins, expired = await asyncio.to_thread(self._bulletins, now, forecast is not None)
+        if forecast is None and not bulletins and expired is not None:
+            stale = True  # all there is, is out of date
+        return WeatherReport(self.settings.region.name, weather.provider, forecast, stale, error, bulletins, expired)
 
     def request_url(self) -> str:
         """The Open-Meteo ``/forecast`` URL for the region."""
@@ -253,15 +266,31 @@ class WeatherService:
             session.add(ForecastRecord(provider=PROVIDER, latitude=forecast.latitude, longitude=forecast.longitude,
                                        fetched_at=forecast.fetched_at, data=forecast.to_dict()))
 
-    def _bulletins(self, now: datetime, have_forecast: bool) -> list[BulletinData]:
-        """Bulletins to show: one younger than a day beside a forecast; without one, the newest."""
+    def _bulletins(self, now: datetime, have_forecast: bool) -> tuple[list[BulletinData], BulletinData | None]:
+        """The newest bulletin while valid (beside a forecast only in its first day), or else it as expired.
+
+        An undated bulletin is read from its article's date; one with neither is never current.
+        """
         tz = self.settings.region.tz
         with self.db.session() as session:
             row = session.scalars(select(Bulletin).order_by(Bulletin.issued_at.desc().nulls_last(), Bulletin.id.desc()).limit(1)).first()
-            if row is None or (have_forecast and (row.issued_at is None or now - row.issued_at > RECENT_BULLETIN)):
-                return []
+            if row is None:
+                return [], None
             issued = row.issued_at.astimezone(tz) if row.issued_at else None
-            return [BulletinData(row.issuer, issued, [Period(**p) for p in row.periods], row.text)]
+            bulletin = BulletinData(row.issuer, issued, [Period(**p) for p in row.periods], row.text)
+            stand_in = row.article.published_at or row.article.fetched_at
+            valid_until = bulletin.valid_until(stand_in.astimezone(tz) if stand_in else None)
+        if valid_until is None or now > valid_until:
+            return [], bulletin
+        if have_forecast and (issued is None or now - issued > RECENT_BULLETIN):
+            return [], None
+        return [bulletin], None
+
+
+def _bulletin_dict(bulletin: BulletinData) -> dict:
+    """A bulletin's JSON form plus ``valid_until``, when it stops being a forecast."""
+    valid_until = bulletin.valid_until()
+    return {**bulletin.to_dict(), "valid_until": valid_until.isoformat() if valid_until else None}
 
 
 def _provider_reason(error: FetchError) -> str:

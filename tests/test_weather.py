@@ -53,14 +53,17 @@ def weather_settings(make_settings, server):
     return make
 
 
-def add_bulletin(db, issued_at: datetime) -> None:
+SEED_PERIODS = [{"label": "24日晚上到25日白天", "conditions": "多云轉陰", "low": 9, "high": 12, "wind": None}]
+
+
+def add_bulletin(db, issued_at: datetime | None, text: str = "...", periods: list[dict] = SEED_PERIODS,
+                 published_at: datetime | None = None) -> None:
     with db.session() as session:
         source = Source(name="lp", kind="files", url="x", error_count=0)
         story = Story()
         article = Article(source=source, story=story, url="file:///a", canonical_url="file:///a", content_hash="h",
-                          title="t", language="zh-Hant", text="正文。", published_at=issued_at)
-        session.add(Bulletin(article=article, issuer="梁平區氣象局", issued_at=issued_at, text="...",
-                             periods=[{"label": "24日晚上到25日白天", "conditions": "多云轉陰", "low": 9, "high": 12, "wind": None}]))
+                          title="t", language="zh-Hant", text="正文。", published_at=published_at or issued_at)
+        session.add(Bulletin(article=article, issuer="梁平區氣象局", issued_at=issued_at, text=text, periods=periods))
 
 
 async def test_forecast_request_and_phrasing(server, db, weather_settings):
@@ -156,6 +159,73 @@ async def test_old_bulletin_is_not_shown_beside_the_forecast(server, db, weather
 async def test_provider_none_makes_no_request(server, db, weather_settings):
     report = await WeatherService(weather_settings('provider = "none"\n'), db).report(NOW)
     assert server.hits == [] and report.forecast is None and report.error is None
+
+
+SEED_ISSUED = datetime(2023, 2, 24, 9, 0, tzinfo=SHANGHAI)  # its last period, 24日晚上到25日白天, ends 25 Feb 20:00
+
+
+@pytest.mark.parametrize("now", [datetime(2023, 2, 25, 21, 0, tzinfo=SHANGHAI), datetime(2024, 3, 6, 8, 0, tzinfo=SHANGHAI)],
+                         ids=["an-hour-late", "a-year-late"])
+async def test_expired_bulletin_is_never_the_current_forecast(server, db, weather_settings, now):
+    server.routes["/v1/forecast"] = Reply("down", 503)
+    add_bulletin(db, SEED_ISSUED)
+    report = await WeatherService(weather_settings(), db).report(now)
+    assert report.forecast is None and report.bulletins == []
+    assert report.text("zh-Hant", now) == t("weather_unavailable", "zh-Hant") + "\n最近一次氣象臺預報發布於 2023年2月24日，已過期。"
+    assert report.text("zh-Hans", now).endswith("最近一次气象台预报发布于 2023年2月24日，已过期。")
+    assert report.text("en", now).endswith("The last weather bureau forecast was issued on February 24, 2023 and has expired.")
+    document = report.to_dict("zh-Hant", now)
+    assert document["stale"] is True and document["bulletins"] == []
+    assert document["expired_bulletin"]["issued_at"] == "2023-02-24T09:00:00+08:00"
+    assert document["expired_bulletin"]["valid_until"] == "2023-02-25T20:00:00+08:00"
+    assert "9～12℃" not in document["text"]
+
+
+async def test_valid_bulletin_is_still_the_fallback(server, db, weather_settings):
+    server.routes["/v1/forecast"] = Reply("down", 503)
+    add_bulletin(db, SEED_ISSUED)
+    now = datetime(2023, 2, 25, 19, 0, tzinfo=SHANGHAI)
+    report = await WeatherService(weather_settings(), db).report(now)
+    assert report.text("zh-Hant", now) == "梁平區氣象局2月24日9時發布：24日晚上到25日白天，多雲轉陰，9～12℃。"
+    document = report.to_dict("en", now)
+    assert document["stale"] is False and document["expired_bulletin"] is None
+    assert document["bulletins"][0]["valid_until"] == "2023-02-25T20:00:00+08:00"
+
+
+@pytest.mark.parametrize("hours, shown", [(23, True), (25, False)])
+async def test_a_24_hour_bulletin_is_valid_24_hours(server, db, weather_settings, hours, shown):
+    server.routes["/v1/forecast"] = Reply("down", 503)
+    issued = datetime(2023, 3, 5, 16, 0, tzinfo=SHANGHAI)
+    add_bulletin(db, issued, text="重慶市氣象臺2023年3月5日16時發布未來24小時天氣預報：今天夜間到明天白天，多雲，8～14℃。",
+                 periods=[{"label": "今天夜間到明天白天", "conditions": "多雲", "low": 8, "high": 14, "wind": None}])
+    report = await WeatherService(weather_settings('provider = "none"\n'), db).report(issued + timedelta(hours=hours))
+    assert bool(report.bulletins) is shown and report.stale is not shown
+
+
+async def test_undated_bulletin_is_read_from_its_article_date(server, db, weather_settings):
+    published = datetime(2023, 3, 5, 18, 0, tzinfo=SHANGHAI)
+    add_bulletin(db, None, periods=[{"label": "今天夜間", "conditions": "陰", "low": 6, "high": 13, "wind": None}],
+                 published_at=published)
+    service = WeatherService(weather_settings('provider = "none"\n'), db)
+    assert (await service.report(published + timedelta(hours=10))).bulletins != []
+    late = await service.report(published + timedelta(days=1))
+    assert late.bulletins == [] and late.text("en", published) == t("weather_unavailable", "en")
+
+
+def test_weather_json_never_offers_an_old_bulletin_as_current(tmp_path):
+    from bot.storage import Database
+    from tests.conftest import write_config
+    from tests.test_cli import newsbot
+
+    config = write_config(tmp_path, "")
+    db = Database(f"sqlite:///{tmp_path / 'news.db'}")
+    add_bulletin(db, SEED_ISSUED)
+    db.close()
+    result = newsbot("weather", "-c", str(config), "--json", cwd=tmp_path)  # Open-Meteo unreachable
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["stale"] is True and document["bulletins"] == [] and document["days"] == []
+    assert document["texts"]["zh-Hant"].endswith("最近一次氣象臺預報發布於 2023年2月24日，已過期。")
 
 
 def test_wind_scales_and_period_phrasing():
