@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
@@ -12,7 +13,10 @@ from summarizer.checks import check_summary
 from summarizer.profiles import EXTRACTIVE, ModelsConfig, Profile, ProfileError, load_models_config
 from summarizer.text import convert_script, detect_language, for_reader, is_chinese
 
+log = logging.getLogger(__name__)
+
 UNAVAILABLE = "model unavailable"
+BACKEND_ERROR = "backend error"
 
 
 @dataclass
@@ -40,9 +44,9 @@ class Summarizer:
     """Summarizes texts with the profile routed for their language; backends are built once.
 
     Transformer output is converted to the source's script, then checked
-    (:func:`summarizer.checks.check_summary`); a summary that fails, and every summary of a
-    profile whose weights are missing, is replaced by the extractive one, marked as a
-    fallback with the reason.
+    (:func:`summarizer.checks.check_summary`); a summary that fails, every summary of a
+    profile whose weights are missing, and every text the backend fails on (out of memory,
+    runtime errors) is replaced by the extractive one, marked as a fallback with the reason.
     """
 
     def __init__(self, config: ModelsConfig | None = None) -> None:
@@ -113,13 +117,23 @@ class Summarizer:
             return [Summary(s, language, name, extractive.model) for s in extractive.summarize_batch(texts, language)]
         from summarizer.backends.transformer import ModelUnavailable
 
+        backend = self._transformer(name)
         try:
-            outputs = self._transformer(name).summarize_batch(texts, language)
+            outputs: list[str | Exception] = list(backend.summarize_batch(texts, language))
         except ModelUnavailable as exc:
             reason = f"{UNAVAILABLE}: {exc}"
             return [Summary(extractive.summarize(t, language), language, name, extractive.model, True, reason) for t in texts]
+        except Exception as exc:  # out of memory, CUDA or runtime errors: one text must not sink the batch
+            outputs = [_one_by_one(backend, text, language) for text in texts]
+            failed = sum(isinstance(o, Exception) for o in outputs)
+            log.warning("profile %s: a batch of %d failed (%s); %d fell back to extractive after one-by-one retries",
+                        name, len(texts), _describe(exc), failed)
         summaries = []
         for text, output in zip(texts, outputs):
+            if isinstance(output, Exception):
+                summaries.append(Summary(extractive.summarize(text, language), language, name, extractive.model, True,
+                                         f"{BACKEND_ERROR}: {_describe(output)}"))
+                continue
             if is_chinese(language):
                 output = convert_script(output, language)
             problem = check_summary(output, text, language)
@@ -129,6 +143,20 @@ class Summarizer:
             else:
                 summaries.append(Summary(output, language, name, profile.model or "", revision=profile.revision))
         return summaries
+
+
+def _one_by_one(backend: Backend, text: str, language: str) -> str | Exception:
+    """The backend's summary of ``text`` alone, or the exception it raised."""
+    try:
+        return backend.summarize_batch([text], language)[0]
+    except Exception as exc:
+        return exc
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: first line of the message`` (torch errors run to many lines)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 def _extractive_for(profile: Profile) -> ExtractiveBackend:

@@ -33,6 +33,29 @@ def _converter(config: str) -> OpenCC:
     return OpenCC(config)
 
 
+@lru_cache(maxsize=1)
+def _script_only_characters() -> tuple[frozenset[str], frozenset[str], dict[int, str]]:
+    """Characters only Traditional writes, characters only Simplified writes, and a
+    Traditional-to-Simplified table for single characters.
+
+    Derived once from the converters' own dictionaries: a character belongs to one script
+    when converting it alone to the other script changes it.
+    """
+    to_simplified, to_traditional = _converter("t2s"), _converter("s2tw")
+    singles = {
+        key
+        for converter in (to_simplified, to_traditional)
+        for _longest, _shortest, mapping in converter.dict_cache.values()
+        for key in mapping
+        if len(key) == 1
+    }
+    folding = {ord(ch): to_simplified.convert(ch) for ch in singles}
+    folding = {code: value for code, value in folding.items() if value != chr(code)}
+    traditional = frozenset(chr(code) for code in folding)
+    simplified = frozenset(ch for ch in singles if to_traditional.convert(ch) != ch)
+    return traditional, simplified, folding
+
+
 def convert_script(text: str, target: str) -> str:
     """Convert Chinese text to the script of ``target`` (zh-Hant or zh-Hans); others unchanged."""
     if target == ZH_HANT:  # Taiwan standard characters (為, 著), as Traditional readers write them
@@ -57,7 +80,8 @@ def cjk_count(text: str) -> int:
 def detect_language(text: str, hint: str | None = None) -> str:
     """Return zh-Hant, zh-Hans, en, the normalised ``hint`` for other languages, or ``und``.
 
-    Chinese script is decided by counting characters that only one of the scripts uses,
+    Chinese script is decided by counting characters that only one of the scripts uses
+    (sets built once from the converter's dictionaries, so no text is converted here),
     so a Traditional page with a few Simplified characters (common on mainland portals
     that republish in Traditional) is still zh-Hant.
     """
@@ -65,9 +89,9 @@ def detect_language(text: str, hint: str | None = None) -> str:
     han = cjk_count(sample)
     latin = sum(len(w) for w in _LATIN_WORD.findall(sample))
     if han and han * 2 >= latin / 2:
-        chars = "".join(_CJK.findall(sample))
-        traditional_only = sum(a != b for a, b in zip(chars, convert_script(chars, ZH_HANS)))
-        simplified_only = sum(a != b for a, b in zip(chars, convert_script(chars, ZH_HANT)))
+        traditional, simplified, _ = _script_only_characters()
+        traditional_only = sum(ch in traditional for ch in sample)
+        simplified_only = sum(ch in simplified for ch in sample)
         return ZH_HANT if traditional_only > simplified_only else ZH_HANS
     if hint:
         normalised = normalise_language_tag(hint)
@@ -94,9 +118,9 @@ def is_chinese(language: str) -> bool:
 
 
 def normalise_for_matching(text: str) -> str:
-    """Fold width, case and script and drop spaces and punctuation: for hashing and shingling."""
-    folded = unicodedata.normalize("NFKC", text).lower()
-    folded = convert_script(folded, ZH_HANS)
+    """Fold width, case and script (character by character, to Simplified) and drop spaces
+    and punctuation: for hashing and shingling."""
+    folded = unicodedata.normalize("NFKC", text).lower().translate(_script_only_characters()[2])
     return "".join(ch for ch in folded if ch.isalnum())
 
 

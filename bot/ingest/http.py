@@ -1,4 +1,5 @@
-"""A polite HTTP client: robots.txt, one request in flight per host, retries, size cap.
+"""A polite HTTP client: robots.txt, one request in flight per host, retries, size cap,
+and a deadline on each whole request.
 
 Every network read of the ingestion goes through :class:`PoliteClient`.
 """
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 120.0
+ERROR_BODY_BYTES = 2000
 
 
 class FetchError(Exception):
@@ -93,7 +95,7 @@ class PoliteClient:
         self.settings = settings
         self._client = httpx.AsyncClient(
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-            timeout=settings.timeout_seconds,
+            timeout=httpx.Timeout(settings.timeout_seconds, connect=settings.connect_timeout_seconds),
             follow_redirects=True,
             transport=transport,
         )
@@ -111,10 +113,20 @@ class PoliteClient:
         await self._client.aclose()
 
     async def get(
-        self, url: str, etag: str | None = None, last_modified: str | None = None, robots: bool = True
+        self,
+        url: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        robots: bool = True,
+        max_retries: int | None = None,
     ) -> Response:
         """GET ``url`` honouring robots.txt (unless ``robots`` is False, for APIs), with
-        conditional headers when validators are given."""
+        conditional headers when validators are given.
+
+        Each attempt must be answered completely (body included) within ``timeout_seconds``;
+        at most ``max_retries`` (default: the setting) more attempts follow a transient failure,
+        after waits of at most ``MAX_RETRY_AFTER`` seconds each.
+        """
         if robots and self.settings.respect_robots and not await self._allowed(url):
             raise FetchError(url, "disallowed by robots.txt")
         headers = {}
@@ -122,9 +134,10 @@ class PoliteClient:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        return await self._get_with_retries(url, headers)
+        retries = self.settings.max_retries if max_retries is None else max_retries
+        return await self._get_with_retries(url, headers, retries)
 
-    async def _get_with_retries(self, url: str, headers: dict[str, str]) -> Response:
+    async def _get_with_retries(self, url: str, headers: dict[str, str], retries: int) -> Response:
         jitter = wait_random_exponential(multiplier=0.5, max=30)
 
         def wait(state) -> float:
@@ -134,7 +147,7 @@ class PoliteClient:
             return jitter(state)
 
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.settings.max_retries + 1),
+            stop=stop_after_attempt(retries + 1),
             wait=wait,
             retry=retry_if_exception_type(TransientError),
             reraise=True,
@@ -145,22 +158,26 @@ class PoliteClient:
         raise AssertionError("unreachable")  # pragma: no cover - reraise=True always raises
 
     async def _get_once(self, url: str, headers: dict[str, str]) -> Response:
+        """One attempt, answered completely within ``timeout_seconds`` (the wait for the
+        host's turn is not counted)."""
         gate = self._gates.setdefault(_host(url), _HostGate(self.settings.min_delay_seconds))
         async with gate.lock:
             if gate.limiter:
                 await gate.limiter.acquire()
+            deadline = self.settings.timeout_seconds
             try:
-                async with self._client.stream("GET", url, headers=headers) as response:
+                async with asyncio.timeout(deadline), self._client.stream("GET", url, headers=headers) as response:
                     status = response.status_code
                     if status in RETRY_STATUSES:
                         raise TransientError(url, f"HTTP {status}", _retry_after(response.headers.get("retry-after")), status)
                     if status >= 400:
-                        body = await response.aread()
-                        raise FetchError(url, f"HTTP {status}", status, body[:2000])
+                        raise FetchError(url, f"HTTP {status}", status, await _read_head(response, ERROR_BODY_BYTES))
                     content = await self._read_capped(url, response)
                     return Response(str(response.url), response.status_code, content, response.headers)
-            except httpx.TimeoutException as exc:
-                raise TransientError(url, f"timed out after {self.settings.timeout_seconds:g}s") from exc
+            except httpx.ConnectTimeout as exc:
+                raise TransientError(url, f"timed out connecting after {self.settings.connect_timeout_seconds:g}s") from exc
+            except (httpx.TimeoutException, TimeoutError) as exc:
+                raise TransientError(url, f"timed out: no complete answer within {deadline:g}s") from exc
             except httpx.TransportError as exc:
                 raise TransientError(url, f"{type(exc).__name__}: {exc or 'connection failed'}") from exc
             except httpx.InvalidURL as exc:
@@ -196,6 +213,16 @@ class PoliteClient:
             log.info("no usable robots.txt at %s (%s): allowing", origin, exc)
             return None
         return Protego.parse(response.content.decode("utf-8", errors="replace"))
+
+
+async def _read_head(response: httpx.Response, limit: int) -> bytes:
+    """The first ``limit`` bytes of the body (an error page need not be read whole)."""
+    head = b""
+    async for chunk in response.aiter_bytes():
+        head += chunk
+        if len(head) >= limit:
+            break
+    return head[:limit]
 
 
 def _host(url: str) -> str:

@@ -1,30 +1,35 @@
-"""One ingestion pass: fetch every source, extract, dedupe, group, store, summarize.
+"""Ingestion: fetch each source, extract, dedupe, group, store; summarize what is new.
 
-Network I/O is async; extraction, database writes and summarization run in worker threads
-so that the bot's event loop is never blocked. One failing source never stops the others.
+Each source runs as its own task within a time budget, so one hanging source never holds
+the others; a source is never run twice at once. Network I/O is async; parsing, extraction,
+database writes and summarization run in worker threads so that the bot's event loop is
+never blocked. Article pages that fail are retried with backoff on later passes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable
+from functools import partial
+from typing import AsyncIterator, Callable
 
 import httpx
-from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import delete, exists, or_, select
+from sqlalchemy.orm import load_only, selectinload
 
 from bot.config import Settings, SourceSettings
 from bot.ingest.dates import parse_local_datetime
 from bot.ingest.dedup import Signature, StoryIndex, canonical_url, content_hash, text_signature
 from bot.ingest.encoding import decode_bytes
 from bot.ingest.extract import ExtractedArticle, extract_html, extract_plain_text
-from bot.ingest.http import FetchError, PoliteClient
+from bot.ingest.http import FetchError, PoliteClient, Response
 from bot.ingest.sources import Candidate, SourceError, find_article_links, parse_feed, read_files
-from bot.storage import Article, Bulletin, Database, Source, Story, Summary
+from bot.storage import Article, Bulletin, Database, PageRetry, Source, Story, Summary
 from bot.storage.models import utcnow
 from summarizer import Summarizer
 from summarizer.api import UNAVAILABLE
@@ -33,6 +38,12 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=24)
 SUMMARY_WINDOW = timedelta(days=14)  # older articles no longer reach digests
+PENDING_PAGE = 200  # articles examined per query when looking for missing summaries
+INDEX_MAX_AGE = 300.0  # seconds before the story index is read again (other processes store too)
+PAGE_RETRY_FIRST = timedelta(minutes=5)  # then doubling per failure
+PAGE_RETRY_MAX_DELAY = timedelta(hours=6)
+PAGE_RETRY_ATTEMPTS = 6  # a page that failed this often is given up
+PAGE_RETRIES_PER_SOURCE = 100  # beyond this, the oldest retries of a source are dropped
 
 
 @dataclass
@@ -59,7 +70,12 @@ class _Listing:
 
 
 class Ingestor:
-    """Runs ingestion passes over the configured sources."""
+    """Runs sources (each as its own task) and summarizes what they stored.
+
+    ``poll_due`` starts the sources that are due in the background (the scheduler's job);
+    ``run`` fetches and waits for the reports (``newsbot fetch``, ``/fetch``). Both share one
+    task per source, so a source never runs twice at once. ``close`` stops everything.
+    """
 
     def __init__(
         self,
@@ -73,8 +89,20 @@ class Ingestor:
         self.summarizer = summarizer
         self.transport = transport
         self._store_lock = threading.Lock()
-        self._pass_lock = asyncio.Lock()  # the scheduler and /fetch never run two passes at once
+        self._summary_lock = threading.Lock()  # one summarization at a time
+        self._closing = threading.Event()
+        self._tasks: dict[str, asyncio.Task[SourceReport]] = {}  # at most one per configured source
+        self._summary_task: asyncio.Task[None] | None = None
+        self._summaries_wanted = False
+        self._client: PoliteClient | None = None
+        self._client_users = 0
         self._index: StoryIndex | None = None
+        self._index_built = 0.0
+
+    @property
+    def running(self) -> frozenset[str]:
+        """Names of the sources being fetched now."""
+        return frozenset(name for name, task in self._tasks.items() if not task.done())
 
     def selected(self, only: str | None = None) -> list[SourceSettings]:
         """The enabled sources, or just the one named ``only``; ValueError if there is none such."""
@@ -84,34 +112,93 @@ class Ingestor:
             raise ValueError(f"no enabled source named {only!r} (configured: {known})")
         return sources
 
+    async def poll_due(self) -> None:
+        """Start every due source that is not running yet as a background task; don't wait.
+
+        Such a task logs its errors, and when it stored something asks for summaries, made
+        in the background too.
+        """
+        idle = [s for s in self.selected() if s.name not in self.running]
+        if not idle or self._closing.is_set():
+            return
+        ids = await asyncio.to_thread(self._sync_sources, idle)
+        due = await asyncio.to_thread(self._due, list(ids.values()))
+        for config in idle:
+            if ids[config.name] in due and config.name not in self.running and not self._closing.is_set():
+                self._start(config, ids[config.name], due_only=False, background=True)
+
     async def run(
         self,
         only: str | None = None,
         due_only: bool = False,
         on_source_done: Callable[[SourceReport], None] | None = None,
     ) -> list[SourceReport]:
-        """Fetch the enabled sources (or the one named ``only``) and store what is new."""
-        async with self._pass_lock:
-            return await self._run(only, due_only, on_source_done)
-
-    async def _run(
-        self, only: str | None, due_only: bool, on_source_done: Callable[[SourceReport], None] | None
-    ) -> list[SourceReport]:
+        """Fetch the enabled sources (or the one named ``only``), store what is new, summarize it,
+        and return the reports. A source already running (from ``poll_due``) is waited for."""
         sources = self.selected(only)
         ids = await asyncio.to_thread(self._sync_sources, sources)
-        self._index = None
+        tasks = [
+            self._tasks[s.name] if s.name in self.running else self._start(s, ids[s.name], due_only, background=False)
+            for s in sources
+        ]
 
-        async def one(source: SourceSettings) -> SourceReport:
-            report = await self._run_source(client, source, ids[source.name], due_only)
+        async def wait(task: asyncio.Task[SourceReport]) -> SourceReport:
+            report = await asyncio.shield(task)
             if on_source_done:
                 on_source_done(report)
             return report
 
-        async with PoliteClient(self.settings.fetch, self.transport) as client:
-            reports = list(await asyncio.gather(*(one(s) for s in sources)))
+        reports = list(await asyncio.gather(*(wait(t) for t in tasks)))
         if any(not r.skipped for r in reports):  # the per-minute poll usually finds nothing due
             await asyncio.to_thread(self.summarize_pending)
         return reports
+
+    async def close(self) -> None:
+        """On shutdown: cancel the running sources, let background summarizing finish the batch
+        it is on (so no worker thread outlives the database), and wait for both."""
+        self._closing.set()
+        sources = list(self._tasks.values())
+        for task in sources:
+            task.cancel()
+        await asyncio.gather(*sources, *([self._summary_task] if self._summary_task else []), return_exceptions=True)
+
+    # -- source tasks ----------------------------------------------------------------------
+
+    def _start(self, config: SourceSettings, source_id: int, due_only: bool, background: bool) -> asyncio.Task[SourceReport]:
+        task = asyncio.create_task(self._pass(config, source_id, due_only, background), name=f"source {config.name}")
+        self._tasks[config.name] = task
+        task.add_done_callback(partial(self._forget, config.name))
+        return task
+
+    def _forget(self, name: str, task: asyncio.Task[SourceReport]) -> None:
+        if self._tasks.get(name) is task:
+            del self._tasks[name]
+
+    async def _pass(self, config: SourceSettings, source_id: int, due_only: bool, background: bool) -> SourceReport:
+        async with self._shared_client() as client:
+            report = await self._run_source(client, config, source_id, due_only)
+        if background:  # nobody waits for this report
+            for error in report.errors:
+                log.warning("source %s: %s", config.name, error)
+            if report.new:
+                self._request_summaries()
+        return report
+
+    @contextlib.asynccontextmanager
+    async def _shared_client(self) -> AsyncIterator[PoliteClient]:
+        """One client for the sources running together, so that host politeness holds across
+        them; closed (with its robots.txt cache) when the last of them ends."""
+        if self._client is None:
+            self._client = PoliteClient(self.settings.fetch, self.transport)
+        client = self._client
+        self._client_users += 1
+        try:
+            yield client
+        finally:
+            self._client_users -= 1
+            if self._client_users == 0 and self._client is client:
+                self._client = None
+                await client.close()
 
     async def _run_source(self, client: PoliteClient, config: SourceSettings, source_id: int, due_only: bool) -> SourceReport:
         report = SourceReport(config.name)
@@ -119,28 +206,27 @@ class Ingestor:
         if due_only and state.next_fetch_at and state.next_fetch_at > utcnow():
             report.skipped = True
             return report
+        budget = self.settings.fetch.source_budget_seconds
         try:
-            listing = await self._list(client, config, state)
-            report.not_modified = listing.not_modified
-            fresh = await asyncio.to_thread(self._unseen, source_id, listing.candidates)
-            for candidate in fresh:
-                try:
-                    report.new += await self._ingest_candidate(client, config, source_id, candidate)
-                except (FetchError, SourceError, OSError, ValueError) as exc:
-                    report.errors.append(str(exc))
-                except Exception as exc:  # one odd page must not stop the source
-                    log.exception("unexpected error on %s", candidate.url)
-                    report.errors.append(f"{candidate.url}: {type(exc).__name__}: {exc}")
+            async with asyncio.timeout(budget):
+                listing = await self._list(client, config, state)
+                report.not_modified = listing.not_modified
+                todo = await asyncio.to_thread(self._unseen, source_id, listing.candidates)
+                if config.kind != "files":  # failed pages wait in the retry queue
+                    todo += await asyncio.to_thread(self._due_retries, source_id, config.max_articles)
+                for candidate in todo:
+                    await self._ingest_candidate(client, config, source_id, candidate, report)
+        except TimeoutError:
+            report.errors.append(f"{config.url}: source pass cut off after {budget:g}s")
         except (FetchError, SourceError, OSError) as exc:
             report.errors.append(str(exc))
-            await asyncio.to_thread(self._record_failure, source_id, config, str(exc))
-            return report
         except Exception as exc:  # a broken source never stops the others
             log.exception("source %s failed", config.name)
             report.errors.append(f"{type(exc).__name__}: {exc}")
-            await asyncio.to_thread(self._record_failure, source_id, config, report.errors[-1])
+        else:
+            await asyncio.to_thread(self._record_success, source_id, config, listing)
             return report
-        await asyncio.to_thread(self._record_success, source_id, config, listing)
+        await asyncio.to_thread(self._record_failure, source_id, config, report.errors[-1])
         return report
 
     async def _list(self, client: PoliteClient, config: SourceSettings, state: Source) -> _Listing:
@@ -150,25 +236,39 @@ class Ingestor:
         if response.not_modified:
             return _Listing([], state.etag, state.last_modified, not_modified=True)
         if config.kind == "rss":
-            candidates = parse_feed(response)[: config.max_articles]
+            candidates = (await asyncio.to_thread(parse_feed, response))[: config.max_articles]
         else:
-            candidates = find_article_links(response, config.link_pattern, config.max_articles)
+            candidates = await asyncio.to_thread(find_article_links, response, config.link_pattern, config.max_articles)
         return _Listing(candidates, response.etag, response.last_modified)
 
-    async def _ingest_candidate(self, client: PoliteClient, config: SourceSettings, source_id: int, candidate: Candidate) -> int:
-        if candidate.content is None:
-            response = await client.get(candidate.url)
-            candidate.content = decode_bytes(response.content, response.charset)
-        extracted = await asyncio.to_thread(self._extract, candidate, config)
-        return await asyncio.to_thread(self._store, source_id, candidate, extracted)
+    async def _ingest_candidate(
+        self, client: PoliteClient, config: SourceSettings, source_id: int, candidate: Candidate, report: SourceReport
+    ) -> None:
+        """Fetch (when needed), extract and store one candidate; a failure is reported and,
+        for web sources, queued for a retry with backoff."""
+        try:
+            # one attempt: a failed page is retried on later passes, not by holding this one
+            page = await client.get(candidate.url, max_retries=0) if candidate.content is None else None
+            extracted = await asyncio.to_thread(self._extract, candidate, config, page)
+            report.new += await asyncio.to_thread(self._store, source_id, candidate, extracted)
+            return
+        except (FetchError, SourceError, OSError, ValueError) as exc:
+            error = str(exc)
+        except Exception as exc:  # one odd page must not stop the source
+            log.exception("unexpected error on %s", candidate.url)
+            error = f"{candidate.url}: {type(exc).__name__}: {exc}"
+        report.errors.append(error)
+        if config.kind != "files":
+            await asyncio.to_thread(self._page_failed, source_id, candidate, error)
 
-    def _extract(self, candidate: Candidate, config: SourceSettings) -> ExtractedArticle:
+    def _extract(self, candidate: Candidate, config: SourceSettings, page: Response | None) -> ExtractedArticle:
         tz = self.settings.region.tz
-        assert candidate.content is not None
+        content = decode_bytes(page.content, page.charset) if page is not None else candidate.content
+        assert content is not None
         if candidate.is_html:
-            extracted = extract_html(candidate.content, tz, url=candidate.url, language_hint=config.language)
+            extracted = extract_html(content, tz, url=candidate.url, language_hint=config.language)
         else:
-            extracted = extract_plain_text(candidate.content, tz, language_hint=config.language)
+            extracted = extract_plain_text(content, tz, language_hint=config.language)
         if candidate.title and not extracted.title:
             extracted.title = candidate.title.strip()
         feed_date = parse_local_datetime(candidate.published_raw, tz)
@@ -195,25 +295,80 @@ class Ingestor:
                 ids[config.name] = row.id
             return ids
 
+    def _due(self, source_ids: list[int]) -> set[int]:
+        with self.db.session() as session:
+            return set(session.scalars(
+                select(Source.id).where(
+                    Source.id.in_(source_ids), or_(Source.next_fetch_at.is_(None), Source.next_fetch_at <= utcnow())
+                )
+            ))
+
     def _load_source(self, source_id: int) -> Source:
         with self.db.session() as session:
             return session.get_one(Source, source_id)
 
     def _unseen(self, source_id: int, candidates: list[Candidate]) -> list[Candidate]:
+        """Candidates this source has neither stored nor queued for a retry."""
         with self.db.session() as session:
             fresh = []
             for candidate in candidates:
-                conditions = [Article.canonical_url == canonical_url(candidate.url)]
+                url = canonical_url(candidate.url)
+                conditions = [Article.canonical_url == url]
                 if candidate.guid:
                     conditions.append(Article.guid == candidate.guid)
-                if not session.scalar(select(exists().where(Article.source_id == source_id, or_(*conditions)))):
+                stored = exists().where(Article.source_id == source_id, or_(*conditions))
+                queued = exists().where(PageRetry.source_id == source_id, PageRetry.canonical_url == url)
+                if not session.scalar(select(stored | queued)):
                     fresh.append(candidate)
             return fresh
 
+    def _due_retries(self, source_id: int, limit: int) -> list[Candidate]:
+        """Failed pages of this source whose next attempt is due, soonest first."""
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(PageRetry)
+                .where(PageRetry.source_id == source_id, PageRetry.next_attempt_at <= utcnow())
+                .order_by(PageRetry.next_attempt_at, PageRetry.id)
+                .limit(limit)
+            )
+            return [Candidate(url=r.url, guid=r.guid, title=r.title, published_raw=r.published_raw) for r in rows]
+
+    def _page_failed(self, source_id: int, candidate: Candidate, error: str) -> None:
+        """Queue a failed page for another attempt (backoff doubling from PAGE_RETRY_FIRST),
+        or give it up after PAGE_RETRY_ATTEMPTS; a source keeps PAGE_RETRIES_PER_SOURCE at most."""
+        url = canonical_url(candidate.url)
+        with self.db.session() as session:
+            row = session.scalar(select(PageRetry).where(PageRetry.source_id == source_id, PageRetry.canonical_url == url))
+            if row is None:
+                row = PageRetry(
+                    source_id=source_id, url=candidate.url, canonical_url=url, guid=candidate.guid, title=candidate.title,
+                    published_raw=(candidate.published_raw or "")[:200] or None, attempts=0,
+                )
+                session.add(row)
+            row.attempts += 1
+            row.last_error = error
+            if row.attempts >= PAGE_RETRY_ATTEMPTS:
+                log.warning("giving up on %s after %d attempts: %s", candidate.url, row.attempts, error)
+                session.delete(row)
+                return
+            row.next_attempt_at = utcnow() + min(PAGE_RETRY_FIRST * 2 ** (row.attempts - 1), PAGE_RETRY_MAX_DELAY)
+            session.flush()
+            oldest = session.scalars(
+                select(PageRetry.id)
+                .where(PageRetry.source_id == source_id)
+                .order_by(PageRetry.created_at.desc(), PageRetry.id.desc())
+                .offset(PAGE_RETRIES_PER_SOURCE)
+            ).all()
+            if oldest:
+                log.warning("source %d: dropping %d old page retries beyond %d", source_id, len(oldest), PAGE_RETRIES_PER_SOURCE)
+                session.execute(delete(PageRetry).where(PageRetry.id.in_(oldest)))
+
     def _story_index(self, session) -> StoryIndex:
-        if self._index is None:
+        """The index of recent stories, read again from the database every INDEX_MAX_AGE seconds."""
+        if self._index is None or time.monotonic() - self._index_built > INDEX_MAX_AGE:
             window = timedelta(hours=self.settings.fetch.group_window_hours)
             self._index = StoryIndex(window)
+            self._index_built = time.monotonic()
             since = utcnow() - 2 * window
             rows = session.execute(
                 select(Article.id, Article.story_id, Article.published_at, Article.fetched_at, Article.signature).where(
@@ -230,6 +385,7 @@ class Ingestor:
         """Store one extracted article unless this source already has it; 1 if stored."""
         with self._store_lock, self.db.session() as session:
             urls = {canonical_url(candidate.url)}
+            session.execute(delete(PageRetry).where(PageRetry.source_id == source_id, PageRetry.canonical_url.in_(urls)))
             if extracted.canonical_url and extracted.canonical_url.startswith(("http://", "https://")):
                 urls.add(canonical_url(extracted.canonical_url))
             digest = content_hash(extracted.title, extracted.text)
@@ -301,35 +457,87 @@ class Ingestor:
             backoff = timedelta(minutes=config.interval_minutes) * 2 ** min(row.error_count, 10)
             row.next_fetch_at = now + min(backoff, MAX_BACKOFF)
 
+    # -- summaries ---------------------------------------------------------------------------
+
+    def _request_summaries(self) -> None:
+        """Summarize in the background; a request while that runs gives one more run after it."""
+        self._summaries_wanted = True
+        if self._summary_task is None or self._summary_task.done():
+            self._summary_task = asyncio.create_task(self._summarize_while_wanted(), name="summaries")
+
+    async def _summarize_while_wanted(self) -> None:
+        while self._summaries_wanted and not self._closing.is_set():
+            self._summaries_wanted = False
+            try:
+                await asyncio.to_thread(self.summarize_pending)
+            except Exception:
+                log.exception("summarizing failed")
+
     def summarize_pending(self) -> int:
-        """Summarize recent articles that lack a summary from their routed profile.
+        """Summarize recent articles that lack a summary from their routed profile; the number done.
+
+        One run at a time. Articles are read a page at a time and summarized in batches of
+        the profile's ``batch_size``, with no database transaction open; each batch is then
+        stored in its own short transaction, so what is done stays done.
 
         Nothing is summarized twice: a summary is kept per (article, profile, model, revision).
         An extractive stand-in written while a model's weights were missing is redone once
         the weights are there; a summary that failed the faithfulness check stays as it is.
         """
         forced = self.settings.summarizer.profile or None
+        done = 0
+        with self._summary_lock:
+            after = 0
+            while not self._closing.is_set():
+                pending, after, more = self._pending_page(after, forced)
+                batches: dict[str, list[tuple[int, str]]] = {}
+                for article_id, language in pending:
+                    batches.setdefault(self.summarizer.profile_for(language, forced), []).append((article_id, language))
+                for name, articles in batches.items():
+                    size = self.summarizer.config.profiles[name].batch_size
+                    for start in range(0, len(articles), size):
+                        if self._closing.is_set():
+                            return done
+                        done += self._summarize_batch(articles[start : start + size], forced)
+                if not more:
+                    break
+        return done
+
+    def _pending_page(self, after: int, forced: str | None) -> tuple[list[tuple[int, str]], int, bool]:
+        """(id, language) of the articles after id ``after`` that need a summary, from one page
+        of PENDING_PAGE articles; the page's last id; whether more pages follow."""
         since = utcnow() - SUMMARY_WINDOW
         with self.db.session() as session:
             articles = session.scalars(
                 select(Article)
-                .where(Article.text != "", or_(Article.fetched_at >= since, ~Article.summaries.any()))
-                .options(selectinload(Article.summaries))
+                .where(Article.id > after, Article.text != "", or_(Article.fetched_at >= since, ~Article.summaries.any()))
+                .options(load_only(Article.id, Article.language), selectinload(Article.summaries))
                 .order_by(Article.id)
+                .limit(PENDING_PAGE)
             ).all()
-            pending = [a for a in articles if self._needs_summary(a, forced)]
-            if not pending:
-                return 0
-            results = self.summarizer.summarize_many([a.text for a in pending], [a.language for a in pending], forced)
-            for article, result in zip(pending, results):
-                key = (result.profile, result.model, result.revision)
-                row = next((s for s in article.summaries if (s.profile, s.model, s.revision) == key), None)
+            pending = [(a.id, a.language) for a in articles if self._needs_summary(a, forced)]
+        return pending, articles[-1].id if articles else after, len(articles) == PENDING_PAGE
+
+    def _summarize_batch(self, articles: list[tuple[int, str]], forced: str | None) -> int:
+        with self.db.session() as session:
+            rows = session.execute(select(Article.id, Article.text).where(Article.id.in_([i for i, _ in articles])))
+            texts: dict[int, str] = {article_id: text for article_id, text in rows}
+        articles = [(i, language) for i, language in articles if texts.get(i)]
+        if not articles:
+            return 0
+        results = self.summarizer.summarize_many([texts[i] for i, _ in articles], [language for _, language in articles], forced)
+        with self.db.session() as session:
+            for (article_id, _), result in zip(articles, results):
+                row = session.scalar(select(Summary).where(
+                    Summary.article_id == article_id, Summary.profile == result.profile,
+                    Summary.model == result.model, Summary.revision == result.revision,
+                ))
                 if row is None:
-                    row = Summary(article_id=article.id, profile=result.profile, model=result.model, revision=result.revision)
+                    row = Summary(article_id=article_id, profile=result.profile, model=result.model, revision=result.revision)
                     session.add(row)
                 row.language, row.text, row.fallback, row.reason = result.language, result.summary, result.fallback, result.reason
                 row.created_at = utcnow()
-            return len(pending)
+        return len(articles)
 
     def _needs_summary(self, article: Article, forced: str | None) -> bool:
         name = self.summarizer.profile_for(article.language, forced)

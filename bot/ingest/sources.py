@@ -1,6 +1,8 @@
 """What each source kind offers before extraction: candidate articles.
 
-``rss`` parses a feed (feedparser) and keeps full content when the feed carries it;
+``rss`` parses a feed (feedparser) and keeps full content when the feed carries it; a feed
+that declares XML entities is refused before feedparser sees it (expanding them can take
+gigabytes);
 ``page`` finds article links on a listing page; ``files`` reads local .html/.txt files.
 Article pages are fetched later, and only for candidates not seen before.
 """
@@ -12,8 +14,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
+from xml.sax import SAXException
+from xml.sax.handler import ContentHandler
 
+import defusedxml.sax
 import feedparser
+from defusedxml import EntitiesForbidden
 from lxml import html as lxml_html
 
 from bot.ingest.encoding import decode_bytes
@@ -22,6 +28,8 @@ from summarizer.text import detect_language, is_chinese, text_length
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _ARTICLE_PATH = re.compile(r"(\d{3,}|/(article|articles|news|content|detail|story|stories|post|posts|a|p)/)", re.I)
+_ROOT_START = re.compile(rb"<\w")  # where feedparser's loose parser ends the prolog
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.I)
 _TEASER_END = re.compile(r"(\.\.\.|…|\[more\]|閱讀全文|阅读全文|read more)\s*$", re.I)
 FILE_SUFFIXES = {".html", ".htm", ".txt"}
 
@@ -43,9 +51,15 @@ class Candidate:
 
 
 def parse_feed(response: Response) -> list[Candidate]:
-    """Candidates from an RSS 0.9x/1.0/2.0 or Atom feed, decoded robustly."""
+    """Candidates from an RSS 0.9x/1.0/2.0 or Atom feed, decoded robustly.
+
+    CPU-bound (decoding, parsing, language checks): the pipeline runs it in a worker thread.
+    """
     text = _XML_DECLARATION.sub('<?xml version="1.0" encoding="utf-8"?>', decode_bytes(response.content, response.charset), count=1)
-    feed = feedparser.parse(text.encode("utf-8"), response_headers={"content-type": "application/xml; charset=utf-8"})
+    data = text.encode("utf-8")
+    if _declares_entities(data):
+        raise SourceError(f"{response.url}: feed declares XML entities (refused)")
+    feed = feedparser.parse(data, response_headers={"content-type": "application/xml; charset=utf-8"})
     if not feed.entries and feed.bozo:
         raise SourceError(f"{response.url}: not a readable feed ({feed.get('bozo_exception', 'no entries')})")
     candidates = []
@@ -66,6 +80,34 @@ def parse_feed(response: Response) -> list[Candidate]:
     return candidates
 
 
+class _PrologRead(Exception):
+    """The root element starts: every declaration is behind."""
+
+
+class _StopAtRoot(ContentHandler):
+    def startElement(self, name: str, attrs: object) -> None:  # noqa: N802 - SAX naming
+        raise _PrologRead
+
+
+def _declares_entities(data: bytes) -> bool:
+    """Whether either of feedparser's parsers would find entity declarations in ``data``.
+
+    The strict parser (expat) takes them from the DTD, which defusedxml reads up to the root
+    element; the loose parser takes every ``<!ENTITY`` line before the first tag, comments
+    included, so that part is searched as well.
+    """
+    root = _ROOT_START.search(data)
+    if _ENTITY_DECLARATION.search(data, 0, root.start() if root else len(data)):
+        return True
+    try:  # an external DTD (RSS 0.91's) is neither fetched nor refused
+        defusedxml.sax.parseString(data, _StopAtRoot(), forbid_external=False)
+    except EntitiesForbidden:
+        return True
+    except (_PrologRead, SAXException):  # the root element, or a prolog only the loose parser reads
+        pass
+    return False
+
+
 def _is_teaser(content: str) -> bool:
     """True when a feed item carries only the start of the article."""
     text = lxml_html.fromstring(f"<div>{content}</div>").text_content().strip() if content.strip() else ""
@@ -76,7 +118,10 @@ def _is_teaser(content: str) -> bool:
 
 
 def find_article_links(response: Response, link_pattern: str | None, limit: int) -> list[Candidate]:
-    """Article links on a listing page: same host, matching ``link_pattern`` (or article-like paths)."""
+    """Article links on a listing page: same host, matching ``link_pattern`` (or article-like paths).
+
+    CPU-bound like :func:`parse_feed`: run it in a worker thread.
+    """
     page = decode_bytes(response.content, response.charset)
     tree = lxml_html.document_fromstring(_XML_DECLARATION.sub("", page) or "<html></html>")
     tree.make_links_absolute(response.url, resolve_base_href=True)
