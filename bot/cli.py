@@ -1,7 +1,7 @@
 """The ``newsbot`` command line.
 
 Exit codes: 0 success, 2 bad usage or configuration, 1 any other failure; a failure always
-prints one line on stderr. ``--json`` prints exactly one JSON document on stdout.
+prints one line on stderr (never the bot token). ``--json`` prints exactly one JSON document on stdout.
 """
 
 from __future__ import annotations
@@ -14,11 +14,16 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, environment_warnings, load_settings
+from bot.redact import install_redaction, redact
 from bot.texts import LANGUAGES
 from summarizer.profiles import ProfileError
 
 log = logging.getLogger("newsbot")
+
+# `newsbot run`: retries of the first Bot API calls on network errors (about 4 s when the
+# address refuses, about 15 s when connections time out) before giving up with one line.
+BOOTSTRAP_RETRIES = 2
 
 
 class UsageError(Exception):
@@ -34,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for warning in environment_warnings():
+        print(f"newsbot: warning: {warning}", file=sys.stderr)
     try:
         return args.handler(args) or 0
     except (ConfigError, ProfileError, UsageError) as exc:
@@ -52,10 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str) -> None:
-    lines = message.strip().splitlines() or ["failed"]
-    print(f"newsbot: error: {lines[0]}", file=sys.stderr)
-    for line in lines[1:]:
-        print(f"newsbot:        {line}", file=sys.stderr)
+    """One line on stderr, secrets redacted; several reasons are joined with '; '."""
+    lines = [line.strip() for line in redact(message).splitlines() if line.strip()] or ["failed"]
+    print(f"newsbot: error: {'; '.join(lines)}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -144,38 +150,62 @@ def _run_fetch(settings: Settings, db, summarizer, only: str | None, quiet: bool
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from telegram.error import BadRequest, InvalidToken, NetworkError
+
+    from bot.maintenance import webhook_secret
     from bot.telegram.app import build_application
 
     settings = load_settings(args.config)
-    if not settings.telegram.token:
+    telegram = settings.telegram
+    if not telegram.token:
         raise ConfigError("no Telegram bot token: set [telegram] token in the config file or NEWSBOT_TELEGRAM_TOKEN")
+    install_redaction(telegram.token)
     if args.verbose == 0:
         logging.getLogger("bot").setLevel(logging.INFO)
+        logging.getLogger("telegram.ext").addFilter(_not_a_failed_start)
     db, summarizer = _open(settings)
-    application = build_application(settings, db, summarizer)
-    telegram = settings.telegram
     try:
+        application = build_application(settings, db, summarizer)
         if telegram.webhook_url:
             from urllib.parse import urlsplit
 
+            secret = webhook_secret(db, telegram.webhook_secret)
+            install_redaction(secret)
             application.run_webhook(
                 listen=telegram.webhook_listen, port=telegram.webhook_port, url_path=urlsplit(telegram.webhook_url).path.lstrip("/"),
-                webhook_url=telegram.webhook_url, secret_token=telegram.webhook_secret or None,
+                webhook_url=telegram.webhook_url, secret_token=secret, bootstrap_retries=BOOTSTRAP_RETRIES,
             )
         else:
-            application.run_polling()
+            application.run_polling(bootstrap_retries=BOOTSTRAP_RETRIES)
+    except InvalidToken:
+        raise ConfigError("Telegram rejected the bot token (check [telegram] token / NEWSBOT_TELEGRAM_TOKEN)") from None
+    except BadRequest as exc:  # e.g. setWebhook refusing the URL
+        raise ConfigError(f"the Telegram Bot API at {redact(telegram.api_base_url)} refused to start the bot: {exc}") from None
+    except NetworkError as exc:  # TimedOut included
+        raise ConfigError(f"cannot reach the Telegram Bot API at {redact(telegram.api_base_url)}: {exc}") from None
     finally:
         db.close()
     return 0
 
 
+def _not_a_failed_start(record: logging.LogRecord) -> bool:
+    """Without -v, PTB's traceback for a failed start is left out: the one-line error says it all."""
+    return not (record.levelno >= logging.ERROR and record.getMessage().startswith("Network Retry Loop (Bootstrap"))
+
+
 def _cmd_fetch(args: argparse.Namespace) -> int:
+    from bot.maintenance import prune
+    from bot.storage.models import utcnow
+
     settings = load_settings(args.config)
     db, summarizer = _open(settings)
     try:
         reports = _run_fetch(settings, db, summarizer, args.source, quiet=args.json)
+        pruned = prune(db, settings.storage.keep_days, utcnow())
     finally:
         db.close()
+    if any(pruned.values()):
+        log.info("pruned data older than %d days: %s", settings.storage.keep_days, pruned)
     if args.json:
         _print_json({"sources": [r.to_dict() for r in reports]})
     else:

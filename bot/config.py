@@ -6,9 +6,11 @@ directory, the bundled demo sources (local files, so it runs offline), the Liang
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
 from typing import Literal
@@ -18,6 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 DEMO_DIR = Path(__file__).parent / "demo"
 ENV_PREFIX = "NEWSBOT_"
+# NEWSBOT_* variables that are not settings: the config file, and the test suite's PostgreSQL
+NON_SETTING_VARIABLES = frozenset({f"{ENV_PREFIX}CONFIG", f"{ENV_PREFIX}TEST_POSTGRES_URL"})
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
+# full-width digits and colon (Chinese input methods) read as ASCII; other digit forms are refused
+_FULLWIDTH = str.maketrans("０１２３４５６７８９：", "0123456789:")
 
 
 class ConfigError(ValueError):
@@ -35,12 +42,30 @@ class TelegramSettings(_Section):
     webhook_url: str = Field("", description="public HTTPS URL: webhook mode instead of long polling")
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(8443, ge=1, le=65535)
-    webhook_secret: str = ""
+    webhook_secret: str = Field("", description="empty: one is generated and kept in the database")
     broadcast_per_second: float = Field(25.0, gt=0, description="pace of pushes, below Telegram's ~30/s")
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _valid_secret(cls, value: str) -> str:
+        if value and not WEBHOOK_SECRET.fullmatch(value):
+            raise ValueError("Telegram accepts 1 to 256 characters A-Z, a-z, 0-9, _ and - only "
+                             "(leave it empty to have one generated)")
+        return value
 
 
 class DatabaseSettings(_Section):
     url: str = "sqlite:///newsbot.db"
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        check_database_url(value)
+        return value
+
+
+class StorageSettings(_Section):
+    keep_days: int = Field(60, ge=1, description="deliveries, forecasts and old article bodies are pruned after this")
 
 
 class RegionSettings(_Section):
@@ -101,7 +126,9 @@ class SummarizerSettings(_Section):
 
 class FetchSettings(_Section):
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot/newsbot; local news digest)"
-    timeout_seconds: float = Field(20.0, gt=0)
+    timeout_seconds: float = Field(20.0, gt=0, description="deadline for one whole request, body included")
+    connect_timeout_seconds: float = Field(10.0, gt=0, description="deadline for opening the connection")
+    source_budget_seconds: float = Field(300.0, gt=0, description="one source's pass (listing and pages) is cut off after this")
     min_delay_seconds: float = Field(1.0, ge=0, description="between two requests to one host")
     max_retries: int = Field(3, ge=0, le=10)
     max_bytes: int = Field(5_000_000, ge=10_000)
@@ -148,6 +175,7 @@ class Settings(_Section):
     digest: DigestSettings = Field(default_factory=DigestSettings)
     summarizer: SummarizerSettings = Field(default_factory=SummarizerSettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
     sources: list[SourceSettings] = Field(default_factory=_demo_sources)
     source_file: Path | None = Field(None, exclude=True)
 
@@ -159,9 +187,14 @@ class Settings(_Section):
         return path
 
 
+def to_ascii_digits(value: str) -> str:
+    """Full-width digits and colon (as Chinese input methods type them) in ASCII; nothing else changes."""
+    return value.translate(_FULLWIDTH)
+
+
 def parse_hhmm(value: str) -> time:
-    """Parse ``HH:MM`` (24-hour); ValueError with a readable reason otherwise."""
-    match = re.fullmatch(r"\s*(\d{1,2})[:：](\d{2})\s*", value)
+    """Parse ``HH:MM`` (24-hour; full-width digits too); ValueError with a readable reason otherwise."""
+    match = re.fullmatch(r"\s*([0-9]{1,2}):([0-9]{2})\s*", to_ascii_digits(value))
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
         raise ValueError(f"{value!r} is not a time of day as HH:MM (00:00 to 23:59)")
     return time(int(match[1]), int(match[2]))
@@ -173,6 +206,28 @@ def parse_window(value: str) -> tuple[time, time]:
     if not sep:
         raise ValueError(f"{value!r} is not a window as HH:MM-HH:MM")
     return parse_hhmm(start), parse_hhmm(end)
+
+
+def check_database_url(value: str) -> None:
+    """ValueError unless ``value`` is a SQLAlchemy URL whose dialect and driver are installed."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    example = "e.g. 'sqlite:///newsbot.db' or 'postgresql+psycopg://user:password@host/db'"
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError(f"not a database URL ({example})") from None
+    try:
+        dialect = url.get_dialect()
+    except NoSuchModuleError:
+        raise ValueError(f"unknown database kind {url.drivername!r} ({example})") from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        hint = " (for PostgreSQL use 'postgresql+psycopg://...' and pip install 'newsbot[postgres]')" \
+            if url.get_backend_name() == "postgresql" else ""
+        raise ValueError(f"the database driver for {url.drivername!r} is not installed: {exc}{hint}") from None
 
 
 def load_settings(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -193,37 +248,64 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{file}: not valid TOML: {exc}") from None
         data.setdefault("sources", [])  # the demo sources are for running without a config file only
-    _apply_environment(data, environ)
+    from_environment = _apply_environment(data, environ)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, where)) from None
+        raise ConfigError(_describe(exc, where, from_environment)) from None
     settings.source_file = Path(path).resolve() if path else None
     return settings
 
 
-def _apply_environment(data: dict, environ: dict[str, str]) -> None:
-    """``NEWSBOT_TELEGRAM_TOKEN=x`` sets ``[telegram] token``; lists take comma-separated values."""
+def _setting_variables() -> dict[str, tuple[str, str]]:
+    """Every ``NEWSBOT_<SECTION>_<KEY>`` variable and the (section, key) it sets."""
+    names = {}
     for section, model in Settings.model_fields.items():
         annotation = model.annotation
-        if not (isinstance(annotation, type) and issubclass(annotation, _Section)):
+        if isinstance(annotation, type) and issubclass(annotation, _Section):
+            for key in annotation.model_fields:
+                names[f"{ENV_PREFIX}{section}_{key}".upper()] = (section, key)
+    return names
+
+
+def environment_warnings(environ: Mapping[str, str] | None = None) -> list[str]:
+    """One line per ``NEWSBOT_*`` variable that sets nothing (a misspelling?), with the closest known name."""
+    environ = os.environ if environ is None else environ
+    known = {name.removeprefix(ENV_PREFIX) for name in _setting_variables().keys() | NON_SETTING_VARIABLES}
+    lines = []
+    for name in sorted(environ):
+        if name.startswith(ENV_PREFIX) and name.removeprefix(ENV_PREFIX) not in known:
+            close = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), sorted(known), n=1, cutoff=0.6)
+            hint = f"did you mean {ENV_PREFIX}{close[0]}?" if close else "see README 'Configuration' for the names"
+            lines.append(f"{name} is not a setting and is ignored ({hint})")
+    return lines
+
+
+def _apply_environment(data: dict, environ: Mapping[str, str]) -> dict[str, str]:
+    """``NEWSBOT_TELEGRAM_TOKEN=x`` sets ``[telegram] token``; lists take comma-separated values.
+
+    Returns the variable behind each key it set (``{"telegram.token": "NEWSBOT_TELEGRAM_TOKEN"}``).
+    """
+    used = {}
+    for name, (section, key) in _setting_variables().items():
+        value = environ.get(name)
+        target = data.setdefault(section, {}) if value is not None else None
+        if not isinstance(target, dict):
             continue
-        for key, field in annotation.model_fields.items():
-            value = environ.get(f"{ENV_PREFIX}{section}_{key}".upper())
-            if value is None:
-                continue
-            target = data.setdefault(section, {})
-            if not isinstance(target, dict):
-                continue
-            target[key] = [v.strip() for v in value.split(",") if v.strip()] if "list" in str(field.annotation) else value
+        field = Settings.model_fields[section].annotation.model_fields[key]
+        target[key] = [v.strip() for v in value.split(",") if v.strip()] if "list" in str(field.annotation) else value
+        used[f"{section}.{key}"] = name
+    return used
 
 
-def _describe(exc: ValidationError, where: str) -> str:
+def _describe(exc: ValidationError, where: str, from_environment: Mapping[str, str]) -> str:
+    """One line per error: where the value came from (file, variable or defaults), the key, the reason."""
     lines = []
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"]) or "(top level)"
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key (check the spelling; see README 'Configuration')"
-        lines.append(f"{where}: key '{key}': {message}")
+        origin = from_environment.get(".".join(str(part) for part in error["loc"][:2]), where)
+        lines.append(f"{origin}: key '{key}': {message}")
     return "\n".join(lines)

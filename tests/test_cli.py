@@ -3,10 +3,15 @@
 import json
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from bot.storage import Database, ForecastRecord
+from bot.storage.models import utcnow
 from tests.conftest import DEMO, SEED_TEXT, Reply, write_config
+from tests.fake_telegram import FakeTelegram
 
 CLOSED_PORT = "http://127.0.0.1:9/v1"  # the weather provider of these runs: refused at once, never the internet
 
@@ -108,3 +113,84 @@ def test_config_from_environment_variable(tmp_path):
     config = write_config(tmp_path, f'[digest]\nmax_items = 1\n[[sources]]\nname = "lp"\nkind = "files"\nurl = "{DEMO / "liangping"}"\n')
     result = newsbot("digest", "--fetch", "--json", cwd=tmp_path, env={"NEWSBOT_CONFIG": str(config)})
     assert len(json.loads(result.stdout)["stories"]) == 1
+
+
+@pytest.mark.parametrize(
+    "env, config, origin, message",
+    [
+        ({"NEWSBOT_DATABASE_URL": "notaurl"}, None, "NEWSBOT_DATABASE_URL", "key 'database.url': not a database URL"),
+        ({"NEWSBOT_DATABASE_URL": "postgres://x"}, "", "NEWSBOT_DATABASE_URL", "key 'database.url': unknown database kind 'postgres'"),
+        ({"NEWSBOT_DATABASE_URL": "mysql+mysqldb://u@h/db"}, None, "NEWSBOT_DATABASE_URL",
+         "key 'database.url': the database driver for 'mysql+mysqldb' is not installed"),
+        ({}, '[database]\nurl = "notaurl"\n', "FILE", "key 'database.url': not a database URL"),
+        ({"NEWSBOT_DIGEST_MAX_ITEMS": "abc"}, None, "NEWSBOT_DIGEST_MAX_ITEMS",
+         "key 'digest.max_items': Input should be a valid integer"),
+        ({"NEWSBOT_DIGEST_MAX_ITEMS": "abc"}, "[digest]\nlatest_items = 3\n", "NEWSBOT_DIGEST_MAX_ITEMS",
+         "key 'digest.max_items': Input should be a valid integer"),
+    ],
+)
+def test_configuration_errors_are_one_line_naming_where_the_value_came_from(tmp_path, env, config, origin, message):
+    args = ["fetch"]
+    if config is not None:
+        path = write_config(tmp_path, config)
+        args += ["-c", str(path)]
+        origin = str(path) if origin == "FILE" else origin
+    result = newsbot(*args, cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"newsbot: error: {origin}: {message}")
+    assert result.stderr.count("\n") == 1 and result.stdout == ""
+
+
+def test_misspelled_variable_is_a_warning_naming_the_closest_setting(tmp_path):
+    config = write_config(tmp_path, "")
+    env = {"NEWSBOT_TELEGRAM_TOKN": "123:abc", "NEWSBOT_CONFIG": str(config), "NEWSBOT_TEST_POSTGRES_URL": "postgresql://x/y"}
+    result = newsbot("extract", str(DEMO / "english/2023-02-25-wetland.html"), cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "NEWSBOT_" in line] == [
+        "newsbot: warning: NEWSBOT_TELEGRAM_TOKN is not a setting and is ignored (did you mean NEWSBOT_TELEGRAM_TOKEN?)"]
+
+
+def test_fetch_prunes_data_older_than_keep_days(tmp_path):
+    config = write_config(tmp_path, f'[storage]\nkeep_days = 30\n[[sources]]\nname = "lp"\nkind = "files"\nurl = "{DEMO / "english"}"\n')
+    db = Database(f"sqlite:///{tmp_path / 'news.db'}")
+    try:
+        with db.session() as session:
+            session.add_all(ForecastRecord(provider="open-meteo", latitude=1.0, longitude=2.0, data={},
+                                           fetched_at=utcnow() - timedelta(days=days)) for days in (45, 31, 29))
+        result = newsbot("fetch", "-c", str(config), "--json", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        with db.session() as session:
+            ages = sorted((utcnow() - fetched).days for fetched in session.scalars(select(ForecastRecord.fetched_at)))
+    finally:
+        db.close()
+    assert ages == [29]
+    assert json.loads(result.stdout)["sources"][0]["new"] > 0
+
+
+TOKEN = "123456:CLI-token-never-printed"
+
+
+def test_run_with_an_unreachable_bot_api_is_one_line(tmp_path):
+    base = f"http://127.0.0.1:9/bot{TOKEN}/"  # a token pasted into the URL is redacted too
+    result = newsbot("run", cwd=tmp_path, env={"NEWSBOT_TELEGRAM_TOKEN": TOKEN, "NEWSBOT_TELEGRAM_API_BASE_URL": base})
+    assert result.returncode == 2
+    assert result.stderr.startswith("newsbot: error: cannot reach the Telegram Bot API at http://127.0.0.1:9/bot<redacted>/: ")
+    assert "ConnectError" in result.stderr and result.stderr.count("\n") == 1 and TOKEN not in result.stderr
+
+
+@pytest.mark.parametrize("verbosity", [[], ["-v"], ["-vv"]])
+def test_run_with_a_rejected_token_says_so_without_the_token(tmp_path, verbosity):
+    fake = FakeTelegram("654321:the-token-telegram-knows")  # answers 404 to any other token, as Telegram does
+    try:
+        result = newsbot(*verbosity, "run", cwd=tmp_path,
+                         env={"NEWSBOT_TELEGRAM_TOKEN": TOKEN, "NEWSBOT_TELEGRAM_API_BASE_URL": fake.base_url})
+    finally:
+        fake.close()
+    assert result.returncode == 2
+    line = "newsbot: error: Telegram rejected the bot token (check [telegram] token / NEWSBOT_TELEGRAM_TOKEN)\n"
+    assert result.stderr.endswith(line)
+    assert TOKEN not in result.stderr and TOKEN.split(":")[1] not in result.stderr
+    if verbosity:
+        assert "Traceback" in result.stderr and "<redacted>" in result.stderr  # the log keeps the details, redacted
+    else:
+        assert result.stderr == line

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.config import ConfigError, load_settings, parse_hhmm
+from bot.config import ConfigError, environment_warnings, load_settings, parse_hhmm
 from tests.conftest import write_config
 
 
@@ -66,4 +66,68 @@ def test_parse_hhmm():
     assert parse_hhmm("07:30").hour == 7 and parse_hhmm("7：05").minute == 5
     for bad in ("25:00", "7", "07:60", "abc"):
         with pytest.raises(ValueError):
+            parse_hhmm(bad)
+
+
+def test_storage_keep_days_from_file_and_environment(tmp_path):
+    assert load_settings(None, environ={}).storage.keep_days == 60
+    path = write_config(tmp_path, "[storage]\nkeep_days = 30\n")
+    assert load_settings(path, environ={}).storage.keep_days == 30
+    assert load_settings(path, environ={"NEWSBOT_STORAGE_KEEP_DAYS": "7"}).storage.keep_days == 7
+    with pytest.raises(ConfigError, match=f"{path}: key 'storage.keep_days': Input should be greater than or equal to 1"):
+        load_settings(write_config(tmp_path, "[storage]\nkeep_days = 0\n"), environ={})
+
+
+def test_webhook_secret_is_checked_against_what_telegram_accepts(tmp_path):
+    good = "A-Za-z0-9_" * 25
+    assert load_settings(None, environ={"NEWSBOT_TELEGRAM_WEBHOOK_SECRET": good}).telegram.webhook_secret == good
+    for bad in ("with space", "ümlaut", "semi;colon", "x" * 257):
+        with pytest.raises(ConfigError, match="NEWSBOT_TELEGRAM_WEBHOOK_SECRET: key 'telegram.webhook_secret': Telegram accepts"):
+            load_settings(None, environ={"NEWSBOT_TELEGRAM_WEBHOOK_SECRET": bad})
+
+
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("notaurl", "not a database URL (e.g. 'sqlite:///newsbot.db'"),
+        ("postgres://user:pw@host/db", "unknown database kind 'postgres'"),
+        ("mysql+mysqldb://user@host/db", "the database driver for 'mysql+mysqldb' is not installed"),
+    ],
+)
+def test_bad_database_url_names_the_variable_or_the_file(tmp_path, url, reason):
+    with pytest.raises(ConfigError) as error:
+        load_settings(None, environ={"NEWSBOT_DATABASE_URL": url})
+    assert str(error.value).startswith(f"NEWSBOT_DATABASE_URL: key 'database.url': {reason}")
+    path = write_config(tmp_path, f'[database]\nurl = "{url}"\n')
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, environ={})
+    assert str(error.value).startswith(f"{path}: key 'database.url': {reason}")
+    assert "pw" not in str(error.value)
+
+
+def test_environment_errors_name_the_variable_also_next_to_a_file(tmp_path):
+    path = write_config(tmp_path, '[region]\nlanguage = "en"\n')
+    for file in (None, path):
+        with pytest.raises(ConfigError) as error:
+            load_settings(file, environ={"NEWSBOT_DIGEST_MAX_ITEMS": "abc", "NEWSBOT_TELEGRAM_ADMINS": "1,x"})
+        assert str(error.value).splitlines() == [
+            "NEWSBOT_TELEGRAM_ADMINS: key 'telegram.admins.1': Input should be a valid integer, unable to parse string as an integer",
+            "NEWSBOT_DIGEST_MAX_ITEMS: key 'digest.max_items': Input should be a valid integer, unable to parse string as an integer",
+        ]
+
+
+def test_misspelled_variables_are_named_with_the_closest_setting():
+    assert environment_warnings({
+        "NEWSBOT_TELEGRAM_TOKN": "x", "NEWSBOT_CONFIG": "a.toml", "NEWSBOT_TEST_POSTGRES_URL": "postgresql://",
+        "NEWSBOT_DATABASE_URL": "sqlite://", "NEWSBOT_FOO": "1", "HOME": "/root",
+    }) == [
+        "NEWSBOT_FOO is not a setting and is ignored (see README 'Configuration' for the names)",
+        "NEWSBOT_TELEGRAM_TOKN is not a setting and is ignored (did you mean NEWSBOT_TELEGRAM_TOKEN?)",
+    ]
+
+
+def test_parse_hhmm_reads_full_width_digits_and_refuses_other_digit_forms():
+    assert parse_hhmm("０７：３０") == parse_hhmm("07:30")
+    for bad in ("２５:００", "⁰⁷:³⁰", "٠٧:٣٠", "①:00"):
+        with pytest.raises(ValueError, match="not a time of day"):
             parse_hhmm(bad)

@@ -9,14 +9,16 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.config import Settings, parse_hhmm
+from bot.config import Settings, parse_hhmm, to_ascii_digits
 from bot.digest import story_items
 from bot.ingest.pipeline import Ingestor
 from bot.storage import Subscriber
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 
 TIME_PRESETS = ("06:30", "07:00", "07:30", "08:00", "12:00", "18:00", "21:00")
 AWAITING_TIME = "awaiting_time"
+LATEST_MAX = 20
 
 
 @dataclass
@@ -171,13 +174,22 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc, _, sub = await _subscriber(update, context)
     limit = svc.settings.digest.latest_items
     if context.args:
-        if len(context.args) != 1 or not context.args[0].isdigit() or not 1 <= int(context.args[0]) <= 20:
-            await reply(update, context, t("latest_bad", sub.language, max=20))
+        limit = _count_argument(context.args, LATEST_MAX)
+        if limit is None:
+            await reply(update, context, t("latest_bad", sub.language, max=LATEST_MAX))
             return
-        limit = int(context.args[0])
     tz = svc.settings.region.tz
     stories = await asyncio.to_thread(story_items, svc.subscriptions.db, sub.language, limit, tz)
     await reply(update, context, render_stories(stories, sub.language), escape=False)
+
+
+def _count_argument(args: list[str], most: int) -> int | None:
+    """The one whole number from 1 to ``most`` in ``args`` (ASCII or full-width digits), else None.
+
+    ``"²".isdigit()`` is True but ``int("²")`` fails: only the digits 0-9 are read.
+    """
+    number = re.fullmatch(r"[0-9]{1,6}", to_ascii_digits(args[0])) if len(args) == 1 else None
+    return int(number[0]) if number and 1 <= int(number[0]) <= most else None
 
 
 async def weather(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -273,7 +285,7 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await reply(update, context, t("time_prompt", sub.language))
         return
     changes = {
-        "time": lambda: {"push_time": f"{parse_hhmm(value):%H:%M}"},
+        "time": lambda: {"push_time": value} if value in TIME_PRESETS else {},
         "lang": lambda: {"language": value} if value in LANGUAGES else {},
         "mode": lambda: {"news_mode": value} if value in ("daily", "instant") else {},
         "sub": lambda: {"active": value == "on"},
@@ -285,7 +297,11 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     svc, _, sub = await _update(update, context, **changes)
     text, keyboard = settings_view(sub, svc)
     if query.message is not None:
-        await query.edit_message_text(html.escape(text), reply_markup=keyboard, parse_mode="HTML")
+        try:
+            await query.edit_message_text(html.escape(text), reply_markup=keyboard, parse_mode="HTML")
+        except BadRequest as exc:  # the already-selected button: the view is already what it should be
+            if "message is not modified" not in str(exc).lower():
+                raise
 
 
 async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -306,7 +322,19 @@ async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await reply(update, context, t("plain_text", sub.language))
 
 
+def _for_another_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the message's command is addressed to another bot (``/start@otherbot`` in a group)."""
+    message = update.effective_message
+    entity = next((e for e in message.entities if e.type == MessageEntity.BOT_COMMAND and e.offset == 0), None)
+    if entity is None:
+        return False
+    _, at, username = message.parse_entity(entity).partition("@")
+    return bool(at) and username.lower() != (context.bot.username or "").lower()
+
+
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if _for_another_bot(update, context):
+        return
     _, _, sub = await _subscriber(update, context)
     await reply(update, context, t("unknown_command", sub.language))
 
