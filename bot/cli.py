@@ -118,17 +118,23 @@ def _open(settings: Settings):
     from bot.storage import Database
     from summarizer import Summarizer
 
-    return Database(settings.database.url), Summarizer.from_file(_models_file(settings))
+    return Database(settings.database.url), Summarizer.from_file(_models_file(settings)[0])
 
 
-def _models_file(settings: Settings) -> Path | None:
-    path = settings.resolve_path(settings.summarizer.models_file)
-    if path.is_file():
-        return path
-    if settings.source_file is not None and settings.summarizer.models_file != "models.yaml":
-        raise ConfigError(f"{settings.source_file}: key 'summarizer.models_file': {path} does not exist")
-    log.info("no %s found: using the built-in extractive profile", path)
-    return None
+def _models_file(settings: Settings) -> tuple[Path | None, str]:
+    """The models.yaml in use and where it was found: ``[summarizer] models_file``, then
+    ``./models.yaml``, then the copy shipped in the package."""
+    from summarizer.profiles import find_models_file
+
+    configured = settings.resolve_path(settings.summarizer.models_file)
+    explicit = "models_file" in settings.summarizer.model_fields_set
+    try:
+        path, where = find_models_file(configured, explicit)
+    except ProfileError as exc:
+        raise ConfigError(f"{settings.source_file or 'NEWSBOT_SUMMARIZER_MODELS_FILE'}: key 'summarizer.models_file': {exc}") from None
+    if path is None:
+        log.info("no models.yaml found: using the built-in extractive profile")
+    return path, where
 
 
 def _run_fetch(settings: Settings, db, summarizer, only: str | None, quiet: bool) -> list:
@@ -272,12 +278,13 @@ def _cmd_models(args: argparse.Namespace) -> int:
     from summarizer import Summarizer
 
     settings = load_settings(args.config)
-    summarizer = Summarizer.from_file(_models_file(settings))
+    path, where = _models_file(settings)
+    summarizer = Summarizer.from_file(path)
     profiles = summarizer.config.profiles
     if args.profile and args.profile not in profiles:
         raise UsageError(f"unknown profile {args.profile!r} (known: {', '.join(sorted(profiles))})")
     if args.action == "pull":
-        return _pull(summarizer, args.profile)
+        return _pull(summarizer, args.profile, path)
     rows = []
     for name, profile in profiles.items():
         rows.append({
@@ -289,8 +296,9 @@ def _cmd_models(args: argparse.Namespace) -> int:
             "licence": profile.licence,
         })
     if args.json:
-        _print_json({"profiles": rows})
+        _print_json({"models_file": str(path) if path else None, "found": where, "profiles": rows})
         return 0
+    print(f"models file: {path or '(none: built-in extractive profile)'} ({where})\n")
     for row in rows:
         model = f"{row['model']}@{row['revision']}" if row["revision"] else row["model"]
         print(f"{row['profile']:<16} {row['kind']:<10} {row['weights']:<8} {model}  "
@@ -304,10 +312,13 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pull(summarizer, only: str | None) -> int:
+def _pull(summarizer, only: str | None, models_file: Path | None) -> int:
     from huggingface_hub import snapshot_download
 
     names = [only] if only else [n for n, p in summarizer.config.profiles.items() if p.kind != "extractive"]
+    if not names:
+        print(f"nothing to pull: {models_file or 'the built-in configuration'} has no transformer profiles")
+        return 0
     failures = 0
     for name in names:
         profile = summarizer.config.profiles[name]
@@ -377,10 +388,11 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
     from summarizer import Summarizer
 
     settings, article = _extract(args)
-    summarizer = Summarizer.from_file(_models_file(settings))
+    summarizer = Summarizer.from_file(_models_file(settings)[0])
     if not article.text:
         raise UsageError(f"{args.target}: no article text found to summarize")
-    result = summarizer.summarize(article.text, article.language, args.profile or settings.summarizer.profile or None)
+    result = summarizer.summarize(article.text, article.language, args.profile or settings.summarizer.profile or None,
+                                  title=article.title or None)
     if args.json:
         _print_json(result.to_dict())
     else:

@@ -91,64 +91,70 @@ class Summarizer:
             return ExtractiveBackend.model, ""
         return profile.model or "", profile.revision
 
-    def summarize(self, text: str, language: str | None = None, profile: str | None = None) -> Summary:
+    def summarize(self, text: str, language: str | None = None, profile: str | None = None,
+                  title: str | None = None) -> Summary:
         """Summarize one text (language detected when not given)."""
-        return self.summarize_many([text], [language] if language else None, profile)[0]
+        return self.summarize_many([text], [language] if language else None, profile, [title])[0]
 
     def summarize_many(
-        self, texts: Sequence[str], languages: Sequence[str] | None = None, profile: str | None = None
+        self, texts: Sequence[str], languages: Sequence[str] | None = None, profile: str | None = None,
+        titles: Sequence[str | None] | None = None,
     ) -> list[Summary]:
-        """Summarize several texts; texts routed to one profile go to its backend together."""
+        """Summarize several texts; texts routed to one profile go to its backend together.
+        ``titles`` (the headlines shown above the summaries) keep summaries from repeating them."""
         languages = list(languages) if languages else [detect_language(t) for t in texts]
+        titles = list(titles) if titles else [None] * len(texts)
         results: list[Summary | None] = [None] * len(texts)
         groups: dict[tuple[str, str], list[int]] = {}
         for index, language in enumerate(languages):
             groups.setdefault((self.profile_for(language, profile), language), []).append(index)
         for (name, language), indices in groups.items():
             batch = [texts[i] for i in indices]
-            for index, summary in zip(indices, self._summarize_group(name, batch, language)):
+            batch_titles = [titles[i] for i in indices]
+            for index, summary in zip(indices, self._summarize_group(name, batch, language, batch_titles)):
                 results[index] = summary
         return [r for r in results if r is not None]
 
-    def _summarize_group(self, name: str, texts: list[str], language: str) -> list[Summary]:
+    def _summarize_group(self, name: str, texts: list[str], language: str, titles: list[str | None]) -> list[Summary]:
         profile = self.config.profiles[name]
         extractive = _extractive_for(profile)
         if profile.kind == EXTRACTIVE:
-            return [Summary(s, language, name, extractive.model) for s in extractive.summarize_batch(texts, language)]
+            return [Summary(s, language, name, extractive.model) for s in extractive.summarize_batch(texts, language, titles)]
         from summarizer.backends.transformer import ModelUnavailable
 
         backend = self._transformer(name)
         try:
-            outputs: list[str | Exception] = list(backend.summarize_batch(texts, language))
+            outputs: list[str | Exception] = list(backend.summarize_batch(texts, language, titles))
         except ModelUnavailable as exc:
             reason = f"{UNAVAILABLE}: {exc}"
-            return [Summary(extractive.summarize(t, language), language, name, extractive.model, True, reason) for t in texts]
+            return [Summary(extractive.summarize(t, language, title), language, name, extractive.model, True, reason)
+                    for t, title in zip(texts, titles)]
         except Exception as exc:  # out of memory, CUDA or runtime errors: one text must not sink the batch
-            outputs = [_one_by_one(backend, text, language) for text in texts]
+            outputs = [_one_by_one(backend, text, language, title) for text, title in zip(texts, titles)]
             failed = sum(isinstance(o, Exception) for o in outputs)
             log.warning("profile %s: a batch of %d failed (%s); %d fell back to extractive after one-by-one retries",
                         name, len(texts), _describe(exc), failed)
         summaries = []
-        for text, output in zip(texts, outputs):
+        for text, title, output in zip(texts, titles, outputs):
             if isinstance(output, Exception):
-                summaries.append(Summary(extractive.summarize(text, language), language, name, extractive.model, True,
+                summaries.append(Summary(extractive.summarize(text, language, title), language, name, extractive.model, True,
                                          f"{BACKEND_ERROR}: {_describe(output)}"))
                 continue
             if is_chinese(language):
                 output = convert_script(output, language)
             problem = check_summary(output, text, language)
             if problem:
-                summaries.append(Summary(extractive.summarize(text, language), language, name, extractive.model, True,
+                summaries.append(Summary(extractive.summarize(text, language, title), language, name, extractive.model, True,
                                          f"faithfulness check: {problem}"))
             else:
                 summaries.append(Summary(output, language, name, profile.model or "", revision=profile.revision))
         return summaries
 
 
-def _one_by_one(backend: Backend, text: str, language: str) -> str | Exception:
+def _one_by_one(backend: Backend, text: str, language: str, title: str | None) -> str | Exception:
     """The backend's summary of ``text`` alone, or the exception it raised."""
     try:
-        return backend.summarize_batch([text], language)[0]
+        return backend.summarize_batch([text], language, [title])[0]
     except Exception as exc:
         return exc
 

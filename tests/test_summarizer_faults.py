@@ -41,7 +41,7 @@ class FakeBackend:
         self.db = db
         self.calls: list[tuple[int, int | None]] = []  # (texts in the batch, summaries already committed)
 
-    def summarize_batch(self, texts: Sequence[str], language: str) -> list[str]:
+    def summarize_batch(self, texts: Sequence[str], language: str, titles: Sequence[str | None] | None = None) -> list[str]:
         committed = None
         if self.db is not None:
             with self.db.session() as session:

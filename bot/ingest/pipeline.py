@@ -520,12 +520,13 @@ class Ingestor:
 
     def _summarize_batch(self, articles: list[tuple[int, str]], forced: str | None) -> int:
         with self.db.session() as session:
-            rows = session.execute(select(Article.id, Article.text).where(Article.id.in_([i for i, _ in articles])))
-            texts: dict[int, str] = {article_id: text for article_id, text in rows}
-        articles = [(i, language) for i, language in articles if texts.get(i)]
+            rows = session.execute(select(Article.id, Article.text, Article.title).where(Article.id.in_([i for i, _ in articles])))
+            found: dict[int, tuple[str, str]] = {article_id: (text, title) for article_id, text, title in rows}
+        articles = [(i, language) for i, language in articles if found.get(i, ("", ""))[0]]
         if not articles:
             return 0
-        results = self.summarizer.summarize_many([texts[i] for i, _ in articles], [language for _, language in articles], forced)
+        results = self.summarizer.summarize_many(
+            [found[i][0] for i, _ in articles], [language for _, language in articles], forced, [found[i][1] for i, _ in articles])
         with self.db.session() as session:
             for (article_id, _), result in zip(articles, results):
                 row = session.scalar(select(Summary).where(

@@ -13,6 +13,8 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 from bot.config import ConfigError, Settings
 from bot.ingest.pipeline import Ingestor
+from bot.maintenance import prune
+from bot.redact import install_redaction
 from bot.storage import Database
 from bot.storage.models import utcnow
 from bot.subscriptions import Subscriptions
@@ -27,34 +29,13 @@ from summarizer import Summarizer
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 60
+PRUNE_SECONDS = 24 * 60 * 60
 PUSH_SECONDS = 10  # a push due at 07:30 goes out within seconds; retries come back within seconds
 JOB_OPTIONS = {"misfire_grace_time": 30, "coalesce": True, "max_instances": 1}
 WORKER_THREADS = 16
 # Telegram answers sendMessage in well under a second, but a slow link or a busy Bot API may
 # take several: only a request without an answer for this long counts as failed.
 BOT_API_TIMEOUTS = {"connect_timeout": 10.0, "read_timeout": 30.0, "write_timeout": 30.0, "pool_timeout": 30.0}
-
-
-class RedactToken(logging.Filter):
-    """Keeps the bot token out of every log line (HTTP clients log URLs, which hold it)."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "<token>"), None
-        return True
-
-
-def protect_token(token: str) -> None:
-    """Install :class:`RedactToken` on every root log handler; quiet httpx's per-request lines."""
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, RedactToken) and f.token == token for f in handler.filters):
-            handler.addFilter(RedactToken(token))
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class _FloodWaitsAreHandled(logging.Filter):
@@ -72,7 +53,7 @@ def build_application(
     token = settings.telegram.token
     if not token:
         raise ConfigError("no Telegram bot token: set [telegram] token or NEWSBOT_TELEGRAM_TOKEN")
-    protect_token(token)
+    install_redaction(token)
     limiter_log = logging.getLogger("telegram.ext.AIORateLimiter")
     if not any(isinstance(f, _FloodWaitsAreHandled) for f in limiter_log.filters):
         limiter_log.addFilter(_FloodWaitsAreHandled())
@@ -85,6 +66,7 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=0))
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
     )
     for name, seconds in BOT_API_TIMEOUTS.items():
         builder = getattr(builder, name)(seconds)
@@ -115,6 +97,13 @@ async def _post_init(application: Application) -> None:
         first = PUSH_SECONDS - now.second % PUSH_SECONDS + 1
         queue.run_repeating(push_tick, interval=PUSH_SECONDS, first=first, name="push-tick",
                            job_kwargs={**JOB_OPTIONS, "max_instances": 2})  # a tick during a long broadcast returns at once
+        queue.run_repeating(prune_old_data, interval=PRUNE_SECONDS, first=600, name="prune", job_kwargs=JOB_OPTIONS)
+
+
+async def _post_shutdown(application: Application) -> None:
+    """Stop the sources still being fetched (a summarization finishes its current batch)."""
+    svc: handlers.Services = application.bot_data["services"]
+    await svc.ingestor.close()
 
 
 async def register_commands(application: Application, settings: Settings) -> None:
@@ -131,12 +120,18 @@ async def register_commands(application: Application, settings: Settings) -> Non
 
 
 async def poll_sources(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every source at its own interval (sources not yet due are skipped); failures back off."""
+    """Start each due source as its own task (one that hangs holds only itself); failures back off."""
     svc: handlers.Services = context.application.bot_data["services"]
-    reports = await svc.ingestor.run(due_only=True)
-    for report in reports:
-        for error in report.errors:
-            log.warning("source %s: %s", report.name, error)
+    await svc.ingestor.poll_due()
+
+
+async def prune_old_data(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Once a day: rows and article bodies older than ``[storage] keep_days``."""
+    svc: handlers.Services = context.application.bot_data["services"]
+    keep_days = svc.settings.storage.keep_days
+    counts = await asyncio.to_thread(prune, svc.subscriptions.db, keep_days, svc.now())
+    if any(counts.values()):
+        log.info("pruned data older than %d days: %s", keep_days, counts)
 
 
 async def push_tick(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -8,6 +8,7 @@ class Backend(Protocol):
 
     model: str
 
-    def summarize_batch(self, texts: Sequence[str], language: str) -> list[str]:
-        """Summaries for ``texts`` (all in ``language``), in the same order."""
+    def summarize_batch(self, texts: Sequence[str], language: str, titles: Sequence[str | None] | None = None) -> list[str]:
+        """Summaries for ``texts`` (all in ``language``), in the same order; ``titles``, when
+        given, are the articles' headlines, which a summary should not just repeat."""
         ...
