@@ -73,6 +73,18 @@ def story_items(
         return [_story_item(story, language, tz) for story in _latest_stories(session, limit, since, horizon)]
 
 
+class Stories:
+    """The stories readers ask for in chat (``/latest``); safe to call from worker threads."""
+
+    def __init__(self, db: Database, tz: tzinfo) -> None:
+        self.db = db
+        self.tz = tz
+
+    def latest(self, language: str, limit: int, now: datetime) -> list[StoryItem]:
+        """The newest ``limit`` stories for a reader of ``language``."""
+        return story_items(self.db, language, limit, self.tz, None, now)
+
+
 def newest_story_at(db: Database, now: datetime) -> datetime | None:
     """When the newest story within :data:`STORY_WINDOW` was first seen (None: no stories)."""
     with db.session() as session:

@@ -102,6 +102,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         ZH_HANT: "暫時無法取得天氣預報，請稍後再試。",
         "en": "The weather forecast is unavailable right now; please try again later.",
     },
+    "weather_off": {
+        ZH_HANS: "本服务未接入天气预报。",
+        ZH_HANT: "本服務未接入天氣預報。",
+        "en": "This service has no weather forecast configured.",
+    },
     "weather_last_bulletin": {
         ZH_HANS: "最近一次气象台预报发布于 {year}年{month}月{day}日，已过期。",
         ZH_HANT: "最近一次氣象臺預報發布於 {year}年{month}月{day}日，已過期。",

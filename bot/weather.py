@@ -147,6 +147,8 @@ class WeatherReport:
         if lines:
             return "\n".join(lines)
         expired = self.expired_bulletin
+        if expired is None and self.provider == "none":
+            return t("weather_off", language)  # the operator turned the forecast off: nothing to retry
         if expired is None or expired.issued_at is None:
             return t("weather_unavailable", language)
         when = expired.issued_at

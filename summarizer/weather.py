@@ -230,7 +230,7 @@ def _read_periods(text: str, pos: int) -> tuple[list[Period], int, int]:
     return periods, end, garbled
 
 
-def _issued_at(header: re.Match[str], reference: datetime | None, default_year: int | None) -> datetime | None:
+def _issued_at(header: re.Match[str], reference: datetime | None) -> datetime | None:
     """The header's issue time; a missing year is the one that puts it closest before ``reference``."""
     hour, minute = int(header["hour"] or 0), int(header["minute"] or header["minute2"] or 0)
     if header["ampm"] in _AFTERNOON and hour < 12:
@@ -248,11 +248,11 @@ def _issued_at(header: re.Match[str], reference: datetime | None, default_year: 
         latest = datetime.combine(reference.date() + timedelta(days=1), time())
         years = (reference.year - 1, reference.year)
         return max((t for year in years if (t := at(year)) and t < latest), default=None)
-    return at(default_year) if default_year else None
+    return None
 
 
 def _read_bulletin(
-    text: str, start: int, reference: datetime | None, default_year: int | None
+    text: str, start: int, reference: datetime | None
 ) -> tuple[Bulletin, int] | None:
     """The bulletin (perhaps without readable periods) whose header starts at ``start``, and its end.
 
@@ -273,7 +273,7 @@ def _read_bulletin(
         return None
     if not (periods or garbled) and text[end:end + 1] not in ("", "\n"):
         return None  # the header runs on into an ordinary sentence
-    issued_at = _issued_at(header, reference, default_year) if stamped else None
+    issued_at = _issued_at(header, reference) if stamped else None
     return Bulletin(issuer, issued_at, periods), periods_end
 
 
@@ -295,14 +295,12 @@ def _remove(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(pieces)
 
 
-def parse_bulletins(
-    text: str, default_year: int | None = None, reference: datetime | None = None
-) -> tuple[str, list[Bulletin]]:
+def parse_bulletins(text: str, reference: datetime | None = None) -> tuple[str, list[Bulletin]]:
     """Split ``text`` into the text without weather bulletins and the bulletins read from it.
 
     A bulletin starts at a line start or after a sentence end. An issue time without a year takes
-    the year that puts it closest before ``reference`` (the article's local date, or now), else
-    ``default_year``. Times are naive local times. Bulletin-like blocks whose periods cannot be
+    the year that puts it closest before ``reference`` (the article's local date, or now; without
+    one the issue time is unknown). Times are naive local times. Bulletin-like blocks whose periods cannot be
     read are removed from the text but not returned.
     """
     folded = text.translate(_WIDTH)
@@ -310,7 +308,7 @@ def parse_bulletins(
     bulletins: list[Bulletin] = []
     cursor = 0
     for start in (0, *(m.end() for m in _CANDIDATE.finditer(folded))):
-        if start < cursor or not (found := _read_bulletin(folded, start, reference, default_year)):
+        if start < cursor or not (found := _read_bulletin(folded, start, reference)):
             continue
         bulletin, cursor = found
         spans.append((start, cursor))

@@ -317,9 +317,9 @@ def test_missing_year_is_the_one_closest_before_the_reference(header, reference,
     assert bulletin.issued_at == issued_at
 
 
-def test_default_year_applies_without_a_reference():
-    _, [bulletin] = parse_bulletins("梁平區氣象臺3月5日16時發布：今天夜間，陰，6～13℃。", default_year=2021)
-    assert bulletin.issued_at == datetime(2021, 3, 5, 16)
+def test_no_year_and_no_reference_leaves_the_issue_time_unknown():
+    _, [bulletin] = parse_bulletins("梁平區氣象臺3月5日16時發布：今天夜間，陰，6～13℃。")
+    assert bulletin.issued_at is None and bulletin.periods[0].low == 6
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ def test_header_without_periods_is_left_in_text():
 
 
 def test_issue_year_defaults_when_header_omits_it():
-    _, [bulletin] = parse_bulletins("梁平區氣象台2月25日16時發布：\n今天夜間：陰轉小雨，8～14℃", default_year=2023)
+    _, [bulletin] = parse_bulletins("梁平區氣象台2月25日16時發布：\n今天夜間：陰轉小雨，8～14℃", reference=datetime(2023, 2, 26))
     assert bulletin.issued_at == datetime(2023, 2, 25, 16, 0)
     assert bulletin.issuer == "梁平區氣象台"
 

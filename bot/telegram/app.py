@@ -12,6 +12,7 @@ from telegram import BotCommand
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 from bot.config import ConfigError, Settings
+from bot.digest import Stories
 from bot.ingest.pipeline import Ingestor
 from bot.maintenance import prune
 from bot.redact import install_redaction
@@ -75,7 +76,7 @@ def build_application(
     deliverer = Deliverer(application.bot, subscriptions, settings.telegram.broadcast_per_second)
     weather = WeatherService(settings, db)
     application.bot_data["services"] = handlers.Services(
-        settings=settings, subscriptions=subscriptions, deliverer=deliverer, weather=weather,
+        settings=settings, subscriptions=subscriptions, stories=Stories(db, settings.region.tz), deliverer=deliverer, weather=weather,
         ingestor=Ingestor(settings, db, summarizer),
         pusher=Pusher(settings, db, subscriptions, weather, deliverer), clock=clock,
     )

@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.config import Settings, parse_hhmm, to_ascii_digits
-from bot.digest import story_items
+from bot.digest import Stories
 from bot.ingest.pipeline import Ingestor
 from bot.storage import Subscriber
 from bot.storage.models import utcnow
@@ -43,6 +43,7 @@ class Services:
 
     settings: Settings
     subscriptions: Subscriptions
+    stories: Stories
     deliverer: Deliverer
     weather: WeatherService
     ingestor: Ingestor
@@ -178,8 +179,7 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if limit is None:
             await reply(update, context, t("latest_bad", sub.language, max=LATEST_MAX))
             return
-    tz = svc.settings.region.tz
-    stories = await asyncio.to_thread(story_items, svc.subscriptions.db, sub.language, limit, tz)
+    stories = await asyncio.to_thread(svc.stories.latest, sub.language, limit, svc.now())
     await reply(update, context, render_stories(stories, sub.language), escape=False)
 
 
@@ -343,6 +343,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the exception; tell the user something went wrong, without details."""
     if isinstance(context.error, NotAllowed):
         return  # already answered
+    if update is None and isinstance(context.error, NetworkError):
+        # long polling lost the Bot API for a moment; PTB retries on its own
+        log.warning("Telegram Bot API unreachable while polling for updates: %s", context.error)
+        return
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         user = update.effective_user
