@@ -12,20 +12,23 @@ from bot.storage import Article, Database, Story
 from bot.storage.models import utcnow
 from bot.texts import t
 from bot.weather import WeatherReport
-from summarizer.text import for_reader
+from summarizer.profiles import READER_FAMILIES
+from summarizer.text import detect_language, for_reader, is_chinese, language_family, strip_title_label
 
 STORY_WINDOW = timedelta(days=14)  # stories not updated for this long no longer reach readers
 
 
 @dataclass
 class StoryItem:
-    """One story: headline and summary of its lead article, and every source that ran it."""
+    """One story for one reader: headline and summary of its lead article (translated, or
+    marked as being in its original language), and every source that ran it."""
 
     title: str
     summary: str
     published: datetime | None
     sources: list[dict[str, str]]
     fallback: bool = False  # the summary is the extractive stand-in for a model
+    original_language: str | None = None  # the summary's language (zh, en) when not the reader's: marked
 
     def to_dict(self) -> dict:
         return {
@@ -34,6 +37,7 @@ class StoryItem:
             "published": self.published.isoformat() if self.published else None,
             "sources": self.sources,
             "fallback": self.fallback,
+            "original_language": self.original_language,
         }
 
 
@@ -108,15 +112,36 @@ def _latest_stories(session: Session, limit: int, since: datetime | None, horizo
 
 
 def _story_item(story: Story, language: str, tz: tzinfo | None) -> StoryItem:
+    """The story for a reader of ``language``: its lead article (the reader's language first)
+    with its summary translated for that reader when one was made (stored at ingestion), else
+    its own summary, marked with its language when that is not the reader's; the title likewise
+    (without aggregator labels); Chinese in the reader's script, source names too."""
     articles = [a for a in story.articles if a.text]
-    lead = min(articles, key=lambda a: (a.language != language, a.published_at or a.fetched_at, a.id))
-    summary = max(lead.summaries, key=lambda s: (not s.fallback, s.created_at), default=None)
+    family = language_family(language)
+    lead = min(articles, key=lambda a: (
+        language_family(a.language) != family, a.language != language, a.published_at or a.fetched_at, a.id))
+    own, translation = lead.own_summary(), lead.translation(language)
+    title, title_language = strip_title_label(lead.title), lead.language
+    if translation is not None:
+        summary, summary_language = translation.text, translation.language
+        if translation.title:
+            title, title_language = translation.title, translation.language
+    else:
+        summary, summary_language = (own.text, own.language) if own else ("", lead.language)
+    summary = for_reader(summary, summary_language, language)
+    original = language_family(summary_language) if summary and language_family(summary_language) != family else None
+    if original:
+        name = t(f"language_{original}", language) if original in READER_FAMILIES else original
+        marker = t("in_original", language, language=name)
+        summary += marker if is_chinese(language) else f" {marker}"
     return StoryItem(
-        title=for_reader(lead.title, lead.language, language),
-        summary=for_reader(summary.text, summary.language, language) if summary else "",
+        title=for_reader(title, title_language, language),
+        summary=summary,
         published=lead.published_at.astimezone(tz) if lead.published_at else None,
-        sources=[{"name": a.source.name, "url": a.url} for a in sorted(articles, key=lambda a: a is not lead)],
-        fallback=bool(summary and summary.fallback),
+        sources=[{"name": for_reader(a.source.name, detect_language(a.source.name), language), "url": a.url}
+                 for a in sorted(articles, key=lambda a: a is not lead)],
+        fallback=bool(own and own.fallback),
+        original_language=original,
     )
 
 

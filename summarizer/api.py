@@ -1,22 +1,42 @@
-"""The library's entry point: route a text to a profile, summarize, check, fall back."""
+"""The library's entry point: route a text to a profile, summarize, check, fall back; and
+summaries for readers of another language, translated and checked."""
 
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Callable, Sequence, TypeVar, cast
 
 from summarizer.backends import Backend
 from summarizer.backends.extractive import ExtractiveBackend
-from summarizer.checks import check_summary
-from summarizer.profiles import EXTRACTIVE, ModelsConfig, Profile, ProfileError, load_models_config
-from summarizer.text import convert_script, detect_language, for_reader, is_chinese
+from summarizer.checks import check_summary, numbers, repeats_itself
+from summarizer.profiles import CTRANSLATE2, EXTRACTIVE, TRANSLATION, ModelsConfig, Profile, ProfileError, load_models_config
+from summarizer.text import cjk_count, convert_script, detect_language, for_reader, is_chinese, language_family
+
+if TYPE_CHECKING:
+    from summarizer.backends.transformer import TransformerBackend
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 UNAVAILABLE = "model unavailable"
 BACKEND_ERROR = "backend error"
+FAITHFULNESS = "faithfulness check"
+# Numbers with a scale word are compared by value: 20萬 = 200,000 = 0.2 million.
+_SCALES = {"萬": 10**4, "万": 10**4, "億": 10**8, "亿": 10**8, "thousand": 10**3, "million": 10**6, "billion": 10**9}
+_SCALED = re.compile(r"(\d+(?:[.,]\d+)*|[零〇一二兩两三四五六七八九十百千]+)\s*(萬|万|億|亿|thousand|million|billion)", re.I)
+# English number and month words a translation may write as digits (source side only).
+_EN_NUMBER_WORDS = {word: n for n, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split())}
+_EN_TENS = {word: 10 * n for n, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
+_EN_MONTHS = {word: n for n, word in enumerate(
+    "january february march april may june july august september october november december".split(), 1)}
+_EN_WORD_NUMBER = re.compile(r"\b([a-z]+)(?:-([a-z]+))?\b")
 
 
 @dataclass
@@ -40,6 +60,26 @@ class Summary:
         return asdict(self)
 
 
+@dataclass
+class Translation:
+    """An article's summary (and title) for readers of another language, and what wrote it.
+
+    Empty (``summary`` "", ``title`` None) when it was rejected or could not be made:
+    ``fallback`` with the ``reason``; readers then get the original, marked as such.
+    ``title`` is None too when only the title was rejected, or the profile (causal) writes
+    summaries only.
+    """
+
+    summary: str
+    title: str | None
+    language: str
+    profile: str
+    model: str
+    revision: str = ""
+    fallback: bool = False
+    reason: str | None = None
+
+
 class Summarizer:
     """Summarizes texts with the profile routed for their language; backends are built once.
 
@@ -58,6 +98,11 @@ class Summarizer:
         """Summarizer for a models.yaml file; None gives the built-in extractive profile only."""
         return cls(load_models_config(path) if path else None)
 
+    def translator_for(self, language: str, target: str) -> str | None:
+        """The profile models.yaml's ``translate`` names for articles in ``language`` read in
+        ``target`` (None: none, or the same language)."""
+        return self.config.translator(language, target)
+
     def profile_for(self, language: str, profile: str | None = None) -> str:
         """The profile name that serves ``language`` (or ``profile`` when given and known)."""
         if profile:
@@ -70,19 +115,24 @@ class Summarizer:
     def _transformer(self, name: str) -> Backend:
         """The transformer backend of profile ``name``, built on first use."""
         if name not in self._backends:
+            from summarizer.backends.ct2 import CT2Backend
             from summarizer.backends.transformer import TransformerBackend
 
-            self._backends[name] = TransformerBackend(self.config.profiles[name])
+            profile = self.config.profiles[name]
+            self._backends[name] = (CT2Backend if profile.engine == CTRANSLATE2 else TransformerBackend)(profile)
         return self._backends[name]
 
     def available(self, name: str) -> bool:
-        """Whether profile ``name`` can run as configured (extractive, or weights on this machine)."""
+        """Whether profile ``name`` can run as configured (extractive, or weights on this machine,
+        and the ctranslate2 package for engine ctranslate2)."""
         profile = self.config.profiles[name]
         if profile.kind == EXTRACTIVE:
             return True
+        from summarizer.backends import ct2
         from summarizer.backends.transformer import load_failure, weights_present
 
-        return weights_present(profile) and load_failure(profile) is None
+        return (weights_present(profile) and load_failure(profile) is None
+                and (profile.engine != CTRANSLATE2 or ct2.installed()))
 
     def produces(self, name: str) -> tuple[str, str]:
         """(model, revision) that profile ``name`` writes summaries with when all goes well."""
@@ -130,7 +180,7 @@ class Summarizer:
             return [Summary(extractive.summarize(t, language, title), language, name, extractive.model, True, reason)
                     for t, title in zip(texts, titles)]
         except Exception as exc:  # out of memory, CUDA or runtime errors: one text must not sink the batch
-            outputs = [_one_by_one(backend, text, language, title) for text, title in zip(texts, titles)]
+            outputs = [_alone(partial(backend.summarize_batch, [text], language, [title])) for text, title in zip(texts, titles)]
             failed = sum(isinstance(o, Exception) for o in outputs)
             log.warning("profile %s: a batch of %d failed (%s); %d fell back to extractive after one-by-one retries",
                         name, len(texts), _describe(exc), failed)
@@ -145,16 +195,121 @@ class Summarizer:
             problem = check_summary(output, text, language)
             if problem:
                 summaries.append(Summary(extractive.summarize(text, language, title), language, name, extractive.model, True,
-                                         f"faithfulness check: {problem}"))
+                                         f"{FAITHFULNESS}: {problem}"))
             else:
                 summaries.append(Summary(output, language, name, profile.model or "", revision=profile.revision))
         return summaries
 
+    def translate_many(
+        self, summaries: Sequence[str], titles: Sequence[str | None], texts: Sequence[str], languages: Sequence[str],
+        target: str,
+    ) -> list[Translation]:
+        """For readers of ``target``, each article (``texts[i]`` in ``languages[i]``, with its
+        summary and title) by the profile ``translate`` names for the pair (ProfileError when
+        none does): a translation profile translates the summary and the title; a causal
+        profile summarizes the article in ``target`` (titles stay as they are).
 
-def _one_by_one(backend: Backend, text: str, language: str, title: str | None) -> str | Exception:
-    """The backend's summary of ``text`` alone, or the exception it raised."""
+        Chinese output is converted to ``target``'s script, then checked
+        (:func:`check_translation`: against the summary, the title, or the article it came
+        from); a rejected summary, and every item whose model is unavailable or fails, comes
+        back empty, marked as a fallback with the reason; a rejected title comes back None.
+        """
+        groups: dict[tuple[str, str], list[int]] = {}
+        for index, language in enumerate(languages):
+            name = self.translator_for(language, target)
+            if name is None:
+                raise ProfileError(f"no profile translates {language_family(language)}->{language_family(target)} "
+                                   "(models.yaml, 'translate')")
+            groups.setdefault((name, language), []).append(index)
+        results: list[Translation | None] = [None] * len(texts)
+        for (name, language), indices in groups.items():
+            items = [(summaries[i], titles[i] or "", texts[i]) for i in indices]
+            for index, translation in zip(indices, self._translate_group(name, language, target, items)):
+                results[index] = translation
+        return [r for r in results if r is not None]
+
+    def _translate_group(self, name: str, language: str, target: str, items: list[tuple[str, str, str]]) -> list[Translation]:
+        """Translations of (summary, title, text) items in ``language`` by profile ``name``."""
+        from summarizer.backends.transformer import ModelUnavailable
+
+        profile = self.config.profiles[name]
+        backend = cast("TransformerBackend", self._transformer(name))
+
+        def run(batch: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+            if profile.kind == TRANSLATION:
+                outputs = backend.translate_batch([s for s, _, _ in batch] + [t for _, t, _ in batch], language, target)
+                return list(zip(outputs[: len(batch)], outputs[len(batch) :]))
+            return [(o, "") for o in backend.summarize_batch([x for _, _, x in batch], language, None, output_language=target)]
+
+        def rejected(reason: str) -> Translation:
+            return Translation("", None, target, name, profile.model or "", profile.revision, True, reason)
+
+        try:
+            outputs: list[tuple[str, str] | Exception] = list(run(items))
+        except ModelUnavailable as exc:
+            return [rejected(f"{UNAVAILABLE}: {exc}") for _ in items]
+        except Exception as exc:  # as for summaries: one item must not sink the batch
+            outputs = [_alone(partial(run, [item])) for item in items]
+            log.warning("profile %s: a batch of %d translations failed (%s); %d failed again alone",
+                        name, len(items), _describe(exc), sum(isinstance(o, Exception) for o in outputs))
+        translations = []
+        for (summary, title, text), output in zip(items, outputs):
+            if isinstance(output, Exception):
+                translations.append(rejected(f"{BACKEND_ERROR}: {_describe(output)}"))
+                continue
+            written, written_title = (convert_script(o, target) if is_chinese(target) else o for o in output)
+            problem = check_translation(written, summary if profile.kind == TRANSLATION else text, target)
+            if problem:
+                translations.append(rejected(f"{FAITHFULNESS}: {problem}"))
+                continue
+            title_ok = written_title and not check_translation(written_title, title, target)
+            translations.append(Translation(written, written_title if title_ok else None, target, name,
+                                            profile.model or "", profile.revision))
+        return translations
+
+
+def check_translation(translation: str, source: str, language: str) -> str | None:
+    """Why ``translation`` (in ``language``) cannot be trusted as ``source`` in another
+    language; None when it passes. Wording cannot be compared across languages; numbers can:
+    each must be in the source, compared by value (full-width digits, Chinese numerals,
+    20萬 = 200,000, "two" and "February" in an English source count as 2)."""
+    if not translation.strip():
+        return "empty translation"
+    if repeats_itself(translation, language):
+        return "translation repeats itself"
+    if is_chinese(language) and not cjk_count(translation):
+        return "translation has no Chinese characters"
+    if not is_chinese(language) and cjk_count(translation):
+        return "translation has Chinese characters left"
+    missing = sorted(_quantities(translation) - _quantities(source, lenient=True), key=len)
+    if missing:
+        return f"number {missing[0]} is not in the source"
+    return None
+
+
+def _quantities(text: str, lenient: bool = False) -> set[str]:
+    """Numbers of ``text`` by value, a number with a scale word (萬, million) as its product.
+    ``lenient`` (the source side) also counts lone Chinese digits and English number words."""
+    folded = unicodedata.normalize("NFKC", text)
+    found = set()
+    for match in _SCALED.finditer(folded):
+        value = next(iter(numbers(match.group(1), single_chinese_digits=True)), None)
+        if value is not None:
+            found.add(f"{float(value) * _SCALES[match.group(2).lower()]:.6f}".rstrip("0").rstrip("."))
+    found |= numbers(_SCALED.sub(" ", folded), single_chinese_digits=lenient)
+    if lenient:
+        for word, unit in _EN_WORD_NUMBER.findall(folded.lower()):
+            if word in _EN_MONTHS:
+                found.add(str(_EN_MONTHS[word]))
+            elif word in _EN_NUMBER_WORDS or word in _EN_TENS:
+                found.add(str(_EN_NUMBER_WORDS.get(word, 0) + _EN_TENS.get(word, 0) + _EN_NUMBER_WORDS.get(unit, 0)))
+    return found
+
+
+def _alone(call: Callable[[], list[T]]) -> T | Exception:
+    """The first output of ``call`` (a backend run on one item), or the exception it raised."""
     try:
-        return backend.summarize_batch([text], language, [title])[0]
+        return call()[0]
     except Exception as exc:
         return exc
 

@@ -1,17 +1,24 @@
-"""The ``models.yaml`` schema: named summarization profiles and routing by language."""
+"""The ``models.yaml`` schema: named profiles, routing by language, translation by language pair."""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from summarizer.text import is_chinese
+from summarizer.text import is_chinese, language_family
 
 EXTRACTIVE = "extractive"
+TRANSLATION = "translation"
+CAUSAL = "causal"
+TRANSFORMERS = "transformers"
+CTRANSLATE2 = "ctranslate2"
+READER_FAMILIES = ("zh", "en")  # what readers read: zh-Hant and zh-Hans are one language in two scripts
+_PAIR = re.compile(r"^([a-z]{2,3})->([a-z]{2,3})$")
 # The copy of the top-level models.yaml shipped in the package (a symlink in a source checkout).
 PACKAGED_MODELS_FILE = Path(__file__).absolute().with_name("models.yaml")
 DEFAULT_PROMPT = (
@@ -23,6 +30,14 @@ DEFAULT_PROMPT = (
 
 class ProfileError(ValueError):
     """models.yaml is missing, unreadable or invalid; the message names file and key."""
+
+
+class _InvalidKey(ValueError):
+    """A value that does not fit the rest of the file (raised while validating), with its key."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class Generation(BaseModel):
@@ -47,20 +62,30 @@ class Generation(BaseModel):
 
 
 class Profile(BaseModel):
-    """One summarization profile: the extractive summarizer, or a transformer model."""
+    """One profile: the extractive summarizer, a transformer model that summarizes, or a
+    translation model (seq2seq, e.g. Marian opus-mt) that turns summaries into another language."""
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
-    kind: Literal["extractive", "seq2seq", "causal"] = "extractive"
+    kind: Literal["extractive", "seq2seq", "causal", "translation"] = "extractive"
     model: str | None = Field(None, description="Hugging Face model id or local folder")
     revision: str = Field("main", description="branch, tag or commit of the model")
-    languages: list[str] = Field(default_factory=lambda: ["zh-Hant", "zh-Hans", "en"])
+    languages: list[str] = Field(
+        default_factory=lambda: ["zh-Hant", "zh-Hans", "en"], description="what it reads (translation: source languages)"
+    )
+    target_language: Literal["zh-Hant", "zh-Hans", "en"] | None = Field(None, description="translation: what it writes")
+    input_prefix: str = Field("", description="translation: put before every input (multi-target Marian: '>>cmn_Hans<< ')")
     max_input_tokens: int = Field(512, ge=16, description="longer texts are chunked and map-reduced")
     batch_size: int = Field(8, ge=1, description="articles per generate call")
     generation: Generation = Field(default_factory=Generation)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     quantize_int8: bool = Field(False, description="dynamic int8 quantization of Linear layers on CPU")
+    engine: Literal["transformers", "ctranslate2"] = Field(
+        TRANSFORMERS, description="seq2seq and causal: run on torch, or on CTranslate2 (converted once)")
+    compute_type: Literal[
+        "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16", "float32"
+    ] = Field("int8", description="engine ctranslate2: the weights' type in the conversion and while computing")
     prompt: str = Field(DEFAULT_PROMPT, description="causal models: the user message; {text} is the article")
     max_chars: int = Field(60, gt=10, description="summary budget for Chinese, in characters")
     max_words: int = Field(35, gt=5, description="summary budget for other languages, in words")
@@ -70,8 +95,20 @@ class Profile(BaseModel):
     def _model_for_transformers(self) -> "Profile":
         if self.kind != EXTRACTIVE and not self.model:
             raise ValueError(f"a {self.kind} profile needs 'model' (a Hugging Face id or a local folder)")
-        if self.kind == "causal" and "{text}" not in self.prompt:
+        if self.kind == CAUSAL and "{text}" not in self.prompt:
             raise ValueError("'prompt' must contain {text}, where the article goes")
+        if (self.kind == TRANSLATION) != (self.target_language is not None):
+            raise ValueError("'target_language' is required for, and only for, a translation profile")
+        if self.input_prefix and self.kind != TRANSLATION:
+            raise ValueError("'input_prefix' is only for translation profiles")
+        if self.engine == CTRANSLATE2:
+            if self.kind not in ("seq2seq", CAUSAL):
+                raise ValueError("engine 'ctranslate2' is for seq2seq and causal profiles")
+            for key in ("quantize_int8", "dtype"):
+                if key in self.model_fields_set:
+                    raise ValueError(f"'{key}' is for engine 'transformers'; CTranslate2 uses 'compute_type'")
+        elif "compute_type" in self.model_fields_set:
+            raise ValueError("'compute_type' is for engine 'ctranslate2'")
         return self
 
     def budget(self, language: str) -> int:
@@ -80,25 +117,59 @@ class Profile(BaseModel):
 
 
 class ModelsConfig(BaseModel):
-    """Profiles, the language → profile routing table and the default profile."""
+    """Profiles, the language → profile routing table, the default profile, and the
+    ``translate`` table: language pair (``zh->en``, ``en->zh``) → the profile that writes a
+    summary of an article in the first language for readers of the second."""
 
     model_config = ConfigDict(extra="forbid")
 
     default: str = EXTRACTIVE
     routing: dict[str, str] = Field(default_factory=dict)
+    translate: dict[str, str] = Field(default_factory=dict)
     profiles: dict[str, Profile] = Field(default_factory=lambda: {EXTRACTIVE: Profile()})
 
     @model_validator(mode="after")
     def _known_profiles(self) -> "ModelsConfig":
         self.profiles.setdefault(EXTRACTIVE, Profile())
-        for where, name in [("default", self.default), *((f"routing.{k}", v) for k, v in self.routing.items())]:
+        summarizers = [("default", self.default), *((f"routing.{k}", v) for k, v in self.routing.items())]
+        for where, name in summarizers + [(f"translate.{k}", v) for k, v in self.translate.items()]:
             if name not in self.profiles:
-                raise ValueError(f"{where} names unknown profile {name!r} (known: {', '.join(sorted(self.profiles))})")
+                raise _InvalidKey(where, f"names unknown profile {name!r} (known: {', '.join(sorted(self.profiles))})")
+        for where, name in summarizers:
+            if self.profiles[name].kind == TRANSLATION:
+                raise _InvalidKey(where, f"names translation profile {name!r}: it translates summaries, it does not write them")
+        for pair, name in self.translate.items():
+            _check_pair(pair, name, self.profiles[name])
         return self
 
     def route(self, language: str) -> str:
         """Profile name for a language: routing table, else the default."""
         return self.routing.get(language, self.default)
+
+    def translator(self, language: str, target: str) -> str | None:
+        """The profile that serves readers of ``target`` an article in ``language``, if any."""
+        return self.translate.get(f"{language_family(language)}->{language_family(target)}")
+
+
+def _check_pair(pair: str, name: str, profile: Profile) -> None:
+    """_InvalidKey unless ``pair`` is ``source->target`` with a reader's language as target
+    and ``profile`` can write it: a causal profile asked in ``{language}``, or a translation
+    profile that reads the source and writes the target."""
+    key = f"translate.{pair}"
+    match = _PAIR.match(pair)
+    if not match or match.group(1) == match.group(2) or match.group(2) not in READER_FAMILIES:
+        raise _InvalidKey(key, "a key is 'source->target', two different language codes such as 'zh->en' or 'en->zh', "
+                               f"the target one of {', '.join(READER_FAMILIES)}")
+    source, target = match.groups()
+    if profile.kind == CAUSAL:
+        if "{language}" not in profile.prompt:
+            raise _InvalidKey(key, f"profile {name!r} has no {{language}} in its prompt, so it cannot write {target}")
+    elif profile.kind != TRANSLATION:
+        raise _InvalidKey(key, f"profile {name!r} is {profile.kind}; a translation or causal profile is needed")
+    elif source not in {language_family(language) for language in profile.languages}:
+        raise _InvalidKey(key, f"profile {name!r} reads {', '.join(profile.languages)}, not {source}")
+    elif language_family(profile.target_language or "") != target:
+        raise _InvalidKey(key, f"profile {name!r} writes {profile.target_language}, not {target}")
 
 
 def find_models_file(configured: Path | None, explicit: bool) -> tuple[Path | None, str]:
@@ -140,7 +211,8 @@ def load_models_config(path: str | Path) -> ModelsConfig:
         config = ModelsConfig.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        error = first.get("ctx", {}).get("error")
+        key = error.key if isinstance(error, _InvalidKey) else ".".join(str(p) for p in first["loc"]) or "(top level)"
         raise ProfileError(f"{path}: key '{key}': {first['msg'].removeprefix('Value error, ')}") from exc
     base = Path.cwd() if Path(os.path.abspath(path)) == PACKAGED_MODELS_FILE else path.parent
     for profile in config.profiles.values():

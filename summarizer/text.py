@@ -162,3 +162,37 @@ def text_length(text: str, language: str) -> int:
     if is_chinese(language):
         return len(re.sub(r"\s", "", text))
     return len(text.split())
+
+
+def language_family(language: str) -> str:
+    """``zh`` for zh-Hant and zh-Hans (one language, two scripts), else the base tag (``en``)."""
+    return "zh" if is_chinese(language) else language.split("-")[0]
+
+
+# Words that make a headline's leading "X:" label a portal's column or aggregator marker
+# (Chinese compared in Simplified); a label without one ("梁平：") is part of the headline.
+_LABEL_WORDS = re.compile(
+    r"焦点|快讯|简讯|热点|头条|关注|独家|滚动|速递|聚焦|观察|突发|要闻|资讯|动态|新闻|播报|看点|视点|时评|观点|直击|"
+    r"今日|每日|最新|实时|早报|晚报|财经|\b(?:breaking|update|exclusive|live|just in|watch|video|opinion|analysis)\b",
+    re.IGNORECASE,
+)
+_BRACKET_LABEL = re.compile(r"^\s*[【\[［]([^】\]］]{1,10})[】\]］]\s*")
+_COLON_LABEL = re.compile(r"^\s*([^:：\s][^:：]{0,9}?)\s*[:：]\s*")
+
+
+def strip_title_label(title: str) -> str:
+    """``title`` without leading aggregator/column labels: a short bracketed tag (【滾動】) or a
+    short ``X:`` / ``X：`` whose X names a column (環球觀焦點:, 快訊：, 今日頭條:). A place or a
+    speaker before the colon (梁平：春耕忙) stays; a title that is only a label is kept."""
+    while True:
+        bracket = _BRACKET_LABEL.match(title)
+        colon = _COLON_LABEL.match(title)
+        if bracket:
+            rest = title[bracket.end():]
+        elif colon and _LABEL_WORDS.search(convert_script(colon.group(1), ZH_HANS)):
+            rest = title[colon.end():]
+        else:
+            return title
+        if not rest.strip():
+            return title
+        title = rest

@@ -3,16 +3,22 @@
 A small T5-style seq2seq model and a small Llama-style causal model share a Unigram tokenizer
 trained here on a few sentences in Traditional Chinese, Simplified Chinese and English. Each is
 trained for a few hundred steps to map known articles to known summaries, so that tests can
-check real generation end to end: faithful outputs pass, unfaithful ones are caught.
+check real generation end to end: faithful outputs pass, unfaithful ones are caught. A small
+MarianMT translation model gets a real MarianTokenizer, its SentencePiece models trained here.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import sentencepiece
 import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
+from transformers import (
+    LlamaConfig, LlamaForCausalLM, MarianConfig, MarianMTModel, MarianTokenizer, PreTrainedTokenizerFast, T5Config,
+    T5ForConditionalGeneration,
+)
 
 from summarizer.backends.transformer import LANGUAGE_NAMES
 from summarizer.text import detect_language
@@ -107,10 +113,14 @@ def build_seq2seq(folder: Path, extra_text: list[str], steps: int = 300) -> Path
     return folder
 
 
-def build_causal(folder: Path, extra_text: list[str], prompt: str, steps: int = 300) -> Path:
-    """A tiny Llama trained to answer TARGETS to the chat prompt, saved in ``folder``."""
+def build_causal(
+    folder: Path, extra_text: list[str], prompt: str, steps: int = 300, answers: list[tuple[str, str, str]] | None = None,
+) -> Path:
+    """A tiny Llama trained to answer TARGETS to the chat prompt (in each article's language),
+    or ``answers`` (article, language asked for, answer) instead, saved in ``folder``."""
     torch.manual_seed(0)
-    tokenizer = build_tokenizer(extra_text)
+    answers = answers or [(source, detect_language(source), target) for source, target in TARGETS.items()]
+    tokenizer = build_tokenizer(extra_text + [answer for _, _, answer in answers])
     config = LlamaConfig(
         vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=4, max_position_embeddings=1024, pad_token_id=tokenizer.pad_token_id,
@@ -118,9 +128,9 @@ def build_causal(folder: Path, extra_text: list[str], prompt: str, steps: int = 
     )
     model = LlamaForCausalLM(config)
     batches, prompts = [], []
-    for source, target in TARGETS.items():
+    for source, language, target in answers:
         chat = tokenizer.apply_chat_template(
-            [{"role": "user", "content": prompt.format(text=source, language=LANGUAGE_NAMES[detect_language(source)],
+            [{"role": "user", "content": prompt.format(text=source, language=LANGUAGE_NAMES[language],
                                                        max_chars=120, max_words=60)}],
             add_generation_prompt=True, tokenize=False,
         )
@@ -133,13 +143,62 @@ def build_causal(folder: Path, extra_text: list[str], prompt: str, steps: int = 
         batches.append({"input_ids": ids, "labels": labels})
     def learned() -> bool:
         with torch.inference_mode():
-            for prompt_ids, target in zip(prompts, TARGETS.values()):
+            for prompt_ids, (_, _, target) in zip(prompts, answers):
                 out = model.generate(torch.tensor([prompt_ids]), max_new_tokens=48, do_sample=False)
                 if tokenizer.decode(out[0, len(prompt_ids):], skip_special_tokens=True).strip() != target:
                     return False
         return True
 
     _train(model, batches, steps * len(batches) // 2, learned)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def build_marian(folder: Path, pairs: dict[str, str], language_code: str = "", steps: int = 200) -> Path:
+    """A tiny MarianMT trained to translate each sentence of ``pairs`` into its value, saved in
+    ``folder`` with a MarianTokenizer (source.spm, target.spm, vocab.json, as opus-mt ships).
+    ``language_code`` (e.g. ``>>cmn_Hans<<``): a target token the inputs start with, as
+    multi-target opus-mt models want."""
+    torch.manual_seed(0)
+    folder.mkdir(parents=True)
+    pieces: list[str] = []
+    for side, texts in (("source", list(pairs)), ("target", list(pairs.values()))):
+        corpus = folder / f"{side}.txt"
+        corpus.write_text("\n".join(texts * 5), encoding="utf-8")
+        sentencepiece.SentencePieceTrainer.train(
+            input=str(corpus), model_prefix=str(folder / side), vocab_size=len(set("".join(texts))) + 200, model_type="unigram",
+            character_coverage=1.0, hard_vocab_limit=False, bos_id=-1, eos_id=-1, unk_id=0, minloglevel=2,
+            normalization_rule_name="identity",
+        )
+        (folder / f"{side}.model").rename(folder / f"{side}.spm")
+        corpus.unlink()
+        (folder / f"{side}.vocab").unlink()
+        processor = sentencepiece.SentencePieceProcessor(model_file=str(folder / f"{side}.spm"))
+        pieces += [processor.id_to_piece(i) for i in range(1, processor.get_piece_size())]
+    vocabulary = ["</s>", "<unk>", *([language_code] if language_code else []), *dict.fromkeys(pieces), "<pad>"]
+    (folder / "vocab.json").write_text(json.dumps({piece: i for i, piece in enumerate(vocabulary)}), encoding="utf-8")
+    tokenizer = MarianTokenizer(
+        source_spm=str(folder / "source.spm"), target_spm=str(folder / "target.spm"), vocab=str(folder / "vocab.json"))
+    config = MarianConfig(
+        vocab_size=len(vocabulary), d_model=64, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
+        decoder_attention_heads=4, encoder_ffn_dim=128, decoder_ffn_dim=128, max_position_embeddings=128,
+        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.pad_token_id, forced_eos_token_id=tokenizer.eos_token_id, dropout=0.0,
+    )
+    model = MarianMTModel(config)
+    sources = [f"{language_code} {source}" if language_code else source for source in pairs]
+    targets = list(pairs.values())
+    inputs = tokenizer(sources, text_target=targets, return_tensors="pt", padding=True)
+    inputs["labels"][inputs["labels"] == tokenizer.pad_token_id] = -100
+    encoded = {key: inputs[key] for key in ("input_ids", "attention_mask")}
+
+    def learned() -> bool:
+        with torch.inference_mode():
+            out = model.generate(**encoded, num_beams=1, max_new_tokens=96)
+        return tokenizer.batch_decode(out, skip_special_tokens=True) == targets
+
+    _train(model, [dict(inputs)], steps, learned)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder

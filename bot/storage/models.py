@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from summarizer.text import language_family
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
@@ -64,6 +66,8 @@ class Source(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     next_fetch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))  # the process fetching it now
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # its claim lapses then (a crashed process)
 
 
 class Story(Base):
@@ -100,18 +104,40 @@ class Article(Base):
     language: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    summary_claimed_by: Mapped[str | None] = mapped_column(String(100))  # the process summarizing it now
+    summary_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     source: Mapped[Source] = relationship()
     story: Mapped[Story | None] = relationship(back_populates="articles")
     summaries: Mapped[list["Summary"]] = relationship(back_populates="article", cascade="all, delete-orphan")
     bulletins: Mapped[list["Bulletin"]] = relationship(back_populates="article", cascade="all, delete-orphan")
 
+    def own_summary(self) -> "Summary | None":
+        """The summary in the article's own language that readers get: a model's before an
+        extractive stand-in, then the newest (None: none with text)."""
+        own = [s for s in self.summaries if s.text and language_family(s.language) == language_family(self.language)]
+        return max(own, key=lambda s: (not s.fallback, s.created_at), default=None)
+
+    def translation(self, language: str) -> "Summary | None":
+        """The newest accepted translation for readers of ``language`` (None: none, or the
+        article is in that language)."""
+        family = language_family(language)
+        if family == language_family(self.language):
+            return None
+        rows = [s for s in self.summaries if s.text and not s.fallback and language_family(s.language) == family]
+        return max(rows, key=lambda s: s.created_at, default=None)
+
 
 class Summary(Base):
-    """A summary of one article by one profile and model revision; never computed twice."""
+    """A summary of one article by one profile and model revision, in the article's language or,
+    translated (with its ``title``), in another; never computed twice.
+
+    A translation that was rejected is kept, empty, with ``fallback`` and the reason, so that it
+    is not tried again until the article's own summary changes.
+    """
 
     __tablename__ = "summaries"
-    __table_args__ = (UniqueConstraint("article_id", "profile", "model", "revision", name="uq_summary_key"),)
+    __table_args__ = (UniqueConstraint("article_id", "profile", "model", "revision", "language", name="uq_summary_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
@@ -122,6 +148,7 @@ class Summary(Base):
     text: Mapped[str] = mapped_column(Text)
     fallback: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)  # translations: the article's title, translated
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     article: Mapped[Article] = relationship(back_populates="summaries")
@@ -197,6 +224,7 @@ class Delivery(Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))  # the process that marked it sending
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 

@@ -1,4 +1,5 @@
-"""Hugging Face transformer backends: seq2seq models and causal (chat) models.
+"""Hugging Face transformer backends: seq2seq and causal (chat) models that summarize, and
+translation models (seq2seq, e.g. Marian opus-mt) that translate summaries sentence by sentence.
 
 Models load through the real ``from_pretrained`` path, from a local folder or the Hugging
 Face cache only (``local_files_only``): nothing is downloaded while summarizing; weights are
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from summarizer.backends.extractive import fit_to_budget
-from summarizer.profiles import Profile
+from summarizer.profiles import CAUSAL, CTRANSLATE2, TRANSLATION, Profile
 from summarizer.text import is_chinese, split_sentences, text_length
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ MAX_REDUCE_ROUNDS = 3
 # (in the tokenizer's own tokens per character or word of the input), so that the summary can
 # be cut at a clause end rather than wherever generation stopped.
 HEADROOM = 1.5
+# Unless the profile sets max_new_tokens, a translation may run to this many times its input's
+# tokens (plus TRANSLATION_SLACK): room for any translation, which ends at its own </s>.
+TRANSLATION_GROWTH = 3
+TRANSLATION_SLACK = 16
 
 
 class ModelUnavailable(RuntimeError):
@@ -62,7 +67,8 @@ def weights_present(profile: Profile) -> bool:
 
 
 def _key(profile: Profile) -> tuple:
-    return (profile.kind, profile.model, profile.revision, profile.device, profile.dtype, profile.quantize_int8)
+    return (profile.kind, profile.model, profile.revision, profile.device, profile.dtype, profile.quantize_int8,
+            profile.engine, profile.compute_type)
 
 
 def load_failure(profile: Profile) -> str | None:
@@ -85,8 +91,13 @@ def _load(profile: Profile) -> _Loaded:
         try:
             if not weights_present(profile):
                 raise FileNotFoundError("its weights are not on this machine")
-            loaded = _from_pretrained(profile)
-        except (OSError, ValueError, ImportError) as exc:
+            if profile.engine == CTRANSLATE2:
+                from summarizer.backends import ct2
+
+                loaded = ct2.load(profile)
+            else:
+                loaded = _from_pretrained(profile)
+        except Exception as exc:  # missing or broken files fail in many ways (a tokenizer without its files: TypeError)
             reason = f"model {profile.model} ({profile.revision}) is not available here: {str(exc).splitlines()[0]}"
             _FAILED[key] = (reason, weights_present(profile))
             log.warning("%s; using the extractive summarizer (fetch it with `newsbot models pull`)", reason)
@@ -112,7 +123,7 @@ def _from_pretrained(profile: Profile) -> _Loaded:
     )
     options = {"revision": profile.revision, "local_files_only": True}
     tokenizer = AutoTokenizer.from_pretrained(profile.model, **options)
-    auto = AutoModelForSeq2SeqLM if profile.kind == "seq2seq" else AutoModelForCausalLM
+    auto = AutoModelForCausalLM if profile.kind == CAUSAL else AutoModelForSeq2SeqLM
     model = auto.from_pretrained(profile.model, dtype=dtype, **options).to(device).eval()
     if profile.quantize_int8 and device == "cpu":
         # torch.ao's dynamic quantization is deprecated in favour of torchao, but it is what
@@ -122,7 +133,7 @@ def _from_pretrained(profile: Profile) -> _Loaded:
             from torch.ao.quantization import quantize_dynamic
 
             model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-    if profile.kind == "causal":
+    if profile.kind == CAUSAL:
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
@@ -131,7 +142,8 @@ def _from_pretrained(profile: Profile) -> _Loaded:
 
 
 class TransformerBackend:
-    """Summaries from a seq2seq or causal transformer, batched and chunked."""
+    """Summaries from a seq2seq or causal transformer, batched and chunked; translations from a
+    translation model."""
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
@@ -139,46 +151,61 @@ class TransformerBackend:
         self.revision = profile.revision
 
     def summarize_batch(
-        self, texts: Sequence[str], language: str, titles: Sequence[str | None] | None = None
+        self, texts: Sequence[str], language: str, titles: Sequence[str | None] | None = None,
+        output_language: str | None = None,
     ) -> list[str]:
         """Summaries of ``texts`` within the profile's budget; raises ModelUnavailable when the
         weights are missing. With ``titles`` (one per text, or None), an opening sentence that
-        only restates the text's title is dropped when more follows.
+        only restates the text's title is dropped when more follows. ``output_language``
+        (causal profiles: the prompt's ``{language}``) asks for summaries in another language.
 
         Map-reduce: a text that needs several chunks is replaced by its chunk summaries,
         which are summarized again in the next round, until one chunk is left.
         """
         loaded = _load(self.profile)
-        budget = self.profile.max_input_tokens - self._prompt_overhead(loaded, language)
-        separator = "" if is_chinese(language) else " "
+        writing = output_language or language
+        budget = self.profile.max_input_tokens - self._prompt_overhead(loaded, writing)
+        reading = language
         current = list(texts)
         results = [""] * len(texts)
         active = list(range(len(texts)))
         for round_number in range(MAX_REDUCE_ROUNDS + 1):
-            chunks = {i: chunk_text(loaded.tokenizer, current[i], budget, separator) for i in active}
+            chunks = {i: chunk_text(loaded.tokenizer, current[i], budget, _separator(reading)) for i in active}
             flat = [(i, chunk) for i in active for chunk in chunks[i]]
-            outputs = self._generate(loaded, [chunk for _, chunk in flat], language)
+            outputs = self._generate(loaded, [chunk for _, chunk in flat], reading, writing)
             merged: dict[int, list[str]] = {i: [] for i in active}
             for (i, _), output in zip(flat, outputs):
                 merged[i].append(output)
             still_long = []
             for i in active:
                 if len(merged[i]) == 1 or round_number == MAX_REDUCE_ROUNDS:
-                    results[i] = separator.join(merged[i]).strip()
+                    results[i] = _separator(writing).join(merged[i]).strip()
                 else:
-                    current[i] = separator.join(merged[i])
+                    current[i] = _separator(writing).join(merged[i])
                     still_long.append(i)
             active = still_long
+            reading = writing  # later rounds summarize summaries
             if not active:
                 break
-        budget = self.profile.budget(language)
+        budget = self.profile.budget(writing)
         return [
-            fit_to_budget(r if is_chinese(language) else " ".join(r.split()), budget, language, title)
+            fit_to_budget(r if is_chinese(writing) else " ".join(r.split()), budget, writing, title)
             for r, title in zip(results, titles or [None] * len(results))
         ]
 
+    def translate_batch(self, texts: Sequence[str], language: str, target: str) -> list[str]:
+        """Translations of ``texts`` (in ``language``) into ``target``, sentence by sentence (as
+        translation models are trained), each within the profile's budget for ``target``;
+        raises ModelUnavailable when the weights are missing. An empty text stays empty."""
+        loaded = _load(self.profile)
+        sentences = [split_sentences(text) for text in texts]
+        outputs = iter(self._generate(loaded, [s for parts in sentences for s in parts], language, target))
+        translations = [_separator(target).join(next(outputs) for _ in parts) for parts in sentences]
+        return [fit_to_budget(t if is_chinese(target) else " ".join(t.split()), self.profile.budget(target), target)
+                for t in translations]
+
     def _prompt_overhead(self, loaded: _Loaded, language: str) -> int:
-        if self.profile.kind != "causal":
+        if self.profile.kind != CAUSAL:
             return 2
         return len(loaded.tokenizer(self._prompt(loaded, "", language))["input_ids"]) + 2
 
@@ -189,37 +216,54 @@ class TransformerBackend:
         )
         return loaded.tokenizer.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True, tokenize=False)
 
-    def _generate(self, loaded: _Loaded, texts: list[str], language: str) -> list[str]:
-        """Generate for ``texts`` in batches of similar length; outputs in input order."""
-        import torch
-
-        tokenizer, model = loaded.tokenizer, loaded.model
-        inputs = [self._prompt(loaded, t, language) for t in texts] if self.profile.kind == "causal" else texts
+    def _generate(self, loaded: _Loaded, texts: list[str], reading: str, writing: str) -> list[str]:
+        """Generate for ``texts`` (in ``reading``), output in ``writing``, in batches of similar
+        length; outputs in input order."""
+        causal = self.profile.kind == CAUSAL
+        inputs = [self._prompt(loaded, t, writing) if causal else self.profile.input_prefix + t for t in texts]
         order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
         outputs: dict[int, str] = {}
-        settings = self.profile.generation.kwargs()
         for start in range(0, len(order), self.profile.batch_size):
             batch = order[start : start + self.profile.batch_size]
-            encoded = tokenizer(
-                [inputs[i] for i in batch], return_tensors="pt", padding=True, truncation=True,
-                max_length=self.profile.max_input_tokens, add_special_tokens=self.profile.kind != "causal",
-            ).to(loaded.device)
-            limit = settings.get("max_new_tokens") or self._max_new_tokens(tokenizer, [texts[i] for i in batch], language)
-            with loaded.lock, torch.inference_mode():
-                generated = model.generate(**encoded, **{**settings, "max_new_tokens": limit})
-            if self.profile.kind == "causal":
-                generated = generated[:, encoded["input_ids"].shape[1] :]
-            for i, text in zip(batch, tokenizer.batch_decode(generated, skip_special_tokens=True)):
+            limit = self.profile.generation.max_new_tokens or self._max_new_tokens(
+                loaded.tokenizer, [texts[i] for i in batch], reading, writing)
+            with loaded.lock:
+                written = self._run(loaded, [inputs[i] for i in batch], limit)
+            for i, text in zip(batch, written):
                 outputs[i] = text.strip()
         return [outputs[i] for i in range(len(inputs))]
 
-    def _max_new_tokens(self, tokenizer: Any, texts: list[str], language: str) -> int:
-        """Room for a summary of the budget's length and a little more: the budget in this
-        tokenizer's tokens per character (Chinese) or word of ``texts``, times HEADROOM."""
-        tokens = sum(len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts)
-        units = sum(text_length(t, language) for t in texts)
-        rate = tokens / units if units else 1.0
-        return max(self.profile.generation.min_new_tokens or 1, math.ceil(self.profile.budget(language) * rate * HEADROOM))
+    def _run(self, loaded: _Loaded, inputs: list[str], limit: int) -> list[str]:
+        """One ``generate`` call: the decoded outputs for ``inputs`` (texts, or causal models'
+        prompts), at most ``limit`` new tokens each."""
+        import torch
+
+        causal = self.profile.kind == CAUSAL
+        encoded = loaded.tokenizer(
+            inputs, return_tensors="pt", padding=True, truncation=True, max_length=self.profile.max_input_tokens,
+            add_special_tokens=not causal,
+        ).to(loaded.device)
+        with torch.inference_mode():
+            generated = loaded.model.generate(**encoded, **{**self.profile.generation.kwargs(), "max_new_tokens": limit})
+        if causal:
+            generated = generated[:, encoded["input_ids"].shape[1] :]
+        return loaded.tokenizer.batch_decode(generated, skip_special_tokens=True)
+
+    def _max_new_tokens(self, tokenizer: Any, texts: list[str], reading: str, writing: str) -> int:
+        """Room for a summary of the budget's length and a little more: the budget (in
+        ``writing``'s units) in this tokenizer's tokens per character (Chinese) or word of
+        ``texts``, times HEADROOM. A translation gets TRANSLATION_GROWTH times its longest input."""
+        counts = [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
+        if self.profile.kind == TRANSLATION:
+            return TRANSLATION_GROWTH * max(counts) + TRANSLATION_SLACK
+        units = sum(text_length(t, reading) for t in texts)
+        rate = sum(counts) / units if units else 1.0
+        return max(self.profile.generation.min_new_tokens or 1, math.ceil(self.profile.budget(writing) * rate * HEADROOM))
+
+
+def _separator(language: str) -> str:
+    """What joins sentences in ``language``: nothing in Chinese, a space otherwise."""
+    return "" if is_chinese(language) else " "
 
 
 def chunk_text(tokenizer: Any, text: str, budget: int, separator: str) -> list[str]:
