@@ -17,13 +17,11 @@ from typing import Any, Sequence
 from bot.config import ConfigError, Settings, environment_warnings, load_settings
 from bot.redact import install_redaction, redact
 from bot.texts import LANGUAGES
-from summarizer.profiles import ProfileError
+from summarizer.profiles import Profile, ProfileError
 
 log = logging.getLogger("newsbot")
 
-# `newsbot run`: retries of the first Bot API calls on network errors (about 4 s when the
-# address refuses, about 15 s when connections time out) before giving up with one line.
-BOOTSTRAP_RETRIES = 2
+ROLES = ("all", "bot", "worker")
 
 
 class UsageError(Exception):
@@ -77,7 +75,10 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    command("run", _cmd_run, "run the Telegram bot and its scheduler until stopped (SIGINT/SIGTERM)", json_output=False)
+    run = command("run", _cmd_run, "run the Telegram bot and its scheduler until stopped (SIGINT/SIGTERM)", json_output=False)
+    run.add_argument("--role", choices=ROLES, default="all",
+                     help="all (default): everything; bot: Telegram updates, pushes, weather; worker: source polling, "
+                          "extraction, summarization (several processes share a PostgreSQL database)")
 
     fetch = command("fetch", _cmd_fetch, "run one ingestion pass: fetch, extract, dedupe, summarize, store")
     fetch.add_argument("--source", help="only the source with this name")
@@ -156,42 +157,57 @@ def _run_fetch(settings: Settings, db, summarizer, only: str | None, quiet: bool
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from telegram.error import BadRequest, InvalidToken, NetworkError
+    from telegram.error import InvalidToken, NetworkError
 
     from bot.maintenance import webhook_secret
     from bot.telegram.app import build_application
+    from bot.telegram.runner import serve
 
     settings = load_settings(args.config)
+    if args.role != "all" and settings.database.url.startswith("sqlite"):
+        raise ConfigError(f"--role {args.role} shares the work with other newsbot processes through PostgreSQL; "
+                          f"with SQLite ({settings.database.url}) run one `newsbot run` (role all)")
+    if args.verbose == 0:
+        logging.getLogger("bot").setLevel(logging.INFO)
+    if args.role == "worker":
+        from bot.worker import run_worker
+
+        db, summarizer = _open(settings)
+        try:
+            asyncio.run(run_worker(settings, db, summarizer))
+        finally:
+            db.close()
+        return 0
     telegram = settings.telegram
     if not telegram.token:
         raise ConfigError("no Telegram bot token: set [telegram] token in the config file or NEWSBOT_TELEGRAM_TOKEN")
     install_redaction(telegram.token)
     if args.verbose == 0:
-        logging.getLogger("bot").setLevel(logging.INFO)
         logging.getLogger("telegram.ext").addFilter(_not_a_failed_start)
     db, summarizer = _open(settings)
     try:
-        application = build_application(settings, db, summarizer)
-        if telegram.webhook_url:
-            from urllib.parse import urlsplit
-
-            secret = webhook_secret(db, telegram.webhook_secret)
+        application = build_application(settings, db, summarizer, role=args.role)
+        secret = webhook_secret(db, telegram.webhook_secret) if telegram.webhook_url else None
+        if secret:
             install_redaction(secret)
-            application.run_webhook(
-                listen=telegram.webhook_listen, port=telegram.webhook_port, url_path=urlsplit(telegram.webhook_url).path.lstrip("/"),
-                webhook_url=telegram.webhook_url, secret_token=secret, bootstrap_retries=BOOTSTRAP_RETRIES,
-            )
-        else:
-            application.run_polling(bootstrap_retries=BOOTSTRAP_RETRIES)
-    except InvalidToken:
-        raise ConfigError("Telegram rejected the bot token (check [telegram] token / NEWSBOT_TELEGRAM_TOKEN)") from None
-    except BadRequest as exc:  # e.g. setWebhook refusing the URL
-        raise ConfigError(f"the Telegram Bot API at {redact(telegram.api_base_url)} refused to start the bot: {exc}") from None
-    except NetworkError as exc:  # TimedOut included
-        raise ConfigError(f"cannot reach the Telegram Bot API at {redact(telegram.api_base_url)}: {exc}") from None
+        asyncio.run(serve(application, settings, db, secret))
+    except (InvalidToken, NetworkError) as exc:
+        log.info("the bot could not start", exc_info=True)  # -v: the details, token redacted
+        raise _start_error(exc, telegram.api_base_url) from None
     finally:
         db.close()
     return 0
+
+
+def _start_error(exc: Exception, api_base_url: str) -> ConfigError:
+    """The one-line reason ``newsbot run`` could not start."""
+    from telegram.error import BadRequest, InvalidToken
+
+    if isinstance(exc, InvalidToken):
+        return ConfigError("Telegram rejected the bot token (check [telegram] token / NEWSBOT_TELEGRAM_TOKEN)")
+    if isinstance(exc, BadRequest):  # e.g. setWebhook refusing the URL
+        return ConfigError(f"the Telegram Bot API at {redact(api_base_url)} refused to start the bot: {exc}")
+    return ConfigError(f"cannot reach the Telegram Bot API at {redact(api_base_url)}: {exc}")  # TimedOut included
 
 
 def _not_a_failed_start(record: logging.LogRecord) -> bool:
@@ -294,6 +310,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
             "routed": sorted(lang for lang, target in summarizer.config.routing.items() if target == name)
             + (["(default)"] if summarizer.config.default == name else []),
             "licence": profile.licence,
+            "engine": "" if profile.kind == "extractive" else profile.engine,
+            "compute_type": profile.compute_type if profile.engine == "ctranslate2" else "",
         })
     if args.json:
         _print_json({"models_file": str(path) if path else None, "found": where, "profiles": rows})
@@ -305,6 +323,11 @@ def _cmd_models(args: argparse.Namespace) -> int:
               f"serves: {', '.join(row['routed']) or '-'}")
         if row["licence"]:
             print(f"{'':<16} licence: {row['licence']}")
+        if row["engine"] == "ctranslate2":
+            from summarizer.backends.ct2 import INSTALL_HINT, installed
+
+            print(f"{'':<16} engine: ctranslate2 {row['compute_type']}"
+                  + ("" if installed() else f" (not installed: {INSTALL_HINT})"))
     missing = [r["profile"] for r in rows if r["weights"] == "missing"]
     if missing:
         print(f"\nmissing weights: {', '.join(missing)}: their summaries fall back to the extractive summarizer; "
@@ -324,16 +347,32 @@ def _pull(summarizer, only: str | None, models_file: Path | None) -> int:
         profile = summarizer.config.profiles[name]
         if profile.kind == "extractive" or (profile.model and Path(profile.model).is_dir()):
             print(f"{name}: nothing to download ({profile.model or 'no model weights needed'})")
-            continue
-        print(f"{name}: downloading {profile.model}@{profile.revision}", file=sys.stderr)
-        try:
-            snapshot_download(profile.model, revision=profile.revision)
-        except Exception as exc:  # hub errors come in many classes; report one line each
-            failures += 1
-            print(f"newsbot: error: {name}: cannot download {profile.model}: {str(exc).splitlines()[0]}", file=sys.stderr)
         else:
+            print(f"{name}: downloading {profile.model}@{profile.revision}", file=sys.stderr)
+            try:
+                snapshot_download(profile.model, revision=profile.revision)
+            except Exception as exc:  # hub errors come in many classes; report one line each
+                failures += 1
+                print(f"newsbot: error: {name}: cannot download {profile.model}: {str(exc).splitlines()[0]}", file=sys.stderr)
+                continue
             print(f"{name}: {profile.model}@{profile.revision} ready")
+        if profile.engine == "ctranslate2":
+            failures += not _convert(name, profile)
     return 1 if failures else 0
+
+
+def _convert(name: str, profile: Profile) -> bool:
+    """Convert a profile's weights for CTranslate2 (once; see summarizer.backends.ct2); says how it went."""
+    from summarizer.backends import ct2
+
+    print(f"{name}: converting {profile.model} for CTranslate2 ({profile.compute_type}) if needed", file=sys.stderr)
+    try:
+        folder = ct2.convert(profile)
+    except (OSError, ValueError, ImportError) as exc:
+        print(f"newsbot: error: {name}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return False
+    print(f"{name}: CTranslate2 {profile.compute_type} model in {folder}")
+    return True
 
 
 def _read_target(target: str, settings: Settings) -> tuple[str, bool, str | None]:

@@ -8,16 +8,19 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings, parse_hhmm, parse_window
 from bot.storage import Database, Delivery, Source, Story, Subscriber
+from bot.storage.locks import PROCESS_ID
 
 
 DAILY_KEY = "digest:"
 MAX_ATTEMPTS = 12  # a push failing this often (about two hours of backoff) waits for the next day
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 1800.0
+CLAIM_LEASE = timedelta(seconds=60)  # longer than any one send (Bot API timeouts are 30 s)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -121,23 +124,35 @@ class Subscriptions:
             ))
 
     def claim(self, subscriber_id: int, key: str, now: datetime) -> str:
-        """Mark push ``key`` as being sent: ``"go"``; ``"sent"`` when it already reached the
-        subscriber; ``"later"`` while a retry or flood wait is not yet due.
+        """Mark push ``key`` as being sent by this process: ``"go"``; ``"sent"`` when it already
+        reached the subscriber; ``"later"`` while a retry or flood wait is not yet due, or while
+        another process is sending it.
 
         Written (and committed) before the message goes out, so that after a crash only the
-        pushes that were in flight can be sent twice.
+        pushes that were in flight can be sent twice. On PostgreSQL, where several processes
+        may push, another process's claim is honoured for ``CLAIM_LEASE`` (then it is taken
+        to have died); with SQLite there is one process, so an older claim is a dead run's.
         """
-        with self.db.session() as session:
-            row = session.scalar(select(Delivery).where(Delivery.subscriber_id == subscriber_id, Delivery.push_key == key))
-            if row is None:
-                session.add(Delivery(subscriber_id=subscriber_id, push_key=key, status="sending", attempts=0, created_at=now))
+        try:
+            with self.db.session() as session:
+                row = session.scalar(select(Delivery).where(
+                    Delivery.subscriber_id == subscriber_id, Delivery.push_key == key).with_for_update())
+                if row is None:
+                    session.add(Delivery(subscriber_id=subscriber_id, push_key=key, status="sending", attempts=0,
+                                         claimed_by=PROCESS_ID, created_at=now))
+                    session.flush()  # two processes claiming at once: the second fails here
+                    return "go"
+                if row.status == "sent":
+                    return "sent"
+                if row.status == "failed" and row.next_attempt_at is not None and row.next_attempt_at > now:
+                    return "later"
+                if (row.status == "sending" and row.claimed_by != PROCESS_ID and self.db.shared
+                        and row.created_at > now - CLAIM_LEASE):
+                    return "later"
+                row.status, row.claimed_by, row.created_at = "sending", PROCESS_ID, now
                 return "go"
-            if row.status == "sent":
-                return "sent"
-            if row.status == "failed" and row.next_attempt_at is not None and row.next_attempt_at > now:
-                return "later"
-            row.status = "sending"
-            return "go"
+        except IntegrityError:
+            return "later"
 
     def sent(self, subscriber_id: int, key: str, now: datetime, local_day: date | None = None,
              moved_to: ChatRef | None = None) -> None:

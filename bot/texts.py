@@ -83,6 +83,10 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "not_admin": {ZH_HANS: "这个命令只对管理员开放。", "en": "This command is for admins only."},
     "fetch_started": {ZH_HANS: "开始抓取……", "en": "Fetching…"},
+    "fetch_queued": {
+        ZH_HANS: "已请求抓取：工作进程将在一分钟内抓取所有来源。",
+        "en": "Fetch requested: the worker processes will fetch every source within a minute.",
+    },
     "fetch_done": {ZH_HANS: "抓取完成：{new} 篇新文章，{errors} 个错误。", "en": "Fetch done: {new} new article(s), {errors} error(s)."},
     "unknown_command": {ZH_HANS: "我不认识这个命令。发送 /help 查看可用命令。", "en": "I don't know that command. Send /help for the list."},
     "plain_text": {
@@ -119,6 +123,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "ℹ️ Some summaries are excerpts of the article (the summarization model is not ready).",
     },
     "source": {ZH_HANS: "来源", "en": "Source"},
+    # after a summary shown in its original language (no translation for the reader)
+    "in_original": {ZH_HANS: "（{language}原文）", "en": "(in {language})"},
+    "language_zh": {ZH_HANS: "中文", "en": "Chinese"},
+    "language_en": {ZH_HANS: "英文", "en": "English"},
 }
 
 COMMANDS = {

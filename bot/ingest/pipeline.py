@@ -19,7 +19,7 @@ from functools import partial
 from typing import AsyncIterator, Callable
 
 import httpx
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import load_only, selectinload
 
 from bot.config import Settings, SourceSettings
@@ -30,6 +30,7 @@ from bot.ingest.extract import ExtractedArticle, extract_html, extract_plain_tex
 from bot.ingest.http import FetchError, PoliteClient, Response
 from bot.ingest.sources import Candidate, SourceError, find_article_links, parse_feed, read_files
 from bot.storage import Article, Bulletin, Database, PageRetry, Source, Story, Summary
+from bot.storage.locks import PROCESS_ID
 from bot.storage.models import utcnow
 from summarizer import Summarizer
 from summarizer.api import UNAVAILABLE
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=24)
 SUMMARY_WINDOW = timedelta(days=14)  # older articles no longer reach digests
 PENDING_PAGE = 200  # articles examined per query when looking for missing summaries
+SUMMARY_CLAIM = timedelta(minutes=30)  # a batch being summarized is left to its process this long
 INDEX_MAX_AGE = 300.0  # seconds before the story index is read again (other processes store too)
 PAGE_RETRY_FIRST = timedelta(minutes=5)  # then doubling per failure
 PAGE_RETRY_MAX_DELAY = timedelta(hours=6)
@@ -179,8 +181,14 @@ class Ingestor:
             del self._tasks[name]
 
     async def _pass(self, config: SourceSettings, source_id: int, due_only: bool, background: bool) -> SourceReport:
-        async with self._shared_client() as client:
-            report = await self._run_source(client, config, source_id, due_only)
+        if not await asyncio.to_thread(self._claim_source, source_id):
+            log.info("source %s is being fetched by another process", config.name)
+            return SourceReport(config.name, skipped=True)
+        try:
+            async with self._shared_client() as client:
+                report = await self._run_source(client, config, source_id, due_only)
+        finally:
+            await asyncio.to_thread(self._release_source, source_id)
         if background:  # nobody waits for this report
             for error in report.errors:
                 log.warning("source %s: %s", config.name, error)
@@ -306,6 +314,34 @@ class Ingestor:
                     Source.id.in_(source_ids), or_(Source.next_fetch_at.is_(None), Source.next_fetch_at <= utcnow())
                 )
             ))
+
+    def _claim_source(self, source_id: int) -> bool:
+        """Claim the source for this process's pass; False while another process holds it.
+
+        A claim lapses after the pass's budget (plus a minute), so a process that died
+        leaves nothing stuck; with SQLite (one process) an older claim is a dead run's.
+        """
+        with self.db.session() as session:
+            row = session.get_one(Source, source_id, with_for_update=True)
+            now = utcnow()
+            if (self.db.shared and row.claimed_by not in (None, PROCESS_ID)
+                    and row.claimed_until is not None and row.claimed_until > now):
+                return False
+            row.claimed_by = PROCESS_ID
+            row.claimed_until = now + timedelta(seconds=self.settings.fetch.source_budget_seconds + 60)
+            return True
+
+    def _release_source(self, source_id: int) -> None:
+        with self.db.session() as session:
+            row = session.get_one(Source, source_id)
+            if row.claimed_by == PROCESS_ID:
+                row.claimed_by = row.claimed_until = None
+
+    def request_fetch(self) -> None:
+        """Make every enabled source due now (the bot role asks the workers for a pass)."""
+        with self.db.session() as session:
+            names = [s.name for s in self.selected()]
+            session.execute(update(Source).where(Source.name.in_(names)).values(next_fetch_at=utcnow()))
 
     def _load_source(self, source_id: int) -> Source:
         with self.db.session() as session:
@@ -527,8 +563,35 @@ class Ingestor:
             for start in range(0, len(articles), size):
                 if self._closing.is_set():
                     return done
-                done += run(articles[start : start + size])
+                batch = articles[start : start + size]
+                mine = self._claim_articles([article_id for article_id, _ in batch])
+                try:
+                    done += run([item for item in batch if item[0] in mine]) if mine else 0
+                finally:
+                    self._release_articles(mine)
         return done
+
+    def _claim_articles(self, article_ids: list[int]) -> set[int]:
+        """Claim articles for summarizing here; those another live process is summarizing are left out."""
+        now = utcnow()
+        with self.db.session() as session:
+            rows = session.scalars(select(Article).where(Article.id.in_(article_ids))
+                                   .options(load_only(Article.id, Article.summary_claimed_by, Article.summary_claimed_until))
+                                   .with_for_update()).all()
+            mine = set()
+            for row in rows:
+                if (self.db.shared and row.summary_claimed_by not in (None, PROCESS_ID)
+                        and row.summary_claimed_until is not None and row.summary_claimed_until > now):
+                    continue
+                row.summary_claimed_by, row.summary_claimed_until = PROCESS_ID, now + SUMMARY_CLAIM
+                mine.add(row.id)
+            return mine
+
+    def _release_articles(self, article_ids: set[int]) -> None:
+        if article_ids:
+            with self.db.session() as session:
+                session.execute(update(Article).where(Article.id.in_(article_ids), Article.summary_claimed_by == PROCESS_ID)
+                                .values(summary_claimed_by=None, summary_claimed_until=None))
 
     def _pending_page(self, after: int, wanted: Callable[[Article], list]) -> tuple[list, int, bool]:
         """What ``wanted`` asks for each of one page of PENDING_PAGE articles after id

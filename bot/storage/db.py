@@ -29,6 +29,12 @@ class Database:
         self.upgrade()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    @property
+    def shared(self) -> bool:
+        """Whether several newsbot processes may use this database at once (PostgreSQL; SQLite
+        is for one process). Claims held by other processes are honoured only then."""
+        return self.engine.dialect.name == "postgresql"
+
     def upgrade(self) -> None:
         """Apply every pending Alembic migration."""
         config = Config()

@@ -23,14 +23,13 @@ from bot.telegram import handlers
 from bot.telegram.delivery import Deliverer
 from bot.telegram.push import Pusher
 from bot.telegram.updates import PerChatUpdateProcessor
+from bot.worker import POLL_SECONDS, PRUNE_SECONDS
 from bot.texts import COMMANDS, command_description
 from bot.weather import WeatherService
 from summarizer import Summarizer
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 60
-PRUNE_SECONDS = 24 * 60 * 60
 PUSH_SECONDS = 10  # a push due at 07:30 goes out within seconds; retries come back within seconds
 JOB_OPTIONS = {"misfire_grace_time": 30, "coalesce": True, "max_instances": 1}
 WORKER_THREADS = 16
@@ -48,9 +47,11 @@ class _FloodWaitsAreHandled(logging.Filter):
 
 
 def build_application(
-    settings: Settings, db: Database, summarizer: Summarizer, clock: Callable[[], datetime] = utcnow, schedule: bool = True
+    settings: Settings, db: Database, summarizer: Summarizer, clock: Callable[[], datetime] = utcnow, schedule: bool = True,
+    role: str = "all",
 ) -> Application:
-    """The bot, wired to the same services as the CLI. ``schedule`` adds the polling and push jobs."""
+    """The bot, wired to the same services as the CLI. ``schedule`` adds the jobs: pushes and
+    pruning, and source polling unless ``role`` is "bot" (worker processes poll then)."""
     token = settings.telegram.token
     if not token:
         raise ConfigError("no Telegram bot token: set [telegram] token or NEWSBOT_TELEGRAM_TOKEN")
@@ -78,7 +79,7 @@ def build_application(
     application.bot_data["services"] = handlers.Services(
         settings=settings, subscriptions=subscriptions, stories=Stories(db, settings.region.tz), deliverer=deliverer, weather=weather,
         ingestor=Ingestor(settings, db, summarizer),
-        pusher=Pusher(settings, db, subscriptions, weather, deliverer), clock=clock,
+        pusher=Pusher(settings, db, subscriptions, weather, deliverer), clock=clock, role=role,
     )
     application.bot_data["schedule"] = schedule
     handlers.register(application)
@@ -93,7 +94,8 @@ async def _post_init(application: Application) -> None:
     await register_commands(application, svc.settings)
     if application.bot_data.get("schedule") and application.job_queue is not None:
         queue = application.job_queue
-        queue.run_repeating(poll_sources, interval=POLL_SECONDS, first=1, name="poll-sources", job_kwargs=JOB_OPTIONS)
+        if svc.role == "all":
+            queue.run_repeating(poll_sources, interval=POLL_SECONDS, first=1, name="poll-sources", job_kwargs=JOB_OPTIONS)
         now = svc.now()
         first = PUSH_SECONDS - now.second % PUSH_SECONDS + 1
         queue.run_repeating(push_tick, interval=PUSH_SECONDS, first=first, name="push-tick",

@@ -49,6 +49,7 @@ class Services:
     ingestor: Ingestor
     pusher: Pusher
     clock: Callable[[], datetime] = utcnow
+    role: str = "all"  # "bot": sources are fetched by worker processes
 
     def now(self) -> datetime:
         return self.clock()
@@ -241,6 +242,10 @@ async def fetch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc, _, sub = await _subscriber(update, context)
     if not _is_admin(update, svc):
         await reply(update, context, t("not_admin", sub.language))
+        return
+    if svc.role == "bot":  # worker processes fetch: make every source due for them
+        await asyncio.to_thread(svc.ingestor.request_fetch)
+        await reply(update, context, t("fetch_queued", sub.language))
         return
     await reply(update, context, t("fetch_started", sub.language))
     reports = await svc.ingestor.run()

@@ -1,0 +1,59 @@
+"""This process's identity for row claims, and leadership through a PostgreSQL advisory lock
+(SQLite: always the leader).
+
+The lock is held by a connection of its own for as long as the process wants it; when the
+process dies, PostgreSQL closes the connection and frees the lock for another process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+import zlib
+
+from sqlalchemy import Connection, text
+
+from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+# who holds a claim (a push being sent, a source being fetched, an article being summarized)
+PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Leadership:
+    """``acquire()`` → True while this process is the one leader for ``name``."""
+
+    def __init__(self, db: Database, name: str) -> None:
+        self.db = db
+        self.key = zlib.crc32(f"newsbot:{name}".encode())  # a stable 32-bit id for the lock
+        self._connection: Connection | None = None
+
+    def acquire(self) -> bool:
+        """Try to become (or stay) the leader; never waits."""
+        if not self.db.shared:
+            return True
+        if self._connection is not None:
+            return True
+        connection = self.db.engine.connect()
+        try:
+            won = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar())
+            connection.commit()
+        except Exception:
+            connection.close()
+            raise
+        if won:
+            self._connection = connection
+        else:
+            connection.close()
+        return won
+
+    def release(self) -> None:
+        """Give the leadership up: the connection is closed for real (not returned to the pool,
+        where the lock would live on), which frees the lock."""
+        if self._connection is not None:
+            self._connection.invalidate()
+            self._connection.close()
+            self._connection = None

@@ -1,0 +1,95 @@
+"""Running the bot until SIGINT/SIGTERM: long polling (one leader among processes) or a webhook.
+
+Several ``newsbot run`` processes may share one PostgreSQL database. Telegram hands each
+update to one ``getUpdates`` caller only, so exactly one of them long-polls: the one that
+holds a PostgreSQL advisory lock (:class:`bot.storage.locks.Leadership`). The others push,
+poll sources and summarize, and take over within seconds when the leader dies (its
+connection closes and the lock frees). In webhook mode every process serves the webhook (put
+them behind a load balancer). With SQLite there is a single process, always the leader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from urllib.parse import urlsplit
+
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application
+
+from bot.config import Settings
+from bot.storage import Database
+from bot.storage.locks import Leadership
+
+log = logging.getLogger(__name__)
+
+# a Bot API that is unreachable at start is tried this many more times (a few seconds when the
+# address refuses, about 15 s when connections time out) before giving up with one line
+BOOTSTRAP_RETRIES = 2
+LEADER_RETRY_SECONDS = 5.0  # how often a follower tries to become the long-polling leader
+
+
+async def serve(application: Application, settings: Settings, db: Database, webhook_secret: str | None = None) -> None:
+    """Start the application, receive updates until a stop signal, then stop cleanly.
+
+    Raises InvalidToken or NetworkError (after retries) when the Bot API refuses or cannot be
+    reached at start.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    leadership = Leadership(db, "telegram-long-polling")
+    await _initialize(application)
+    try:
+        if application.post_init:
+            await application.post_init(application)
+        await application.start()
+        telegram = settings.telegram
+        if telegram.webhook_url:
+            await application.updater.start_webhook(
+                listen=telegram.webhook_listen, port=telegram.webhook_port,
+                url_path=urlsplit(telegram.webhook_url).path.lstrip("/"), webhook_url=telegram.webhook_url,
+                secret_token=webhook_secret, bootstrap_retries=BOOTSTRAP_RETRIES,
+            )
+            await stop.wait()
+        else:
+            await _poll_while_leader(application, leadership, stop)
+    finally:
+        if application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        if application.post_stop:
+            await application.post_stop(application)
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
+        await asyncio.to_thread(leadership.release)
+
+
+async def _initialize(application: Application) -> None:
+    for attempt in range(BOOTSTRAP_RETRIES + 1):
+        try:
+            await application.initialize()
+            return
+        except InvalidToken:
+            raise
+        except NetworkError as exc:
+            if attempt == BOOTSTRAP_RETRIES:
+                raise
+            log.debug("Telegram Bot API not reachable yet (%s); trying again", exc)
+            await asyncio.sleep(1 + attempt)
+
+
+async def _poll_while_leader(application: Application, leadership: Leadership, stop: asyncio.Event) -> None:
+    """Long-poll while this process holds the leadership; until then, try for it now and then."""
+    while not stop.is_set():
+        if not application.updater.running and await asyncio.to_thread(leadership.acquire):
+            log.info("this process receives the Telegram updates (long polling)")
+            await application.updater.start_polling(bootstrap_retries=BOOTSTRAP_RETRIES)
+        try:
+            await asyncio.wait_for(stop.wait(), LEADER_RETRY_SECONDS)
+        except TimeoutError:
+            pass
