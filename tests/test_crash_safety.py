@@ -96,12 +96,13 @@ async def bots(tmp_path):
         def __init__(self) -> None:
             self.started: list[BotProcess] = []
 
-        async def start(self, config: Path) -> BotProcess:
+        async def start(self, config: Path, *args: str) -> BotProcess:
+            """A ``newsbot run -c config`` process, with more ``args`` (e.g. ``--role worker``)."""
             log = tmp_path / f"newsbot-{len(self.started) + 1}.log"
             env = {**os.environ, "NEWSBOT_TELEGRAM_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
             with open(log, "wb") as stderr:
                 process = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "bot.cli", "run", "-c", str(config), cwd=tmp_path, env=env,
+                    sys.executable, "-m", "bot.cli", "run", "-c", str(config), *args, cwd=tmp_path, env=env,
                     stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
                 )
             self.started.append(BotProcess(process, log))

@@ -5,8 +5,6 @@ SQLite refuses the multi-process roles."""
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,11 +16,8 @@ from bot.storage import Database, Delivery, Subscriber
 from summarizer.text import ZH_HANT
 from tests.conftest import DEMO, POSTGRES_URL, Reply
 from tests.test_cli import newsbot
-from tests.test_crash_safety import (
-    ADMIN, DIGEST_MARK, HELP, TOKEN, BotProcess, fake, limit, midday_zone, now, received, wait_until,  # noqa: F401
-)
+from tests.test_crash_safety import ADMIN, HELP, TOKEN, bots, fake, limit, midday_zone, now, received, wait_until  # noqa: F401
 
-ROOT = Path(__file__).resolve().parent.parent
 postgres = pytest.mark.skipif(not POSTGRES_URL, reason="set NEWSBOT_TEST_POSTGRES_URL (.ci/run starts a PostgreSQL)")
 
 
@@ -44,45 +39,6 @@ def pg_url():
     engine.dispose()
     Database(POSTGRES_URL).close()
     return POSTGRES_URL
-
-
-class Processes:
-    """``newsbot run`` processes started by a test; all killed at teardown."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.tmp_path = tmp_path
-        self.started: list[BotProcess] = []
-
-    async def start(self, config: Path, *args: str) -> BotProcess:
-        log = self.tmp_path / f"newsbot-{len(self.started) + 1}.log"
-        env = {**os.environ, "NEWSBOT_TELEGRAM_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
-        with open(log, "wb") as stderr:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "-v", "run", "-c", str(config), *args, cwd=self.tmp_path, env=env,
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
-            )
-        self.started.append(BotProcess(process, log))
-        return self.started[-1]
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {p.log_path.name} ---\n{p.log()[-3000:]}" for p in self.started)
-
-    def check_running(self) -> None:
-        for p in self.started:
-            if p.process.returncode is not None and not p.stopping:
-                raise AssertionError(f"newsbot run exited with {p.process.returncode}\n{self.logs()}")
-
-
-@pytest.fixture
-async def processes(tmp_path):
-    started = Processes(tmp_path)
-    try:
-        yield started
-    finally:
-        for p in started.started:
-            if p.process.returncode is None:
-                p.process.kill()
-                await asyncio.wait_for(p.process.wait(), timeout=30)
 
 
 def write(tmp_path: Path, url: str, fake, extra: str = "", per_second: float = 25.0) -> Path:
@@ -118,50 +74,50 @@ def claims(url: str) -> dict[int, str]:
 
 @postgres
 @limit(200)
-async def test_two_processes_push_each_digest_once_and_one_survives_a_kill(tmp_path, fake, processes, pg_url):
+async def test_two_processes_push_each_digest_once_and_one_survives_a_kill(tmp_path, fake, bots, pg_url):
     chats = range(20_000, 20_300)
     seed(pg_url, chats)
     fake.send_latency = 0.1
     config = write(tmp_path, pg_url, fake, per_second=10)  # two processes: 20 sends/s in all
-    first = await processes.start(config)
-    second = await processes.start(config)
+    first = await bots.start(config)
+    second = await bots.start(config)
 
     fake.user_says(901, "/help")  # exactly one process long-polls: one answer, not two
-    await wait_until(lambda: fake.messages_to(901), 60, "an answer to /help", processes)
-    await wait_until(lambda: sum(received(fake, chats).values()) >= 60, 60, "the broadcast to be under way", processes)
+    await wait_until(lambda: fake.messages_to(901), 60, "an answer to /help", bots)
+    await wait_until(lambda: sum(received(fake, chats).values()) >= 60, 60, "the broadcast to be under way", bots)
     assert len(fake.messages_to(901)) == 1
 
     in_flight = {chat for chat, status in claims(pg_url).items() if status == "sending"}
     delivered_at_kill = set(received(fake, chats))
     await first.kill()  # the other process takes over: its claims lapse after a minute
-    await wait_until(lambda: len(received(fake, chats)) == len(chats), 150, "every digest after the kill", processes)
-    await wait_until(lambda: set(claims(pg_url).values()) == {"sent"}, 30, "every push recorded as sent", processes)
+    await wait_until(lambda: len(received(fake, chats)) == len(chats), 150, "every digest after the kill", bots)
+    await wait_until(lambda: set(claims(pg_url).values()) == {"sent"}, 30, "every push recorded as sent", bots)
 
     counts = received(fake, chats)
     twice = {chat for chat, n in counts.items() if n > 1}
     assert max(counts.values()) <= 2 and twice <= in_flight, f"sent twice without being in flight: {sorted(twice - in_flight)}"
     assert len(delivered_at_kill) < len(chats)
     fake.user_says(902, "/help")  # the survivor became the long-polling leader
-    await wait_until(lambda: fake.messages_to(902), 30, "the survivor to answer", processes)
+    await wait_until(lambda: fake.messages_to(902), 30, "the survivor to answer", bots)
     assert fake.messages_to(902)[0]["text"] == HELP
     assert await second.stop() == 0, second.log()
 
 
 @postgres
 @limit(150)
-async def test_a_worker_ingests_and_the_bot_shows_it(tmp_path, fake, processes, pg_url, server):
+async def test_a_worker_ingests_and_the_bot_shows_it(tmp_path, fake, bots, pg_url, server):
     server.routes["/list.html"] = Reply('<a href="/news/1.html">1</a><a href="/news/2.html">2</a>')
     server.routes["/news/1.html"] = Reply((DEMO / "liangping/2023-02-25-prepared-food.html").read_bytes())
     server.routes["/news/2.html"] = Reply((DEMO / "chongqing/2023-02-25-railway.html").read_bytes())
     config = write(tmp_path, pg_url, fake, extra=(
         f'[[sources]]\nname = "梁平新聞網"\nkind = "page"\nurl = "{server.url("/list.html")}"\n'))
-    bot = await processes.start(config, "--role", "bot")
-    worker = await processes.start(config, "--role", "worker")
+    bot = await bots.start(config, "--role", "bot")
+    worker = await bots.start(config, "--role", "worker")
 
     async def latest() -> str:
         fake.user_says(903, "/latest")
         count = len(fake.messages_to(903)) + 1
-        await wait_until(lambda: len(fake.messages_to(903)) >= count, 30, "an answer to /latest", processes)
+        await wait_until(lambda: len(fake.messages_to(903)) >= count, 30, "an answer to /latest", bots)
         return fake.messages_to(903)[-1]["text"]
 
     for _ in range(60):
@@ -173,8 +129,8 @@ async def test_a_worker_ingests_and_the_bot_shows_it(tmp_path, fake, processes, 
     assert len(server.hits_for("/list.html")) == 1  # fetched by the worker alone, once
 
     fake.user_says(ADMIN, "/fetch", language_code="en")  # the bot role leaves fetching to the workers
-    await wait_until(lambda: fake.messages_to(ADMIN), 30, "an answer to /fetch", processes)
+    await wait_until(lambda: fake.messages_to(ADMIN), 30, "an answer to /fetch", bots)
     assert fake.messages_to(ADMIN)[0]["text"].startswith("Fetch requested")
-    await wait_until(lambda: len(server.hits_for("/list.html")) == 2, 90, "the worker to fetch again", processes)
+    await wait_until(lambda: len(server.hits_for("/list.html")) == 2, 90, "the worker to fetch again", bots)
     assert await worker.stop() == 0, worker.log()
     assert await bot.stop() == 0, bot.log()
