@@ -7,9 +7,13 @@ length is forced (min_new_tokens = max_new_tokens), so every run does the same a
 
 Baseline: one article per ``generate`` call, fp32, the profile's beam search, no project code.
 Options, alone and combined: batching (the project's ``TransformerBackend``, sorted by length, 2/4/8 per call),
-dynamic int8 quantization (``quantize_int8``), greedy instead of beam search.
+dynamic int8 quantization (``quantize_int8``), greedy instead of beam search; and the CTranslate2
+engine (``CT2Backend``, ``engine: ctranslate2``, int8), converted once before timing, at 1 and 4
+per call. Ratios are against the baseline and against torch's best (int8 + batching 4), all
+measured in the same process. ``--quick``: only the baseline, int8 + batching 4 and CTranslate2.
+``--repeats N``: each time is the best of N runs (on a shared machine, other work only slows runs down).
 
-    python benchmarks/summarize.py [--articles 8] [--new-tokens 32] [--models mt5,distilbart]
+    python benchmarks/summarize.py [--articles 8] [--new-tokens 32] [--models mt5,distilbart] [--quick] [--repeats 1]
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
+import ctranslate2
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import BartConfig, BartForConditionalGeneration, MT5Config, MT5ForConditionalGeneration, PreTrainedTokenizerFast
 
+from summarizer.backends.ct2 import CT2Backend
 from summarizer.backends.transformer import TransformerBackend
 from summarizer.profiles import Profile
 
@@ -41,19 +48,25 @@ DISTILBART_CNN = dict(
     pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, forced_bos_token_id=0,
     normalize_before=False, add_final_layer_norm=False, scale_embedding=False,
 )
+BEST_TORCH = "int8 + batching 4"  # the shipped torch setting, the fastest at beam search (README, "Benchmark")
 ARCHITECTURES = {
     "mt5": ("mT5-base (mt5-xlsum profile)", MT5Config, MT5ForConditionalGeneration, MT5_XLSUM, 512, 4),
     "distilbart": ("DistilBART-CNN-12-6 (distilbart-cnn profile)", BartConfig, BartForConditionalGeneration, DISTILBART_CNN, 512, 4),
 }
 
 
-def word_tokenizer(vocab_size: int, pad_id: int, eos_id: int) -> PreTrainedTokenizerFast:
-    """A word-level tokenizer with ``vocab_size`` entries: "w123" is token 123."""
-    vocab = {f"w{i}": i for i in range(vocab_size)}
-    vocab["<pad>"], vocab["</s>"] = pad_id, eos_id
-    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="w3"))
+def word_tokenizer(vocab_size: int, pad_id: int, eos_id: int, bos_id: int | None) -> PreTrainedTokenizerFast:
+    """A word-level tokenizer with exactly ``vocab_size`` entries: the special tokens at their ids
+    (``<unk>`` at the first free one), "w123" for every other id 123."""
+    specials = {"<pad>": pad_id, "</s>": eos_id, **({"<s>": bos_id} if bos_id is not None else {})}
+    specials["<unk>"] = min(set(range(vocab_size)) - set(specials.values()))
+    vocab = {f"w{i}": i for i in range(vocab_size) if i not in specials.values()} | specials
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="w3")
+    named = {"pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>", **({"bos_token": "<s>"} if bos_id is not None else {})}
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, **named)
+    assert len(fast) == vocab_size and all(fast.convert_tokens_to_ids(t) == i for t, i in specials.items())
+    return fast
 
 
 def articles(count: int, vocab_size: int, shortest: int, longest: int) -> list[str]:
@@ -61,33 +74,45 @@ def articles(count: int, vocab_size: int, shortest: int, longest: int) -> list[s
     return [" ".join(f"w{rng.randrange(10, vocab_size)}" for _ in range(rng.randint(shortest, longest))) for _ in range(count)]
 
 
-def baseline(folder: Path, texts: list[str], beams: int, new_tokens: int) -> list[float]:
+def best(run: Callable[[], object], repeats: int) -> float:
+    """The shortest of ``repeats`` timings of ``run()``, in seconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def baseline(folder: Path, texts: list[str], beams: int, new_tokens: int, repeats: int) -> list[float]:
     """Naive: fp32, one generate call per article. Returns per-article seconds."""
     tokenizer = PreTrainedTokenizerFast.from_pretrained(folder)
     model_class = MT5ForConditionalGeneration if "mt5" in folder.name else BartForConditionalGeneration
     model = model_class.from_pretrained(folder, dtype=torch.float32).eval()
-    times = []
-    for text in texts:
-        start = time.perf_counter()
+
+    def generate(text: str) -> None:
         encoded = tokenizer(text, return_tensors="pt", truncation=True, max_length=512)
         with torch.inference_mode():
             model.generate(**encoded, num_beams=beams, max_new_tokens=new_tokens, min_new_tokens=new_tokens)
-        times.append(time.perf_counter() - start)
-    return times
+
+    return [best(lambda: generate(text), repeats) for text in texts]
 
 
-def project(folder: Path, texts: list[str], beams: int, new_tokens: int, batch: int, int8: bool) -> float:
-    """The project's backend with ``batch`` articles per generate; returns total seconds."""
+def project(folder: Path, texts: list[str], beams: int, new_tokens: int, batch: int, int8: bool, repeats: int,
+            engine: str = "transformers") -> float:
+    """The project's backend with ``batch`` articles per generate call, int8 (torch's dynamic
+    quantization, or CTranslate2's int8 compute type) or fp32; returns total seconds."""
+    if engine == "ctranslate2":
+        options = {"engine": engine, "compute_type": "int8" if int8 else "float32"}
+    else:
+        options = {"dtype": "float32", "quantize_int8": int8}
     profile = Profile(
-        kind="seq2seq", model=str(folder), device="cpu", dtype="float32", quantize_int8=int8, max_input_tokens=512,
-        batch_size=batch,
-        generation={"num_beams": beams, "max_new_tokens": new_tokens, "min_new_tokens": new_tokens},
+        kind="seq2seq", model=str(folder), device="cpu", max_input_tokens=512, batch_size=batch,
+        generation={"num_beams": beams, "max_new_tokens": new_tokens, "min_new_tokens": new_tokens}, **options,
     )
-    backend = TransformerBackend(profile)
-    backend.summarize_batch(texts[:1], "en")  # load (and quantize) outside the timing
-    start = time.perf_counter()
-    backend.summarize_batch(texts, "en")
-    return time.perf_counter() - start
+    backend = (CT2Backend if engine == "ctranslate2" else TransformerBackend)(profile)
+    backend.summarize_batch(texts[:1], "en")  # load (and quantize, or convert) outside the timing
+    return best(lambda: backend.summarize_batch(texts, "en"), repeats)
 
 
 def main() -> None:
@@ -95,21 +120,24 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=8)
     parser.add_argument("--new-tokens", type=int, default=32)
     parser.add_argument("--models", default="mt5,distilbart")
+    parser.add_argument("--quick", action="store_true", help="only the baseline, int8 + batching 4 and CTranslate2")
+    parser.add_argument("--repeats", type=int, default=1, help="time each run this many times, keep the best")
     args = parser.parse_args()
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.articles} articles, "
-          f"{args.new_tokens} new tokens each (forced)\n")
+    print(f"torch {torch.__version__}, ctranslate2 {ctranslate2.__version__}, {torch.get_num_threads()} threads; "
+          f"{args.articles} articles, {args.new_tokens} new tokens each (forced); best of {args.repeats}\n")
     for key in args.models.split(","):
         title, config_class, model_class, values, longest, beams = ARCHITECTURES[key]
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / key
             model_class(config_class(**values)).save_pretrained(folder)
-            word_tokenizer(values["vocab_size"], values["pad_token_id"], values["eos_token_id"]).save_pretrained(folder)
+            word_tokenizer(values["vocab_size"], values["pad_token_id"], values["eos_token_id"],
+                           values.get("bos_token_id")).save_pretrained(folder)
             texts = articles(args.articles, values["vocab_size"], longest // 2, longest - 2)
-            base_times = baseline(folder, texts, beams, args.new_tokens)
+            base_times = baseline(folder, texts, beams, args.new_tokens, args.repeats)
             base_total = sum(base_times)
             rows = [("baseline: 1 per generate, fp32, beams=%d" % beams, base_total)]
-            for label, batch, int8, run_beams in [
+            torch_runs = [
                 ("batching, 2 per generate", 2, False, beams),
                 ("batching, 4 per generate", 4, False, beams),
                 ("batching, 8 per generate", 8, False, beams),
@@ -119,13 +147,19 @@ def main() -> None:
                 ("int8 + batching 4", 4, True, beams),
                 ("int8 + batching 8", 8, True, beams),
                 ("int8 + batching 8 + greedy", 8, True, 1),
-            ]:
-                rows.append((label, project(folder, texts, run_beams, args.new_tokens, batch, int8)))
+            ]
+            for label, batch, int8, run_beams in torch_runs:
+                if not args.quick or label == BEST_TORCH:
+                    rows.append((label, project(folder, texts, run_beams, args.new_tokens, batch, int8, args.repeats)))
+            for batch in (1, 4):
+                rows.append((f"ctranslate2 int8, {batch} per call",
+                             project(folder, texts, beams, args.new_tokens, batch, True, args.repeats, "ctranslate2")))
+        best = dict(rows)[BEST_TORCH]
         print(f"## {title}")
-        print("| run | articles/s | s/article | × baseline |")
-        print("|---|---:|---:|---:|")
+        print(f"| run | articles/s | s/article | × baseline | × {BEST_TORCH} |")
+        print("|---|---:|---:|---:|---:|")
         for label, total in rows:
-            print(f"| {label} | {args.articles / total:.3f} | {total / args.articles:.2f} | {base_total / total:.2f} |")
+            print(f"| {label} | {args.articles / total:.3f} | {total / args.articles:.2f} | {base_total / total:.2f} | {best / total:.2f} |")
         print(f"(baseline per-article latency: median {statistics.median(base_times):.2f}s)\n")
 
 

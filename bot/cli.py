@@ -305,12 +305,12 @@ def _cmd_models(args: argparse.Namespace) -> int:
     for name, profile in profiles.items():
         rows.append({
             "profile": name, "kind": profile.kind, "model": profile.model or "textrank",
-            "revision": profile.revision if profile.model else "",
-            "languages": profile.languages, "weights": "present" if summarizer.available(name) else "missing",
+            "revision": profile.revision if profile.model and profile.kind != "openai" else "",
+            "languages": profile.languages, "weights": _weights(summarizer, name), "base_url": profile.base_url or "",
             "routed": sorted(lang for lang, target in summarizer.config.routing.items() if target == name)
             + (["(default)"] if summarizer.config.default == name else []),
             "licence": profile.licence,
-            "engine": "" if profile.kind == "extractive" else profile.engine,
+            "engine": "" if profile.kind in ("extractive", "openai") else profile.engine,
             "compute_type": profile.compute_type if profile.engine == "ctranslate2" else "",
         })
     if args.json:
@@ -328,11 +328,29 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
             print(f"{'':<16} engine: ctranslate2 {row['compute_type']}"
                   + ("" if installed() else f" (not installed: {INSTALL_HINT})"))
+        if row["base_url"]:
+            print(f"{'':<16} inference server: {row['base_url']}")
     missing = [r["profile"] for r in rows if r["weights"] == "missing"]
     if missing:
         print(f"\nmissing weights: {', '.join(missing)}: their summaries fall back to the extractive summarizer; "
               f"run `newsbot models pull` where the Hugging Face hub is reachable")
+    unreachable = [r["profile"] for r in rows if r["weights"].startswith("unreachable")]
+    if unreachable:
+        print(f"\ninference servers not answering: {', '.join(unreachable)}: their summaries fall back to the "
+              "extractive summarizer until they answer")
     return 0
+
+
+def _weights(summarizer, name: str) -> str:
+    """A profile's weights as ``models list`` shows them: present or missing; for an inference
+    server (openai), reachable or why not (it is asked for its models, briefly)."""
+    profile = summarizer.config.profiles[name]
+    if profile.kind == "openai":
+        from summarizer.backends.openai_chat import probe
+
+        problem = probe(profile)
+        return f"unreachable: {problem}" if problem else "reachable"
+    return "present" if summarizer.available(name) else "missing"
 
 
 def _pull(summarizer, only: str | None, models_file: Path | None) -> int:
@@ -345,7 +363,9 @@ def _pull(summarizer, only: str | None, models_file: Path | None) -> int:
     failures = 0
     for name in names:
         profile = summarizer.config.profiles[name]
-        if profile.kind == "extractive" or (profile.model and Path(profile.model).is_dir()):
+        if profile.kind == "openai":
+            print(f"{name}: nothing to download ({profile.model} is served by {profile.base_url})")
+        elif profile.kind == "extractive" or (profile.model and Path(profile.model).is_dir()):
             print(f"{name}: nothing to download ({profile.model or 'no model weights needed'})")
         else:
             print(f"{name}: downloading {profile.model}@{profile.revision}", file=sys.stderr)

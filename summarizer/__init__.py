@@ -1,6 +1,7 @@
 """Pure summarization library: text in, summary out.
 
-No Telegram, no database, no network: the service in ``bot/`` wraps it.
+No Telegram, no database, no network (but an inference-server profile's requests, in its
+backend): the service in ``bot/`` wraps it.
 """
 
 from summarizer.api import Summarizer, Summary, summarize

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Sequence, TypeVar, cast
 from summarizer.backends import Backend
 from summarizer.backends.extractive import ExtractiveBackend
 from summarizer.checks import check_summary, numbers, repeats_itself
-from summarizer.profiles import CTRANSLATE2, EXTRACTIVE, TRANSLATION, ModelsConfig, Profile, ProfileError, load_models_config
+from summarizer.profiles import CTRANSLATE2, EXTRACTIVE, OPENAI, TRANSLATION, ModelsConfig, Profile, ProfileError, load_models_config
 from summarizer.text import cjk_count, convert_script, detect_language, for_reader, is_chinese, language_family
 
 if TYPE_CHECKING:
@@ -113,21 +113,28 @@ class Summarizer:
         return self.config.route(language)
 
     def _transformer(self, name: str) -> Backend:
-        """The transformer backend of profile ``name``, built on first use."""
+        """The transformer (or inference-server) backend of profile ``name``, built on first use."""
         if name not in self._backends:
             from summarizer.backends.ct2 import CT2Backend
+            from summarizer.backends.openai_chat import OpenAIChatBackend
             from summarizer.backends.transformer import TransformerBackend
 
             profile = self.config.profiles[name]
-            self._backends[name] = (CT2Backend if profile.engine == CTRANSLATE2 else TransformerBackend)(profile)
+            factory = (OpenAIChatBackend if profile.kind == OPENAI
+                       else CT2Backend if profile.engine == CTRANSLATE2 else TransformerBackend)
+            self._backends[name] = factory(profile)
         return self._backends[name]
 
     def available(self, name: str) -> bool:
         """Whether profile ``name`` can run as configured (extractive, or weights on this machine,
-        and the ctranslate2 package for engine ctranslate2)."""
+        and the ctranslate2 package for engine ctranslate2, or an inference server that answers)."""
         profile = self.config.profiles[name]
         if profile.kind == EXTRACTIVE:
             return True
+        if profile.kind == OPENAI:
+            from summarizer.backends import openai_chat
+
+            return openai_chat.reachable(profile)
         from summarizer.backends import ct2
         from summarizer.backends.transformer import load_failure, weights_present
 
@@ -188,7 +195,7 @@ class Summarizer:
         for text, title, output in zip(texts, titles, outputs):
             if isinstance(output, Exception):
                 summaries.append(Summary(extractive.summarize(text, language, title), language, name, extractive.model, True,
-                                         f"{BACKEND_ERROR}: {_describe(output)}"))
+                                         _failure(output)))
                 continue
             if is_chinese(language):
                 output = convert_script(output, language)
@@ -235,11 +242,12 @@ class Summarizer:
         profile = self.config.profiles[name]
         backend = cast("TransformerBackend", self._transformer(name))
 
-        def run(batch: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+        def run(batch: list[tuple[str, str, str]]) -> list[tuple[str, str] | Exception]:
             if profile.kind == TRANSLATION:
                 outputs = backend.translate_batch([s for s, _, _ in batch] + [t for _, t, _ in batch], language, target)
                 return list(zip(outputs[: len(batch)], outputs[len(batch) :]))
-            return [(o, "") for o in backend.summarize_batch([x for _, _, x in batch], language, None, output_language=target)]
+            return [(o, "") if isinstance(o, str) else o
+                    for o in backend.summarize_batch([x for _, _, x in batch], language, None, output_language=target)]
 
         def rejected(reason: str) -> Translation:
             return Translation("", None, target, name, profile.model or "", profile.revision, True, reason)
@@ -255,7 +263,7 @@ class Summarizer:
         translations = []
         for (summary, title, text), output in zip(items, outputs):
             if isinstance(output, Exception):
-                translations.append(rejected(f"{BACKEND_ERROR}: {_describe(output)}"))
+                translations.append(rejected(_failure(output)))
                 continue
             written, written_title = (convert_script(o, target) if is_chinese(target) else o for o in output)
             problem = check_translation(written, summary if profile.kind == TRANSLATION else text, target)
@@ -312,6 +320,17 @@ def _alone(call: Callable[[], list[T]]) -> T | Exception:
         return call()[0]
     except Exception as exc:
         return exc
+
+
+def _failure(exc: Exception) -> str:
+    """The reason stored for an item its backend failed on: the model unavailable (e.g. an
+    inference server that is down: made again once it answers), else a backend error."""
+    from summarizer.backends.openai_chat import InferenceError
+    from summarizer.backends.transformer import ModelUnavailable
+
+    if isinstance(exc, ModelUnavailable):
+        return f"{UNAVAILABLE}: {exc}"
+    return f"{BACKEND_ERROR}: {exc if isinstance(exc, InferenceError) else _describe(exc)}"
 
 
 def _describe(exc: BaseException) -> str:

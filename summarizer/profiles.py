@@ -17,6 +17,10 @@ TRANSLATION = "translation"
 CAUSAL = "causal"
 TRANSFORMERS = "transformers"
 CTRANSLATE2 = "ctranslate2"
+OPENAI = "openai"
+SERVER_KEYS = ("base_url", "api_key_env", "max_concurrency", "timeout_seconds")  # openai profiles only
+IN_PROCESS_KEYS = ("device", "dtype", "quantize_int8", "engine", "compute_type")  # not for openai profiles
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 READER_FAMILIES = ("zh", "en")  # what readers read: zh-Hant and zh-Hans are one language in two scripts
 _PAIR = re.compile(r"^([a-z]{2,3})->([a-z]{2,3})$")
 # The copy of the top-level models.yaml shipped in the package (a symlink in a source checkout).
@@ -62,12 +66,13 @@ class Generation(BaseModel):
 
 
 class Profile(BaseModel):
-    """One profile: the extractive summarizer, a transformer model that summarizes, or a
-    translation model (seq2seq, e.g. Marian opus-mt) that turns summaries into another language."""
+    """One profile: the extractive summarizer, a transformer model that summarizes, a
+    translation model (seq2seq, e.g. Marian opus-mt) that turns summaries into another language,
+    or a model on an inference server (openai: its OpenAI-compatible chat completions API)."""
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
-    kind: Literal["extractive", "seq2seq", "causal", "translation"] = "extractive"
+    kind: Literal["extractive", "seq2seq", "causal", "translation", "openai"] = "extractive"
     model: str | None = Field(None, description="Hugging Face model id or local folder")
     revision: str = Field("main", description="branch, tag or commit of the model")
     languages: list[str] = Field(
@@ -86,16 +91,20 @@ class Profile(BaseModel):
     compute_type: Literal[
         "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16", "float32"
     ] = Field("int8", description="engine ctranslate2: the weights' type in the conversion and while computing")
-    prompt: str = Field(DEFAULT_PROMPT, description="causal models: the user message; {text} is the article")
+    prompt: str = Field(DEFAULT_PROMPT, description="causal and openai models: the user message; {text} is the article")
     max_chars: int = Field(60, gt=10, description="summary budget for Chinese, in characters")
     max_words: int = Field(35, gt=5, description="summary budget for other languages, in words")
     licence: str = ""
+    base_url: str | None = Field(None, description="openai: the server's API root, e.g. http://127.0.0.1:8000/v1")
+    api_key_env: str | None = Field(None, description="openai: the environment variable that holds the API key")
+    max_concurrency: int = Field(4, ge=1, description="openai: requests in flight at once")
+    timeout_seconds: float = Field(60, gt=0, description="openai: one attempt's limit; an article's, 3 times this")
 
     @model_validator(mode="after")
     def _model_for_transformers(self) -> "Profile":
-        if self.kind != EXTRACTIVE and not self.model:
+        if self.kind not in (EXTRACTIVE, OPENAI) and not self.model:
             raise ValueError(f"a {self.kind} profile needs 'model' (a Hugging Face id or a local folder)")
-        if self.kind == CAUSAL and "{text}" not in self.prompt:
+        if self.kind in (CAUSAL, OPENAI) and "{text}" not in self.prompt:
             raise ValueError("'prompt' must contain {text}, where the article goes")
         if (self.kind == TRANSLATION) != (self.target_language is not None):
             raise ValueError("'target_language' is required for, and only for, a translation profile")
@@ -109,6 +118,27 @@ class Profile(BaseModel):
                     raise ValueError(f"'{key}' is for engine 'transformers'; CTranslate2 uses 'compute_type'")
         elif "compute_type" in self.model_fields_set:
             raise ValueError("'compute_type' is for engine 'ctranslate2'")
+        return self
+
+    @model_validator(mode="after")
+    def _inference_server(self) -> "Profile":
+        if self.kind != OPENAI:
+            for key in SERVER_KEYS:
+                if key in self.model_fields_set:
+                    raise ValueError(f"'{key}' is for openai profiles")
+            return self
+        if not self.base_url or not re.match(r"^https?://[^/\s]+", self.base_url):
+            raise ValueError("an openai profile needs 'base_url', the server's API root such as http://127.0.0.1:8000/v1")
+        if not self.model:
+            raise ValueError("an openai profile needs 'model', the name the server serves it under")
+        if self.api_key_env is not None and not _ENV_NAME.match(self.api_key_env):
+            raise ValueError("'api_key_env' names an environment variable that holds the key (such as VLLM_API_KEY), "
+                             "not the key itself")
+        for key in IN_PROCESS_KEYS:
+            if key in self.model_fields_set:
+                raise ValueError(f"'{key}' is for in-process models, not openai profiles")
+        if "max_input_tokens" not in self.model_fields_set:
+            self.max_input_tokens = 4096  # servers' models read far more than in-process ones
         return self
 
     def budget(self, language: str) -> int:
@@ -153,19 +183,19 @@ class ModelsConfig(BaseModel):
 
 def _check_pair(pair: str, name: str, profile: Profile) -> None:
     """_InvalidKey unless ``pair`` is ``source->target`` with a reader's language as target
-    and ``profile`` can write it: a causal profile asked in ``{language}``, or a translation
-    profile that reads the source and writes the target."""
+    and ``profile`` can write it: a causal or openai profile asked in ``{language}``, or a
+    translation profile that reads the source and writes the target."""
     key = f"translate.{pair}"
     match = _PAIR.match(pair)
     if not match or match.group(1) == match.group(2) or match.group(2) not in READER_FAMILIES:
         raise _InvalidKey(key, "a key is 'source->target', two different language codes such as 'zh->en' or 'en->zh', "
                                f"the target one of {', '.join(READER_FAMILIES)}")
     source, target = match.groups()
-    if profile.kind == CAUSAL:
+    if profile.kind in (CAUSAL, OPENAI):
         if "{language}" not in profile.prompt:
             raise _InvalidKey(key, f"profile {name!r} has no {{language}} in its prompt, so it cannot write {target}")
     elif profile.kind != TRANSLATION:
-        raise _InvalidKey(key, f"profile {name!r} is {profile.kind}; a translation or causal profile is needed")
+        raise _InvalidKey(key, f"profile {name!r} is {profile.kind}; a translation, causal or openai profile is needed")
     elif source not in {language_family(language) for language in profile.languages}:
         raise _InvalidKey(key, f"profile {name!r} reads {', '.join(profile.languages)}, not {source}")
     elif language_family(profile.target_language or "") != target:
@@ -216,6 +246,6 @@ def load_models_config(path: str | Path) -> ModelsConfig:
         raise ProfileError(f"{path}: key '{key}': {first['msg'].removeprefix('Value error, ')}") from exc
     base = Path.cwd() if Path(os.path.abspath(path)) == PACKAGED_MODELS_FILE else path.parent
     for profile in config.profiles.values():
-        if profile.model and profile.model.startswith((".", "/", "~")):
+        if profile.kind != OPENAI and profile.model and profile.model.startswith((".", "/", "~")):  # a server's names stay
             profile.model = str((base / Path(profile.model).expanduser()).resolve())
     return config

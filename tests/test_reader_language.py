@@ -131,7 +131,7 @@ def test_aggregator_labels_are_stripped_from_titles(title, expected):
     ("translate: {zh->en: nope}", r"key 'translate.zh->en': names unknown profile 'nope'"),
     ("translate: {zh-en: extractive}", r"key 'translate.zh-en': a key is 'source->target'"),
     ("translate: {zh->fr: extractive}", r"key 'translate.zh->fr': .*the target one of zh, en"),
-    ("translate: {zh->en: extractive}", r"key 'translate.zh->en': profile 'extractive' is extractive; a translation or causal"),
+    ("translate: {zh->en: extractive}", r"key 'translate.zh->en': profile 'extractive' is extractive; a translation, causal or openai"),
     ("translate: {en->zh: t}\nprofiles: {t: {kind: translation, model: x, languages: [zh-Hant], target_language: en}}",
      r"key 'translate.en->zh': profile 't' reads zh-Hant, not en"),
     ("translate: {zh->en: t}\nprofiles: {t: {kind: translation, model: x, languages: [zh-Hant], target_language: zh-Hans}}",

@@ -8,7 +8,10 @@ class Backend(Protocol):
 
     model: str
 
-    def summarize_batch(self, texts: Sequence[str], language: str, titles: Sequence[str | None] | None = None) -> list[str]:
+    def summarize_batch(
+        self, texts: Sequence[str], language: str, titles: Sequence[str | None] | None = None,
+    ) -> Sequence[str | Exception]:
         """Summaries for ``texts`` (all in ``language``), in the same order; ``titles``, when
-        given, are the articles' headlines, which a summary should not just repeat."""
+        given, are the articles' headlines, which a summary should not just repeat. A backend
+        that fails texts one by one (an inference server) puts the exception in a text's place."""
         ...
