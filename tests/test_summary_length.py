@@ -179,7 +179,7 @@ def test_transformer_output_opening_with_the_title_keeps_what_follows(long_model
 
 
 def test_trimmed_transformer_summary_passes_the_gate(long_model):
-    config = ModelsConfig.model_validate({"default": "tiny", "profiles": {"tiny": _profile(long_model).model_dump()}})
+    config = ModelsConfig.model_validate({"default": "tiny", "profiles": {"tiny": _profile(long_model).model_dump(exclude_unset=True)}})
     result = Summarizer(config).summarize(ARTICLE, "zh-Hant")
     assert (result.fallback, result.profile) == (False, "tiny")
     assert text_length(result.summary, "zh-Hant") <= 60
