@@ -131,12 +131,11 @@ class Ingestor:
         due = await asyncio.to_thread(self._due, list(ids.values()))
         for config in idle:
             if ids[config.name] in due and config.name not in self.running and not self._closing.is_set():
-                self._start(config, ids[config.name], due_only=False, background=True)
+                self._start(config, ids[config.name], background=True)
 
     async def run(
         self,
         only: str | None = None,
-        due_only: bool = False,
         on_source_done: Callable[[SourceReport], None] | None = None,
     ) -> list[SourceReport]:
         """Fetch the enabled sources (or the one named ``only``), store what is new, summarize it,
@@ -144,7 +143,7 @@ class Ingestor:
         sources = self.selected(only)
         ids = await asyncio.to_thread(self._sync_sources, sources)
         tasks = [
-            self._tasks[s.name] if s.name in self.running else self._start(s, ids[s.name], due_only, background=False)
+            self._tasks[s.name] if s.name in self.running else self._start(s, ids[s.name], background=False)
             for s in sources
         ]
 
@@ -155,7 +154,7 @@ class Ingestor:
             return report
 
         reports = list(await asyncio.gather(*(wait(t) for t in tasks)))
-        if any(not r.skipped for r in reports):  # the per-minute poll usually finds nothing due
+        if any(not r.skipped for r in reports):  # skipped: another process was fetching them all
             await asyncio.to_thread(self.summarize_pending)
         return reports
 
@@ -170,8 +169,8 @@ class Ingestor:
 
     # -- source tasks ----------------------------------------------------------------------
 
-    def _start(self, config: SourceSettings, source_id: int, due_only: bool, background: bool) -> asyncio.Task[SourceReport]:
-        task = asyncio.create_task(self._pass(config, source_id, due_only, background), name=f"source {config.name}")
+    def _start(self, config: SourceSettings, source_id: int, background: bool) -> asyncio.Task[SourceReport]:
+        task = asyncio.create_task(self._pass(config, source_id, background), name=f"source {config.name}")
         self._tasks[config.name] = task
         task.add_done_callback(partial(self._forget, config.name))
         return task
@@ -180,13 +179,13 @@ class Ingestor:
         if self._tasks.get(name) is task:
             del self._tasks[name]
 
-    async def _pass(self, config: SourceSettings, source_id: int, due_only: bool, background: bool) -> SourceReport:
+    async def _pass(self, config: SourceSettings, source_id: int, background: bool) -> SourceReport:
         if not await asyncio.to_thread(self._claim_source, source_id):
             log.info("source %s is being fetched by another process", config.name)
             return SourceReport(config.name, skipped=True)
         try:
             async with self._shared_client() as client:
-                report = await self._run_source(client, config, source_id, due_only)
+                report = await self._run_source(client, config, source_id)
         finally:
             await asyncio.to_thread(self._release_source, source_id)
         if background:  # nobody waits for this report
@@ -212,12 +211,9 @@ class Ingestor:
                 self._client = None
                 await client.close()
 
-    async def _run_source(self, client: PoliteClient, config: SourceSettings, source_id: int, due_only: bool) -> SourceReport:
+    async def _run_source(self, client: PoliteClient, config: SourceSettings, source_id: int) -> SourceReport:
         report = SourceReport(config.name)
         state = await asyncio.to_thread(self._load_source, source_id)
-        if due_only and state.next_fetch_at and state.next_fetch_at > utcnow():
-            report.skipped = True
-            return report
         budget = self.settings.fetch.source_budget_seconds
         try:
             async with asyncio.timeout(budget):
