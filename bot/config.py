@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEMO_DIR = Path(__file__).parent / "demo"
 ENV_PREFIX = "NEWSBOT_"
@@ -69,11 +69,14 @@ class StorageSettings(_Section):
 
 
 class RegionSettings(_Section):
-    name: str = "梁平區"
+    """A town the bot serves: ``[region]``, or each ``[[regions]]`` entry (with its ``sources``)."""
+
+    name: str = Field("梁平區", min_length=1)
     timezone: str = "Asia/Shanghai"
     language: Literal["zh-Hant", "zh-Hans", "en"] = "zh-Hant"
     latitude: float = Field(30.67, ge=-90, le=90)
     longitude: float = Field(107.80, ge=-180, le=180)
+    sources: list[str] = Field(default_factory=list, description="[[regions]]: names of the sources that belong to it")
 
     @field_validator("timezone")
     @classmethod
@@ -117,6 +120,33 @@ class DigestSettings(_Section):
     def _valid_window(cls, value: str) -> str:
         parse_window(value)
         return value
+
+
+class ChannelSettings(_Section):
+    """A channel or group where the bot posts the daily digest (it must be allowed to post there)."""
+
+    chat_id: int
+    region: str = Field("", description="a region's name; empty: the first region")
+    time: str = "07:00"
+    language: Literal["zh-Hant", "zh-Hans", "en", ""] = Field("", description="empty: the region's language")
+
+    @field_validator("time")
+    @classmethod
+    def _valid_time(cls, value: str) -> str:
+        return f"{parse_hhmm(value):%H:%M}"
+
+
+class AlertSettings(_Section):
+    temperature_drop: float = Field(8.0, gt=0, description="°C: a day's high this far below the day before's is an alert")
+
+
+class FollowSettings(_Section):
+    max_per_chat: int = Field(20, ge=1, le=200, description="keywords one chat may follow")
+
+
+class SearchSettings(_Section):
+    window_days: int = Field(30, ge=1, le=365, description="/search looks this far back")
+    max_results: int = Field(8, ge=1, le=20)
 
 
 class SummarizerSettings(_Section):
@@ -176,8 +206,53 @@ class Settings(_Section):
     summarizer: SummarizerSettings = Field(default_factory=SummarizerSettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    follows: FollowSettings = Field(default_factory=FollowSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
     sources: list[SourceSettings] = Field(default_factory=_demo_sources)
+    regions: list[RegionSettings] = Field(default_factory=list, description="several towns in one bot; the first is the default")
+    channels: list[ChannelSettings] = Field(default_factory=list)
     source_file: Path | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Settings":
+        """``[[regions]]`` replace ``[region]`` (the first is the default); names must resolve."""
+        if self.regions:
+            names = [r.name for r in self.regions]
+            if duplicate := next((n for n in names if names.count(n) > 1), None):
+                raise ValueError(f"regions: the name {duplicate!r} is used twice")
+            known = {s.name for s in self.sources}
+            for index, region in enumerate(self.regions):
+                if unknown := [name for name in region.sources if name not in known]:
+                    raise ValueError(f"regions.{index}.sources: no [[sources]] entry named {unknown[0]!r}")
+            if "region" in self.model_fields_set:
+                raise ValueError("region: use either [region] or [[regions]], not both")
+            object.__setattr__(self, "region", self.regions[0])
+        for index, channel in enumerate(self.channels):
+            if channel.region and channel.region not in self.region_names():
+                raise ValueError(f"channels.{index}.region: no region named {channel.region!r} "
+                                 f"(known: {', '.join(self.region_names())})")
+        return self
+
+    def all_regions(self) -> list[RegionSettings]:
+        """Every region the bot serves, the default first."""
+        return self.regions or [self.region]
+
+    def region_names(self) -> list[str]:
+        return [r.name for r in self.all_regions()]
+
+    def region_for(self, name: str | None) -> RegionSettings:
+        """The region called ``name``; the default one for None or a name no longer configured."""
+        return next((r for r in self.all_regions() if r.name == name), self.region)
+
+    def region_sources(self, name: str | None) -> frozenset[str] | None:
+        """Names of the sources whose stories readers of region ``name`` get; None: every source
+        (one region). A source that no region lists belongs to every region."""
+        if len(self.all_regions()) < 2:
+            return None
+        listed = {source for region in self.regions for source in region.sources}
+        shared = {s.name for s in self.sources if s.name not in listed}
+        return frozenset(set(self.region_for(name).sources) | shared)
 
     def resolve_path(self, value: str) -> Path:
         """A path from the config, relative to the config file's folder (else the working dir)."""
@@ -304,6 +379,8 @@ def _describe(exc: ValidationError, where: str, from_environment: Mapping[str, s
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"]) or "(top level)"
         message = error["msg"].removeprefix("Value error, ")
+        if not error["loc"] and ": " in message:  # a check across sections names its key first
+            key, message = message.split(": ", 1)
         if error["type"] == "extra_forbidden":
             message = "unknown key (check the spelling; see README 'Configuration')"
         origin = from_environment.get(".".join(str(part) for part in error["loc"][:2]), where)

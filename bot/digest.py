@@ -8,14 +8,19 @@ from datetime import datetime, timedelta, tzinfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.storage import Article, Database, Story
+from bot.config import Settings
+from bot.matching import mentions
+from bot.storage import Article, Database, Source, Story
 from bot.storage.models import utcnow
-from bot.texts import t
+from bot.texts import name_for_reader, t
 from bot.weather import WeatherReport
 from summarizer.profiles import READER_FAMILIES
-from summarizer.text import detect_language, for_reader, is_chinese, language_family, strip_title_label
+from summarizer.text import for_reader, is_chinese, language_family, search_form, strip_title_label
 
 STORY_WINDOW = timedelta(days=14)  # stories not updated for this long no longer reach readers
+SEARCH_CANDIDATES = 500  # newest matching articles a search looks at
+_STORY_LOADS = (selectinload(Story.articles).selectinload(Article.source),
+                selectinload(Story.articles).selectinload(Article.summaries))
 
 
 @dataclass
@@ -59,34 +64,74 @@ class Digest:
 
 
 def build_digest(
-    db: Database, language: str, limit: int, weather: WeatherReport, now: datetime, since: datetime | None = None
+    db: Database, language: str, limit: int, weather: WeatherReport, now: datetime, since: datetime | None = None,
+    sources: frozenset[str] | None = None,
 ) -> Digest:
     """The digest for a reader of ``language`` at ``now`` (aware, region time): the weather,
-    then up to ``limit`` stories (only stories first seen after ``since``, when given)."""
-    stories = story_items(db, language, limit, now.tzinfo, since, now)
+    then up to ``limit`` stories (only stories first seen after ``since``, when given; only
+    from ``sources``, when given: the reader's region)."""
+    stories = story_items(db, language, limit, now.tzinfo, since, now, sources)
     return Digest(language=language, weather=weather.to_dict(language, now), stories=stories)
 
 
 def story_items(
-    db: Database, language: str, limit: int, tz: tzinfo | None, since: datetime | None = None, now: datetime | None = None
+    db: Database, language: str, limit: int, tz: tzinfo | None, since: datetime | None = None, now: datetime | None = None,
+    sources: frozenset[str] | None = None,
 ) -> list[StoryItem]:
-    """The newest ``limit`` stories for a reader of ``language`` (first seen after ``since``),
-    among those updated within :data:`STORY_WINDOW` of ``now``."""
+    """The newest ``limit`` stories for a reader of ``language`` (first seen after ``since``; run
+    by one of ``sources`` when given), among those updated within :data:`STORY_WINDOW` of ``now``."""
     horizon = (now or utcnow()) - STORY_WINDOW
     with db.session() as session:
-        return [_story_item(story, language, tz) for story in _latest_stories(session, limit, since, horizon)]
+        return [_story_item(story, language, tz) for story in _latest_stories(session, limit, since, horizon, sources)]
+
+
+def story_item(db: Database, story_id: int, language: str, tz: tzinfo | None) -> StoryItem | None:
+    """One story for a reader of ``language`` (None: gone, or no article with text)."""
+    with db.session() as session:
+        story = session.scalar(select(Story).where(Story.id == story_id).options(*_STORY_LOADS))
+        return _story_item(story, language, tz) if story and any(a.text for a in story.articles) else None
 
 
 class Stories:
-    """The stories readers ask for in chat (``/latest``); safe to call from worker threads."""
+    """The stories readers ask for in chat (``/latest``, ``/search``); safe to call from worker threads."""
 
-    def __init__(self, db: Database, tz: tzinfo) -> None:
+    def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
-        self.tz = tz
+        self.settings = settings
 
-    def latest(self, language: str, limit: int, now: datetime) -> list[StoryItem]:
-        """The newest ``limit`` stories for a reader of ``language``."""
-        return story_items(self.db, language, limit, self.tz, None, now)
+    def latest(self, language: str, limit: int, now: datetime, region: str | None = None) -> list[StoryItem]:
+        """The newest ``limit`` stories of ``region`` for a reader of ``language``."""
+        tz = self.settings.region_for(region).tz
+        return story_items(self.db, language, limit, tz, None, now, self.settings.region_sources(region))
+
+    def search(self, language: str, keywords: list[str], now: datetime, region: str | None = None) -> list[StoryItem]:
+        """Stories of the last ``[search] window_days`` whose title or text mentions every keyword
+        (script-, case- and width-insensitive; whole words for Latin keywords), newest first."""
+        forms = [form for form in map(search_form, keywords) if form]
+        if not forms:
+            return []
+        window, limit = timedelta(days=self.settings.search.window_days), self.settings.search.max_results
+        sources = self.settings.region_sources(region)
+        newest = func.coalesce(Article.published_at, Article.fetched_at)
+        query = (
+            select(Article.story_id, Article.search_text)
+            .where(Article.story_id.is_not(None), Article.fetched_at >= now - window, Article.search_text.is_not(None),
+                   *(Article.search_text.contains(form, autoescape=True) for form in forms))
+            .order_by(newest.desc(), Article.id.desc())
+            .limit(SEARCH_CANDIDATES)
+        )
+        if sources is not None:
+            query = query.where(Article.source.has(Source.name.in_(sources)))
+        found: list[int] = []
+        with self.db.session() as session:
+            for story_id, text in session.execute(query):
+                if story_id not in found and all(mentions(text, form) for form in forms):
+                    found.append(story_id)
+                    if len(found) == limit:
+                        break
+            stories = {s.id: s for s in session.scalars(select(Story).where(Story.id.in_(found)).options(*_STORY_LOADS))}
+            tz = self.settings.region_for(region).tz
+            return [_story_item(stories[i], language, tz) for i in found if i in stories]
 
 
 def newest_story_at(db: Database, now: datetime) -> datetime | None:
@@ -95,7 +140,9 @@ def newest_story_at(db: Database, now: datetime) -> datetime | None:
         return session.scalar(select(func.max(Story.first_seen_at)).where(Story.updated_at >= now - STORY_WINDOW))
 
 
-def _latest_stories(session: Session, limit: int, since: datetime | None, horizon: datetime) -> list[Story]:
+def _latest_stories(
+    session: Session, limit: int, since: datetime | None, horizon: datetime, sources: frozenset[str] | None = None
+) -> list[Story]:
     newest = func.max(func.coalesce(Article.published_at, Article.fetched_at))
     query = (
         select(Story)
@@ -104,10 +151,12 @@ def _latest_stories(session: Session, limit: int, since: datetime | None, horizo
         .group_by(Story.id)
         .order_by(newest.desc(), Story.id.desc())
         .limit(limit)
-        .options(selectinload(Story.articles).selectinload(Article.source), selectinload(Story.articles).selectinload(Article.summaries))
+        .options(*_STORY_LOADS)
     )
     if since is not None:
         query = query.where(Story.first_seen_at > since)
+    if sources is not None:
+        query = query.where(Article.source.has(Source.name.in_(sources)))
     return list(session.scalars(query))
 
 
@@ -138,7 +187,7 @@ def _story_item(story: Story, language: str, tz: tzinfo | None) -> StoryItem:
         title=for_reader(title, title_language, language),
         summary=summary,
         published=lead.published_at.astimezone(tz) if lead.published_at else None,
-        sources=[{"name": for_reader(a.source.name, detect_language(a.source.name), language), "url": a.url}
+        sources=[{"name": name_for_reader(a.source.name, language), "url": a.url}
                  for a in sorted(articles, key=lambda a: a is not lead)],
         fallback=bool(own and own.fallback),
         original_language=original,

@@ -9,7 +9,9 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, u
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from bot.storage import Article, BotState, Bulletin, Database, Delivery, ForecastRecord, PageRetry, Summary
+from bot.storage import (
+    Article, BotState, Bulletin, Database, Delivery, FollowHit, ForecastRecord, PageRetry, Summary, WeatherEvent,
+)
 
 BATCH = 500  # rows per transaction: a large backlog never holds long locks or huge IN lists
 WEBHOOK_SECRET_KEY = "webhook_secret"
@@ -18,7 +20,7 @@ WEBHOOK_SECRET_KEY = "webhook_secret"
 def prune(db: Database, keep_days: int, now: datetime) -> dict[str, int]:
     """Forget what is older than ``keep_days``; returns the rows touched per table.
 
-    Deleted: deliveries and page retries created before the cutoff, forecasts fetched before it
+    Deleted: deliveries, page retries, follow hits and weather events created before the cutoff, forecasts fetched before it
     (the newest forecast of each place always stays, as the fallback when the provider fails).
     Articles published (else fetched) before the cutoff, and stored for at least ``keep_days``
     (a back-dated article fetched today is news to the readers: it is not emptied before they see
@@ -38,12 +40,14 @@ def prune(db: Database, keep_days: int, now: datetime) -> dict[str, int]:
         "deliveries": _delete(db, Delivery, Delivery.created_at < cutoff),
         "page_retries": _delete(db, PageRetry, PageRetry.created_at < cutoff),
         "forecasts": _delete(db, ForecastRecord, ForecastRecord.fetched_at < cutoff, superseded),
+        "follow_hits": _delete(db, FollowHit, FollowHit.created_at < cutoff),
+        "weather_events": _delete(db, WeatherEvent, WeatherEvent.created_at < cutoff),
     }
     counts.update(_empty_articles(db, cutoff))
     return counts
 
 
-def _delete(db: Database, model: type[Delivery | PageRetry | ForecastRecord], *conditions: ColumnElement[bool]) -> int:
+def _delete(db: Database, model: type[Delivery | PageRetry | ForecastRecord | FollowHit | WeatherEvent], *conditions: ColumnElement[bool]) -> int:
     deleted = 0
     while True:
         with db.session() as session:
@@ -68,7 +72,7 @@ def _empty_articles(db: Database, cutoff: datetime) -> dict[str, int]:
             if ids:
                 counts["summaries"] += session.execute(delete(Summary).where(Summary.article_id.in_(ids))).rowcount
                 counts["bulletins"] += session.execute(delete(Bulletin).where(Bulletin.article_id.in_(ids))).rowcount
-                session.execute(update(Article).where(Article.id.in_(ids)).values(text="", signature=None))
+                session.execute(update(Article).where(Article.id.in_(ids)).values(text="", signature=None, search_text=None))
         counts["articles"] += len(ids)
         if len(ids) < BATCH:
             return counts

@@ -7,16 +7,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings, parse_hhmm, parse_window
-from bot.storage import Database, Delivery, Source, Story, Subscriber
+from bot.storage import Database, Delivery, Follow, Source, Story, Subscriber
 from bot.storage.locks import PROCESS_ID
 
 
 DAILY_KEY = "digest:"
+NEWS_KEY = "news:"
+FOLLOW_KEY = "follow:"
 MAX_ATTEMPTS = 12  # a push failing this often (about two hours of backoff) waits for the next day
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 1800.0
@@ -83,16 +85,22 @@ class Subscriptions:
             )
             session.add(row)
             session.flush()
-        elif not row.language_chosen and row.language != language:
-            row.language = language  # follows the Telegram client until /lang is used
+        else:
+            if not row.language_chosen and row.language != language:
+                row.language = language  # follows the Telegram client until /lang is used
+            if row.inactive_reason and not row.managed:
+                row.inactive_reason = None  # the chat talks to the bot again: it has not blocked it
         return row
 
     def update(self, ref: ChatRef, default_language: str, now: datetime, **changes) -> Subscriber:
-        """Apply setting ``changes`` (active, push_time, language, news_mode) and reschedule."""
+        """Apply setting ``changes`` (active, push_time, language, news_mode, alerts, region) and
+        reschedule; a new region brings its timezone."""
         with self.db.session() as session:
             row = self._row(session, ref, default_language)
             if "language" in changes:
                 row.language_chosen = True
+            if "region" in changes:
+                changes["timezone"] = self.settings.region_for(changes["region"]).timezone
             for key, value in changes.items():
                 setattr(row, key, value)
             if row.active:
@@ -104,12 +112,53 @@ class Subscriptions:
                 row.next_push_at = None
             return row
 
+    def sync_channels(self, now: datetime) -> None:
+        """Make the subscriber rows of the ``[[channels]]`` entries match the config: each
+        subscribed at its time, in its region; a channel no longer configured stops."""
+        configured = {channel.chat_id: channel for channel in self.settings.channels}
+        with self.db.session() as session:
+            rows = {row.chat_id: row for row in session.scalars(select(Subscriber).where(
+                or_(Subscriber.managed, Subscriber.chat_id.in_(configured)), Subscriber.thread_id == 0))}
+            for chat_id, row in rows.items():
+                if chat_id not in configured and row.managed and row.active:
+                    row.active, row.next_push_at, row.inactive_reason = False, None, "no longer in [[channels]]"
+            for chat_id, channel in configured.items():
+                region = self.settings.region_for(channel.region or None)
+                row = rows.get(chat_id)
+                if row is None:
+                    row = Subscriber(chat_id=chat_id, thread_id=0, chat_type="channel", news_mode="daily")
+                    session.add(row)
+                # a restart keeps a push that is due (the bot was down at push time): it is caught up
+                unchanged = row.active and row.next_push_at is not None and (row.push_time, row.timezone) == (
+                    channel.time, region.timezone)
+                row.managed, row.active, row.inactive_reason = True, True, None
+                row.language, row.language_chosen = channel.language or region.language, True
+                row.push_time, row.region, row.timezone = channel.time, region.name, region.timezone
+                if not unchanged:
+                    row.next_push_at = next_push_at(row.push_time, row.timezone, now, skip_date=row.last_push_date)
+
     def due(self, now: datetime, after_id: int = 0, limit: int = 500) -> list[Subscriber]:
         """Active subscribers whose daily push time has come, by id after ``after_id`` (a page)."""
         with self.db.session() as session:
             return list(session.scalars(
                 select(Subscriber)
                 .where(Subscriber.active, Subscriber.next_push_at <= now, Subscriber.id > after_id)
+                .order_by(Subscriber.id).limit(limit)
+            ))
+
+    def alert_recipients(self, region: str, key: str, after_id: int = 0, limit: int = 500) -> list[Subscriber]:
+        """Chats of ``region`` that want weather alerts and have not had (or given up on) push
+        ``key`` yet (a page, by id)."""
+        settled = exists().where(
+            Delivery.subscriber_id == Subscriber.id, Delivery.push_key == key,
+            or_(Delivery.status == "sent", and_(Delivery.status == "failed", Delivery.next_attempt_at.is_(None))))
+        mine = Subscriber.region == region
+        if region == self.settings.region.name:  # the default region also has the chats of none, or of a removed one
+            mine = or_(mine, Subscriber.region.is_(None), Subscriber.region.not_in(self.settings.region_names()))
+        with self.db.session() as session:
+            return list(session.scalars(
+                select(Subscriber)
+                .where(Subscriber.alerts, Subscriber.inactive_reason.is_(None), mine, ~settled, Subscriber.id > after_id)
                 .order_by(Subscriber.id).limit(limit)
             ))
 
@@ -125,8 +174,8 @@ class Subscriptions:
 
     def claim(self, subscriber_id: int, key: str, now: datetime) -> str:
         """Mark push ``key`` as being sent by this process: ``"go"``; ``"sent"`` when it already
-        reached the subscriber; ``"later"`` while a retry or flood wait is not yet due, or while
-        another process is sending it.
+        reached the subscriber; ``"given up"`` after its last failure; ``"later"`` while a retry or
+        flood wait is not yet due, or while another process is sending it.
 
         Written (and committed) before the message goes out, so that after a crash only the
         pushes that were in flight can be sent twice. On PostgreSQL, where several processes
@@ -144,7 +193,9 @@ class Subscriptions:
                     return "go"
                 if row.status == "sent":
                     return "sent"
-                if row.status == "failed" and row.next_attempt_at is not None and row.next_attempt_at > now:
+                if row.status == "failed" and row.next_attempt_at is None:
+                    return "given up"
+                if row.status == "failed" and row.next_attempt_at > now:
                     return "later"
                 if (row.status == "sending" and row.claimed_by != PROCESS_ID and self.db.shared
                         and row.created_at > now - CLAIM_LEASE):
@@ -188,6 +239,8 @@ class Subscriptions:
             delivery.attempts = (delivery.attempts or 0) + 1
             retry_at = None if permanent or delivery.attempts >= MAX_ATTEMPTS else now + retry_delay(delivery.attempts)
             delivery.status, delivery.error, delivery.created_at, delivery.next_attempt_at = "failed", error, now, retry_at
+            if retry_at is None and key.startswith(NEWS_KEY):
+                row.last_news_at = now  # the next news push starts after the stories given up on
             if row.active and local_day is not None:
                 if retry_at is not None:
                     row.next_push_at = retry_at
@@ -245,10 +298,16 @@ class Subscriptions:
                     old.chat_id, old.chat_type = new_chat_id, "supergroup"
                     continue
                 if old.active and not new.active:
-                    for name in ("push_time", "timezone", "news_mode", "next_push_at", "last_news_at", "language", "language_chosen"):
+                    for name in ("push_time", "timezone", "news_mode", "next_push_at", "last_news_at", "language",
+                                 "language_chosen", "region", "alerts"):
                         setattr(new, name, getattr(old, name))
                     new.active, new.inactive_reason = True, None
                 new.last_push_date = max(filter(None, (old.last_push_date, new.last_push_date)), default=None)
+                kept = set(session.scalars(select(Follow.normalized).where(Follow.subscriber_id == new.id)))
+                for follow in session.scalars(select(Follow).where(Follow.subscriber_id == old.id)):
+                    if follow.normalized not in kept:
+                        follow.subscriber_id = new.id
+                session.flush()
                 session.delete(old)
                 session.flush()
 

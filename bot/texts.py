@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from summarizer.text import ZH_HANS, ZH_HANT, convert_script
+from summarizer.text import ZH_HANS, ZH_HANT, convert_script, detect_language, for_reader
 
 LANGUAGES = (ZH_HANT, ZH_HANS, "en")
 LANGUAGE_NAMES = {ZH_HANT: "繁體中文", ZH_HANS: "简体中文", "en": "English"}
@@ -19,10 +19,16 @@ _TEXTS: dict[str, dict[str, str]] = {
     "subscribe_button": {ZH_HANS: "订阅每日推送", "en": "Subscribe to the daily digest"},
     "help": {
         ZH_HANS: "可用命令：\n/subscribe [HH:MM] 订阅每日推送\n/unsubscribe 退订（保留设置）\n/latest [N] 最新 N 条新闻\n"
-                 "/weather 天气预报\n/time HH:MM 修改推送时间\n/lang zh-Hant|zh-Hans|en 语言\n/settings 设置\n/sources 新闻来源",
+                 "/weather 天气预报\n/time HH:MM 修改推送时间\n/lang zh-Hant|zh-Hans|en 语言\n/settings 设置\n/sources 新闻来源\n"
+                 "/follow 关键词 新闻提到它时立即通知（多个用空格或逗号分开）\n/unfollow 关键词 取消关注\n/follows 我关注的关键词\n"
+                 "/search 关键词 查找最近的新闻\n/alerts on|off 恶劣天气提醒\n/region [名称] 选择地区（也可以发送位置）",
         "en": "Commands:\n/subscribe [HH:MM] daily digest at that time\n/unsubscribe stop pushes (settings kept)\n"
               "/latest [N] the newest N stories\n/weather the forecast\n/time HH:MM change the push time\n"
-              "/lang zh-Hant|zh-Hans|en language\n/settings settings\n/sources news sources",
+              "/lang zh-Hant|zh-Hans|en language\n/settings settings\n/sources news sources\n"
+              "/follow words: a message as soon as a new story mentions them (separate keywords with commas; "
+              "\"quote\" a phrase)\n/unfollow words: stop following\n/follows: your keywords\n"
+              "/search words: find recent stories\n/alerts on|off: bad-weather alerts\n"
+              "/region [name]: choose your town (or share your location)",
     },
     "help_admin": {ZH_HANS: "管理员：/stats 统计，/fetch 立即抓取", "en": "Admins: /stats statistics, /fetch fetch now"},
     "subscribed": {
@@ -71,15 +77,85 @@ _TEXTS: dict[str, dict[str, str]] = {
     "button_mode_instant": {ZH_HANS: "也要即时新闻", "en": "Also new stories"},
     "button_subscribe": {ZH_HANS: "✅ 订阅", "en": "✅ Subscribe"},
     "button_unsubscribe": {ZH_HANS: "⏸ 退订", "en": "⏸ Unsubscribe"},
+    "settings_more": {
+        ZH_HANS: "地区：{region}\n天气提醒：{alerts}\n关注的关键词：{follows}",
+        "en": "Region: {region}\nWeather alerts: {alerts}\nKeywords followed: {follows}",
+    },
+    "on": {ZH_HANS: "开", "en": "on"},
+    "off": {ZH_HANS: "关", "en": "off"},
+    "button_alerts_on": {ZH_HANS: "⛈ 开启天气提醒", "en": "⛈ Weather alerts on"},
+    "button_alerts_off": {ZH_HANS: "⛈ 关闭天气提醒", "en": "⛈ Weather alerts off"},
+    "button_region": {ZH_HANS: "📍 地区：{region}", "en": "📍 Region: {region}"},
+    # keyword follows
+    "follow_usage": {
+        ZH_HANS: "请写上要关注的关键词，例如 /follow 暴雨 停电。新闻提到它们时我会立即告诉你（静默时段 {quiet} 除外）。",
+        "en": "Add the words to follow, e.g. /follow flood, road works. I'll message you as soon as a new story "
+              "mentions one (not during quiet hours, {quiet}).",
+    },
+    "follow_added": {
+        ZH_HANS: "🔔 已关注：{words}。新闻提到它们时我会立即通知你（静默时段 {quiet} 除外，之后补发）。",
+        "en": "🔔 Following: {words}. You'll get a message as soon as a new story mentions one "
+              "(held during quiet hours, {quiet}).",
+    },
+    "follow_short": {ZH_HANS: "“{word}”太短，至少两个字。", "en": "“{word}” is too short: at least two characters."},
+    "follow_long": {ZH_HANS: "“{word}”太长，最多 {max} 个字。", "en": "“{word}” is too long: at most {max} characters."},
+    "follow_empty": {ZH_HANS: "“{word}”里没有文字。", "en": "“{word}” has no letters or characters to match."},
+    "follow_already": {ZH_HANS: "“{word}”已经在关注了。", "en": "You already follow “{word}”."},
+    "follow_limit": {
+        ZH_HANS: "最多关注 {max} 个关键词，“{word}”没有加上。用 /follows 删除一些。",
+        "en": "“{word}” was not added: at most {max} keywords. Remove some with /follows.",
+    },
+    "unfollow_usage": {ZH_HANS: "请写上要取消的关键词，例如 /unfollow 暴雨，或用 /follows 点按删除。",
+                       "en": "Say which words to stop following, e.g. /unfollow flood, or tap them in /follows."},
+    "unfollowed": {ZH_HANS: "已取消关注：{words}。", "en": "Stopped following: {words}."},
+    "unfollow_none": {ZH_HANS: "你没有关注“{words}”。用 /follows 查看关注的关键词。",
+                      "en": "You don't follow “{words}”. See your keywords with /follows."},
+    "follows_list": {ZH_HANS: "🔔 你关注的关键词（点按删除）：", "en": "🔔 Your keywords (tap one to remove it):"},
+    "follows_empty": {ZH_HANS: "你还没有关注关键词。例如：/follow 暴雨 停电", "en": "You follow no keywords yet. For example: /follow flood, power cut"},
+    "follow_alert": {ZH_HANS: "🔔 关于“{keyword}”的新消息", "en": "🔔 New story about “{keyword}”"},
+    # search
+    "search_usage": {ZH_HANS: "请写上要找的词，例如 /search 高铁。", "en": "Add what to look for, e.g. /search railway."},
+    "search_heading": {ZH_HANS: "🔎 最近 {days} 天提到“{words}”的新闻", "en": "🔎 Stories of the last {days} days mentioning “{words}”"},
+    "search_none": {
+        ZH_HANS: "最近 {days} 天没有新闻提到“{words}”。试试别的词或少写几个词；也可以 /follow {words}，有新闻时通知你。",
+        "en": "No story of the last {days} days mentions “{words}”. Try other or fewer words, "
+              "or /follow {words} to hear when one does.",
+    },
+    # weather alerts
+    "alerts_on": {
+        ZH_HANS: "⛈ 天气提醒已开启：未来一天有雷雨、暴雨、大雪、明显降温或气象预警时通知你（静默时段 {quiet} 只发最严重的）。",
+        "en": "⛈ Weather alerts on: you'll hear when the coming day brings thunderstorms, heavy rain or snow, a sharp "
+              "drop in temperature or a warning signal (during quiet hours, {quiet}, only the severest).",
+    },
+    "alerts_off": {ZH_HANS: "天气提醒已关闭。", "en": "Weather alerts off."},
+    "alerts_usage": {ZH_HANS: "用 /alerts on 开启或 /alerts off 关闭天气提醒（现在：{state}）。",
+                     "en": "Use /alerts on or /alerts off (now: {state})."},
+    # regions
+    "region_choose": {ZH_HANS: "📍 选择你的地区（现在：{region}），或发送你的位置：", "en": "📍 Choose your town (now: {region}), or share your location:"},
+    "region_set": {ZH_HANS: "📍 地区已设为{region}：天气、新闻和提醒都按这里来。", "en": "📍 Region set to {region}: the weather, news and alerts now follow it."},
+    "region_nearest": {ZH_HANS: "📍 离你最近的是{region}（约 {km} 公里），已设为你的地区。",
+                       "en": "📍 The nearest town is {region} (about {km} km): it is now your region."},
+    "region_unknown": {ZH_HANS: "没有叫“{name}”的地区。可选：{names}。", "en": "There is no region called “{name}”. Choose one of: {names}."},
+    "region_only": {ZH_HANS: "本机器人只服务{region}。", "en": "This bot serves {region} only."},
+    # the written lead
+    "lead_rejected": {
+        ZH_HANS: "ℹ️ 今天模型写的导语没有通过事实核对，以下是天气预报原文。",
+        "en": "ℹ️ Today's model-written lead failed the fact check; here is the forecast instead.",
+    },
+    "lead_unavailable": {
+        ZH_HANS: "ℹ️ 写导语的模型暂时不可用，以下是天气预报原文。",
+        "en": "ℹ️ The model that writes the lead is unavailable; here is the forecast instead.",
+    },
     "sources": {ZH_HANS: "📰 新闻来源：", "en": "📰 News sources:"},
     "source_ok": {ZH_HANS: "上次成功：{when}", "en": "last fetched {when}"},
     "source_never": {ZH_HANS: "尚未成功抓取", "en": "not fetched yet"},
     "source_errors": {ZH_HANS: "连续失败 {count} 次", "en": "{count} failure(s) in a row"},
     "no_sources": {ZH_HANS: "还没有配置新闻来源。", "en": "No news sources are configured."},
     "stats": {
-        ZH_HANS: "📊 统计\n订阅者：{subscribers}（活跃 {active}）\n今天的新故事：{stories}\n今天推送：{sent} 成功，{failed} 失败",
+        ZH_HANS: "📊 统计\n订阅者：{subscribers}（活跃 {active}）\n今天的新故事：{stories}\n今天推送：{sent} 成功，{failed} 失败\n"
+                 "关注：{follows} 个关键词，{following} 个聊天",
         "en": "📊 Stats\nSubscribers: {subscribers} ({active} active)\nStories today: {stories}\n"
-              "Deliveries today: {sent} sent, {failed} failed",
+              "Deliveries today: {sent} sent, {failed} failed\nFollows: {follows} keywords in {following} chats",
     },
     "not_admin": {ZH_HANS: "这个命令只对管理员开放。", "en": "This command is for admins only."},
     "fetch_started": {ZH_HANS: "开始抓取……", "en": "Fetching…"},
@@ -140,6 +216,12 @@ COMMANDS = {
     "lang": {ZH_HANS: "语言 zh-Hant|zh-Hans|en", "en": "Language zh-Hant|zh-Hans|en"},
     "settings": {ZH_HANS: "设置", "en": "Settings"},
     "sources": {ZH_HANS: "新闻来源", "en": "News sources"},
+    "follow": {ZH_HANS: "关注关键词", "en": "Follow keywords"},
+    "unfollow": {ZH_HANS: "取消关注关键词", "en": "Stop following keywords"},
+    "follows": {ZH_HANS: "我关注的关键词", "en": "Your keywords"},
+    "search": {ZH_HANS: "搜索最近的新闻", "en": "Search recent stories"},
+    "alerts": {ZH_HANS: "天气提醒 on|off", "en": "Weather alerts on|off"},
+    "region": {ZH_HANS: "选择地区", "en": "Choose your town"},
 }
 
 
@@ -183,3 +265,8 @@ def language_from_telegram(code: str | None) -> str | None:
     if code.split("-")[0] == "en":
         return "en"
     return None
+
+
+def name_for_reader(name: str, language: str) -> str:
+    """A place's name as a reader of ``language`` writes it (Chinese in the reader's script)."""
+    return for_reader(name, detect_language(name), language)

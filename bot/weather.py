@@ -22,9 +22,9 @@ import httpx
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
-from bot.config import FetchSettings, Settings
+from bot.config import FetchSettings, RegionSettings, Settings
 from bot.ingest.http import FetchError, PoliteClient
-from bot.storage import Bulletin, Database, ForecastRecord
+from bot.storage import Article, Bulletin, Database, ForecastRecord, Source
 from bot.storage.models import utcnow
 from bot.texts import LANGUAGES, t
 from summarizer.forecast import (
@@ -77,8 +77,8 @@ class _Payload(BaseModel):
     hourly: _Hourly | None = None
 
 
-def parse_open_meteo(payload: object, settings: Settings, fetched_at: datetime) -> Forecast:
-    """A :class:`Forecast` from an Open-Meteo ``/forecast`` answer; WeatherError if malformed."""
+def parse_open_meteo(payload: object, region: RegionSettings, fetched_at: datetime) -> Forecast:
+    """A :class:`Forecast` for ``region`` from an Open-Meteo ``/forecast`` answer; WeatherError if malformed."""
     try:
         data = _Payload.model_validate(payload)
     except ValidationError as exc:
@@ -115,7 +115,6 @@ def parse_open_meteo(payload: object, settings: Settings, fetched_at: datetime) 
         ))
     if not days:
         raise WeatherError("Open-Meteo answer has no complete day")
-    region = settings.region
     return Forecast(region.name, PROVIDER, region.latitude, region.longitude, region.timezone, fetched_at, days)
 
 
@@ -191,40 +190,42 @@ class WeatherReport:
 
 
 class WeatherService:
-    """Gets the report for the configured region; never raises for provider trouble."""
+    """Gets the report for a configured region; never raises for provider trouble."""
 
     def __init__(self, settings: Settings, db: Database, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self.db = db
         self.transport = transport
 
-    async def report(self, now: datetime | None = None) -> WeatherReport:
-        """The current report; ``now`` (aware) is injectable for tests and the scheduler."""
+    async def report(self, now: datetime | None = None, region: str | None = None) -> WeatherReport:
+        """The current report for ``region`` (a name; None: the first region); ``now`` (aware)
+        is injectable for tests and the scheduler."""
         now = now or utcnow()
+        place = self.settings.region_for(region)
         weather = self.settings.weather
         forecast, stale, error = None, False, None
         if weather.provider != "none":
-            cached = await asyncio.to_thread(self._newest_stored)
+            cached = await asyncio.to_thread(self._newest_stored, place)
             age = now - cached.fetched_at if cached else None
             if cached and age <= timedelta(minutes=weather.cache_minutes):
                 forecast = cached
             else:
                 try:
-                    forecast = await self._fetch(now)
+                    forecast = await self._fetch(now, place)
                     await asyncio.to_thread(self._store, forecast)
                 except (WeatherError, FetchError) as exc:
                     error = str(exc)
                     log.info("weather provider failed: %s", error)
                     if cached and age <= timedelta(hours=weather.max_stale_hours):
                         forecast, stale = cached, True
-        bulletins, expired = await asyncio.to_thread(self._bulletins, now, forecast is not None)
+        bulletins, expired = await asyncio.to_thread(self._bulletins, now, forecast is not None, place)
         if forecast is None and not bulletins and expired is not None:
             stale = True  # all there is, is out of date
-        return WeatherReport(self.settings.region.name, weather.provider, forecast, stale, error, bulletins, expired)
+        return WeatherReport(place.name, weather.provider, forecast, stale, error, bulletins, expired)
 
-    def request_url(self) -> str:
-        """The Open-Meteo ``/forecast`` URL for the region."""
-        region = self.settings.region
+    def request_url(self, region: RegionSettings | None = None) -> str:
+        """The Open-Meteo ``/forecast`` URL for ``region`` (default: the first region)."""
+        region = region or self.settings.region
         query = {
             "latitude": region.latitude, "longitude": region.longitude, "timezone": region.timezone,
             "daily": ",".join(DAILY_FIELDS), "hourly": "weather_code",
@@ -232,7 +233,7 @@ class WeatherService:
         }
         return f"{self.settings.weather.api_base_url.rstrip('/')}/forecast?{urlencode(query)}"
 
-    async def _fetch(self, now: datetime) -> Forecast:
+    async def _fetch(self, now: datetime, region: RegionSettings) -> Forecast:
         weather = self.settings.weather
         fetch = FetchSettings(
             user_agent=self.settings.fetch.user_agent, timeout_seconds=weather.timeout_seconds,
@@ -240,19 +241,18 @@ class WeatherService:
         )
         async with PoliteClient(fetch, self.transport) as client:
             try:
-                response = await client.get(self.request_url(), robots=False)
+                response = await client.get(self.request_url(region), robots=False)
             except FetchError as exc:
                 raise WeatherError(_provider_reason(exc)) from None
         try:
             payload = json.loads(response.content)
         except ValueError:
             raise WeatherError("Open-Meteo answered with malformed JSON") from None
-        return parse_open_meteo(payload, self.settings, now)
+        return parse_open_meteo(payload, region, now)
 
     # -- database work, run in worker threads ------------------------------------------
 
-    def _newest_stored(self) -> Forecast | None:
-        region = self.settings.region
+    def _newest_stored(self, region: RegionSettings) -> Forecast | None:
         with self.db.session() as session:
             record = session.scalars(
                 select(ForecastRecord)
@@ -268,14 +268,18 @@ class WeatherService:
             session.add(ForecastRecord(provider=PROVIDER, latitude=forecast.latitude, longitude=forecast.longitude,
                                        fetched_at=forecast.fetched_at, data=forecast.to_dict()))
 
-    def _bulletins(self, now: datetime, have_forecast: bool) -> tuple[list[BulletinData], BulletinData | None]:
-        """The newest bulletin while valid (beside a forecast only in its first day), or else it as expired.
+    def _bulletins(self, now: datetime, have_forecast: bool, region: RegionSettings) -> tuple[list[BulletinData], BulletinData | None]:
+        """The region's newest bulletin while valid (beside a forecast only in its first day), or else it as expired.
 
         An undated bulletin is read from its article's date; one with neither is never current.
         """
-        tz = self.settings.region.tz
+        tz = region.tz
+        query = select(Bulletin).order_by(Bulletin.issued_at.desc().nulls_last(), Bulletin.id.desc()).limit(1)
+        sources = self.settings.region_sources(region.name)
+        if sources is not None:
+            query = query.where(Bulletin.article.has(Article.source.has(Source.name.in_(sources))))
         with self.db.session() as session:
-            row = session.scalars(select(Bulletin).order_by(Bulletin.issued_at.desc().nulls_last(), Bulletin.id.desc()).limit(1)).first()
+            row = session.scalars(query).first()
             if row is None:
                 return [], None
             issued = row.issued_at.astimezone(tz) if row.issued_at else None

@@ -164,6 +164,15 @@ class FakeTelegram:
             message["is_topic_message"] = True
         self._add_update({"message": message})
 
+    def user_shares_location(self, chat_id: int, latitude: float, longitude: float, language_code: str = "zh-hant") -> None:
+        """A location shared from the attachment menu."""
+        self._add_update({"message": {
+            "message_id": next(self._message_ids), "date": int(time.time()),
+            "location": {"latitude": latitude, "longitude": longitude},
+            "chat": {"id": chat_id, "type": "private", "first_name": "R"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Resident", "language_code": language_code},
+        }})
+
     def user_taps(self, chat_id: int, data: str, message: dict, user_id: int | None = None, language_code: str = "zh-hant") -> None:
         """A tap on an inline keyboard button under ``message`` (one the bot sent)."""
         user_id = user_id or chat_id

@@ -74,7 +74,8 @@ def test_prune_deletes_old_rows_and_empties_old_articles_but_keeps_their_keys(db
 
     counts = prune(db, 60, NOW)
 
-    assert counts == {"deliveries": 1, "page_retries": 1, "forecasts": 2, "articles": 2, "summaries": 2, "bulletins": 2}
+    assert counts == {"deliveries": 1, "page_retries": 1, "forecasts": 2, "follow_hits": 0, "weather_events": 0,
+                      "articles": 2, "summaries": 2, "bulletins": 2}
     with db.session() as session:
         articles = {a.guid: a for a in session.scalars(select(Article))}
         assert {key: (a.text, a.signature) for key, a in articles.items()} == {

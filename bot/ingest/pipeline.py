@@ -34,7 +34,7 @@ from bot.storage.locks import PROCESS_ID
 from bot.storage.models import utcnow
 from summarizer import Summarizer
 from summarizer.api import UNAVAILABLE
-from summarizer.text import EN, ZH_HANS, language_family, strip_title_label
+from summarizer.text import EN, ZH_HANS, language_family, search_form, strip_title_label
 
 log = logging.getLogger(__name__)
 
@@ -444,6 +444,7 @@ class Ingestor:
                 session.add(story)
             else:
                 story.updated_at = now
+            title = extracted.title or extracted.text[:40]
             article = Article(
                 source_id=source_id,
                 story=story,
@@ -451,7 +452,8 @@ class Ingestor:
                 canonical_url=canonical_url(candidate.url),
                 guid=candidate.guid,
                 content_hash=digest,
-                title=extracted.title or extracted.text[:40],
+                title=title,
+                search_text=search_form(f"{title}\n{extracted.text}"),
                 published_at=published,
                 fetched_at=now,
                 language=extracted.language,

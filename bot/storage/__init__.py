@@ -2,10 +2,11 @@
 
 from bot.storage.db import Database
 from bot.storage.models import (
-    Article, Base, Bulletin, BotState, Delivery, ForecastRecord, PageRetry, Source, Story, Subscriber, Summary,
+    Article, Base, Bulletin, BotState, Delivery, Follow, FollowHit, ForecastRecord, PageRetry, Source, Story, Subscriber,
+    Summary, WeatherEvent,
 )
 
 __all__ = [
-    "Article", "Base", "Bulletin", "BotState", "Database", "Delivery", "ForecastRecord", "PageRetry", "Source", "Story",
-    "Subscriber", "Summary",
+    "Article", "Base", "Bulletin", "BotState", "Database", "Delivery", "Follow", "FollowHit", "ForecastRecord", "PageRetry",
+    "Source", "Story", "Subscriber", "Summary", "WeatherEvent",
 ]

@@ -78,6 +78,7 @@ class Story(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # checked against the follows
     articles: Mapped[list["Article"]] = relationship(back_populates="story", order_by="Article.id")
 
 
@@ -104,6 +105,7 @@ class Article(Base):
     language: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    search_text: Mapped[str | None] = mapped_column(Text)  # title and text, normalized (bot.matching) for search and follows
     summary_claimed_by: Mapped[str | None] = mapped_column(String(100))  # the process summarizing it now
     summary_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -204,6 +206,51 @@ class Subscriber(Base):
     last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_news_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # instant mode: stories sent up to here
     inactive_reason: Mapped[str | None] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(String(200))  # None: the first configured region
+    alerts: Mapped[bool] = mapped_column(Boolean, default=False)  # weather alerts wanted
+    managed: Mapped[bool] = mapped_column(Boolean, default=False)  # a [[channels]] entry: the config owns it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Follow(Base):
+    """A keyword a chat follows: new stories that mention it are sent at once."""
+
+    __tablename__ = "follows"
+    __table_args__ = (UniqueConstraint("subscriber_id", "normalized", name="uq_follow_keyword"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    keyword: Mapped[str] = mapped_column(String(100))  # as the reader typed it
+    normalized: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FollowHit(Base):
+    """A new story that matched a chat's follows, waiting to be sent (quiet hours hold it)."""
+
+    __tablename__ = "follow_hits"
+    __table_args__ = (UniqueConstraint("subscriber_id", "story_id", name="uq_follow_hit"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    keyword: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class WeatherEvent(Base):
+    """A weather alert event of one region (e.g. tomorrow's thunderstorm) and the worst level
+    announced so far: an event is announced again only when it worsens."""
+
+    __tablename__ = "weather_events"
+    __table_args__ = (UniqueConstraint("region", "event_key", name="uq_weather_event"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region: Mapped[str] = mapped_column(String(200))
+    event_key: Mapped[str] = mapped_column(String(200))
+    level: Mapped[int] = mapped_column(Integer)
+    day: Mapped[str] = mapped_column(String(10), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -20,6 +20,8 @@ from bot.storage import Database
 from bot.storage.models import utcnow
 from bot.subscriptions import Subscriptions
 from bot.telegram import handlers
+from bot.telegram.chat import Services
+from bot.follows import Follows
 from bot.telegram.delivery import Deliverer
 from bot.telegram.push import Pusher
 from bot.telegram.updates import PerChatUpdateProcessor
@@ -76,10 +78,11 @@ def build_application(
     subscriptions = Subscriptions(db, settings)
     deliverer = Deliverer(application.bot, subscriptions, settings.telegram.broadcast_per_second)
     weather = WeatherService(settings, db)
-    application.bot_data["services"] = handlers.Services(
-        settings=settings, subscriptions=subscriptions, stories=Stories(db, settings.region.tz), deliverer=deliverer, weather=weather,
+    follows = Follows(db, settings)
+    application.bot_data["services"] = Services(
+        settings=settings, subscriptions=subscriptions, stories=Stories(db, settings), deliverer=deliverer, weather=weather,
         ingestor=Ingestor(settings, db, summarizer),
-        pusher=Pusher(settings, db, subscriptions, weather, deliverer), clock=clock, role=role,
+        pusher=Pusher(settings, db, subscriptions, weather, deliverer, follows), follows=follows, clock=clock, role=role,
     )
     application.bot_data["schedule"] = schedule
     handlers.register(application)
@@ -87,11 +90,12 @@ def build_application(
 
 
 async def _post_init(application: Application) -> None:
-    svc: handlers.Services = application.bot_data["services"]
+    svc: Services = application.bot_data["services"]
     # database work, parsing and summarization share these threads; a long summarization or a
     # database lock held by another process must not starve the handlers' short queries
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="newsbot"))
     await register_commands(application, svc.settings)
+    await asyncio.to_thread(svc.subscriptions.sync_channels, svc.now())
     if application.bot_data.get("schedule") and application.job_queue is not None:
         queue = application.job_queue
         if svc.role == "all":
@@ -105,7 +109,7 @@ async def _post_init(application: Application) -> None:
 
 async def _post_shutdown(application: Application) -> None:
     """Stop the sources still being fetched (a summarization finishes its current batch)."""
-    svc: handlers.Services = application.bot_data["services"]
+    svc: Services = application.bot_data["services"]
     await svc.ingestor.close()
 
 
@@ -124,13 +128,13 @@ async def register_commands(application: Application, settings: Settings) -> Non
 
 async def poll_sources(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Start each due source as its own task (one that hangs holds only itself); failures back off."""
-    svc: handlers.Services = context.application.bot_data["services"]
+    svc: Services = context.application.bot_data["services"]
     await svc.ingestor.poll_due()
 
 
 async def prune_old_data(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Once a day: rows and article bodies older than ``[storage] keep_days``."""
-    svc: handlers.Services = context.application.bot_data["services"]
+    svc: Services = context.application.bot_data["services"]
     keep_days = svc.settings.storage.keep_days
     counts = await asyncio.to_thread(prune, svc.subscriptions.db, keep_days, svc.now())
     if any(counts.values()):
@@ -139,5 +143,5 @@ async def prune_old_data(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def push_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every few seconds: the pushes that are due."""
-    svc: handlers.Services = context.application.bot_data["services"]
+    svc: Services = context.application.bot_data["services"]
     await svc.pusher.tick(svc.now())

@@ -10,25 +10,19 @@ import asyncio
 import html
 import logging
 import re
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.config import Settings, parse_hhmm, to_ascii_digits
-from bot.digest import Stories
-from bot.ingest.pipeline import Ingestor
+from bot.config import parse_hhmm, to_ascii_digits
 from bot.storage import Subscriber
-from bot.storage.models import utcnow
-from bot.subscriptions import ChatRef, Subscriptions
-from bot.telegram.delivery import Deliverer
-from bot.telegram.push import Pusher
+from bot.telegram import reader
+from bot.telegram.chat import (
+    NotAllowed, Services, change_settings, chat_ref, current_subscriber, edit, reply, services,
+)
 from bot.telegram.render import render_stories, render_weather
-from bot.texts import LANGUAGE_NAMES, LANGUAGES, language_from_telegram, t
-from bot.weather import WeatherService
+from bot.texts import LANGUAGE_NAMES, LANGUAGES, language_from_telegram, name_for_reader, t
 
 log = logging.getLogger(__name__)
 
@@ -37,80 +31,14 @@ AWAITING_TIME = "awaiting_time"
 LATEST_MAX = 20
 
 
-@dataclass
-class Services:
-    """What the handlers and jobs share; kept in ``application.bot_data['services']``."""
-
-    settings: Settings
-    subscriptions: Subscriptions
-    stories: Stories
-    deliverer: Deliverer
-    weather: WeatherService
-    ingestor: Ingestor
-    pusher: Pusher
-    clock: Callable[[], datetime] = utcnow
-    role: str = "all"  # "bot": sources are fetched by worker processes
-
-    def now(self) -> datetime:
-        return self.clock()
-
-
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.application.bot_data["services"]
-
-
-def chat_ref(update: Update) -> ChatRef:
-    """The chat (and forum topic) an update came from."""
-    message = update.effective_message
-    thread = message.message_thread_id if message is not None and message.is_topic_message else 0
-    return ChatRef(update.effective_chat.id, thread or 0, update.effective_chat.type)
-
-
-async def _subscriber(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Services, ChatRef, Subscriber]:
-    svc = services(context)
-    ref = chat_ref(update)
-    user = update.effective_user
-    language = language_from_telegram(user.language_code if user else None) or svc.settings.region.language
-    subscriber = await asyncio.to_thread(svc.subscriptions.get, ref, language)
-    return svc, ref, subscriber
-
-
-class NotAllowed(Exception):
-    """A group member who is not an admin tried to change the group's subscription."""
-
-
-async def _may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """In private chats always; in groups only the group's admins (and the bot's admins)."""
-    chat, user = update.effective_chat, update.effective_user
-    if chat.type == "private" or user is None or user.id in services(context).settings.telegram.admins:
-        return True
-    member = await context.bot.get_chat_member(chat.id, user.id)
-    return member.status in ("creator", "administrator")
-
-
-async def _update(update: Update, context: ContextTypes.DEFAULT_TYPE, **changes) -> tuple[Services, ChatRef, Subscriber]:
-    """Apply setting changes for the chat; raises NotAllowed (answered politely) for non-admins in groups."""
-    svc, ref, subscriber = await _subscriber(update, context)
-    if not await _may_change(update, context):
-        await reply(update, context, t("group_admins_only", subscriber.language))
-        raise NotAllowed
-    subscriber = await asyncio.to_thread(svc.subscriptions.update, ref, subscriber.language, svc.now(), **changes)
-    return svc, ref, subscriber
-
-
-async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, keyboard=None, escape: bool = True) -> None:
-    """Reply in the update's chat and topic, through the one sending path."""
-    await services(context).deliverer.send(chat_ref(update), html.escape(text) if escape else text, keyboard=keyboard)
-
-
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc, _, sub = await _subscriber(update, context)
+    svc, _, sub = await current_subscriber(update, context)
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("subscribe_button", sub.language), callback_data="start:subscribe")]])
     await reply(update, context, t("welcome", sub.language, region=svc.settings.region.name), keyboard)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc, _, sub = await _subscriber(update, context)
+    svc, _, sub = await current_subscriber(update, context)
     text = t("help", sub.language)
     if _is_admin(update, svc):
         text += "\n" + t("help_admin", sub.language)
@@ -124,16 +52,16 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if time_text is None:
             return
         changes["push_time"] = time_text
-    svc, _, sub = await _update(update, context, **changes)
+    svc, _, sub = await change_settings(update, context, **changes)
     await reply(update, context, t("subscribed", sub.language, time=sub.push_time, tz=sub.timezone))
 
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    _, _, before = await _subscriber(update, context)
+    _, _, before = await current_subscriber(update, context)
     if not before.active:
         await reply(update, context, t("not_subscribed", before.language))
         return
-    _, _, sub = await _update(update, context, active=False)
+    _, _, sub = await change_settings(update, context, active=False)
     await reply(update, context, t("unsubscribed", sub.language))
 
 
@@ -144,7 +72,7 @@ async def set_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _apply_time(update: Update, context: ContextTypes.DEFAULT_TYPE, time_text: str) -> None:
-    _, _, sub = await _update(update, context, push_time=time_text)
+    _, _, sub = await change_settings(update, context, push_time=time_text)
     key = "time_set" if sub.active else "time_set_inactive"
     await reply(update, context, t(key, sub.language, time=sub.push_time, tz=sub.timezone))
 
@@ -156,7 +84,7 @@ async def _time_argument(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             raise ValueError("one HH:MM argument expected")
         at = parse_hhmm(context.args[0])
     except ValueError:
-        _, _, sub = await _subscriber(update, context)
+        _, _, sub = await current_subscriber(update, context)
         await reply(update, context, t("time_bad", sub.language))
         return None
     return f"{at:%H:%M}"
@@ -165,22 +93,22 @@ async def _time_argument(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     wanted = {code.lower(): code for code in LANGUAGES}.get((context.args or [""])[0].lower()) if len(context.args or []) == 1 else None
     if wanted is None:
-        _, _, sub = await _subscriber(update, context)
+        _, _, sub = await current_subscriber(update, context)
         await reply(update, context, t("lang_bad", sub.language))
         return
-    _, _, sub = await _update(update, context, language=wanted)
+    _, _, sub = await change_settings(update, context, language=wanted)
     await reply(update, context, t("lang_set", sub.language))
 
 
 async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc, _, sub = await _subscriber(update, context)
+    svc, _, sub = await current_subscriber(update, context)
     limit = svc.settings.digest.latest_items
     if context.args:
         limit = _count_argument(context.args, LATEST_MAX)
         if limit is None:
             await reply(update, context, t("latest_bad", sub.language, max=LATEST_MAX))
             return
-    stories = await asyncio.to_thread(svc.stories.latest, sub.language, limit, svc.now())
+    stories = await asyncio.to_thread(svc.stories.latest, sub.language, limit, svc.now(), sub.region)
     await reply(update, context, render_stories(stories, sub.language), escape=False)
 
 
@@ -194,15 +122,15 @@ def _count_argument(args: list[str], most: int) -> int | None:
 
 
 async def weather(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc, _, sub = await _subscriber(update, context)
+    svc, _, sub = await current_subscriber(update, context)
     now = svc.now()
-    report = await svc.weather.report(now)
-    local = now.astimezone(svc.settings.region.tz)
+    report = await svc.weather.report(now, sub.region)
+    local = now.astimezone(svc.settings.region_for(sub.region).tz)
     await reply(update, context, render_weather(report.text(sub.language, local), sub.language), escape=False)
 
 
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc, _, sub = await _subscriber(update, context)
+    svc, _, sub = await current_subscriber(update, context)
     configured = {s.name for s in svc.settings.sources if s.enabled}
     rows = [r for r in await asyncio.to_thread(svc.subscriptions.sources) if r.name in configured]
     known = {r.name for r in rows}
@@ -224,11 +152,12 @@ def _is_admin(update: Update, svc: Services) -> bool:
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc, _, sub = await _subscriber(update, context)
+    svc, _, sub = await current_subscriber(update, context)
     if not _is_admin(update, svc):
         await reply(update, context, t("not_admin", sub.language))
         return
     numbers = await asyncio.to_thread(svc.subscriptions.stats, svc.now())
+    numbers.update(await asyncio.to_thread(svc.follows.counts))
     lines = [t("stats", sub.language, **numbers)]
     tz = svc.settings.region.tz
     for source in await asyncio.to_thread(svc.subscriptions.sources):
@@ -239,7 +168,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def fetch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc, _, sub = await _subscriber(update, context)
+    svc, _, sub = await current_subscriber(update, context)
     if not _is_admin(update, svc):
         await reply(update, context, t("not_admin", sub.language))
         return
@@ -253,12 +182,15 @@ async def fetch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                    errors=sum(len(r.errors) for r in reports)))
 
 
-def settings_view(sub: Subscriber, svc: Services) -> tuple[str, InlineKeyboardMarkup]:
-    """The /settings text and its keyboard: time presets, typing a time, language, news mode, status."""
+def settings_view(sub: Subscriber, svc: Services, follows: int) -> tuple[str, InlineKeyboardMarkup]:
+    """The /settings text and its keyboard: time presets, typing a time, language, news mode,
+    weather alerts, region (when there are several), status."""
     language = sub.language
     mode = t("mode_instant", language, quiet=svc.settings.digest.quiet_hours) if sub.news_mode == "instant" else t("mode_daily", language)
+    region = name_for_reader(svc.settings.region_for(sub.region).name, language)
     text = t("settings", language, time=sub.push_time, tz=sub.timezone, language=LANGUAGE_NAMES[language], mode=mode,
              status=t("status_active" if sub.active else "status_inactive", language))
+    text += "\n" + t("settings_more", language, region=region, alerts=t("on" if sub.alerts else "off", language), follows=follows)
     mark = lambda on, label: f"• {label}" if on else label  # noqa: E731 - a local shorthand
     rows = [
         [InlineKeyboardButton(mark(sub.push_time == p, p), callback_data=f"time:{p}") for p in TIME_PRESETS[:4]],
@@ -267,15 +199,19 @@ def settings_view(sub: Subscriber, svc: Services) -> tuple[str, InlineKeyboardMa
         [InlineKeyboardButton(mark(sub.language == code, LANGUAGE_NAMES[code]), callback_data=f"lang:{code}") for code in LANGUAGES],
         [InlineKeyboardButton(mark(sub.news_mode == "daily", t("button_mode_daily", language)), callback_data="mode:daily"),
          InlineKeyboardButton(mark(sub.news_mode == "instant", t("button_mode_instant", language)), callback_data="mode:instant")],
+        [InlineKeyboardButton(t("button_alerts_off" if sub.alerts else "button_alerts_on", language),
+                              callback_data="alerts:off" if sub.alerts else "alerts:on")],
         [InlineKeyboardButton(t("button_unsubscribe" if sub.active else "button_subscribe", language),
                               callback_data="sub:off" if sub.active else "sub:on")],
     ]
+    if len(svc.settings.all_regions()) > 1:
+        rows.insert(-1, [InlineKeyboardButton(t("button_region", language, region=region), callback_data="region:choose")])
     return text, InlineKeyboardMarkup(rows)
 
 
 async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc, _, sub = await _subscriber(update, context)
-    text, keyboard = settings_view(sub, svc)
+    svc, _, sub = await current_subscriber(update, context)
+    text, keyboard = settings_view(sub, svc, len(await asyncio.to_thread(svc.follows.list, sub.id)))
     await reply(update, context, text, keyboard)
 
 
@@ -284,9 +220,15 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query = update.callback_query
     await query.answer()
     action, _, value = (query.data or "").partition(":")
+    if action == "unfollow":
+        await reader.unfollow_button(update, context, value)
+        return
+    if action == "region":
+        await reader.region_button(update, context, value)
+        return
     if action == "time" and value == "type":
         context.chat_data[AWAITING_TIME] = True
-        _, _, sub = await _subscriber(update, context)
+        _, _, sub = await current_subscriber(update, context)
         await reply(update, context, t("time_prompt", sub.language))
         return
     changes = {
@@ -294,19 +236,18 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         "lang": lambda: {"language": value} if value in LANGUAGES else {},
         "mode": lambda: {"news_mode": value} if value in ("daily", "instant") else {},
         "sub": lambda: {"active": value == "on"},
+        "alerts": lambda: {"alerts": value == "on"},
     }.get(action, dict)()
     if action == "start":  # the Subscribe button under /start's welcome
-        _, _, sub = await _update(update, context, active=True)
+        _, _, sub = await change_settings(update, context, active=True)
         await reply(update, context, t("subscribed", sub.language, time=sub.push_time, tz=sub.timezone))
         return
-    svc, _, sub = await _update(update, context, **changes)
-    text, keyboard = settings_view(sub, svc)
-    if query.message is not None:
-        try:
-            await query.edit_message_text(html.escape(text), reply_markup=keyboard, parse_mode="HTML")
-        except BadRequest as exc:  # the already-selected button: the view is already what it should be
-            if "message is not modified" not in str(exc).lower():
-                raise
+    svc, _, sub = await change_settings(update, context, **changes)
+    text, keyboard = settings_view(sub, svc, len(await asyncio.to_thread(svc.follows.list, sub.id)))
+    await edit(update, html.escape(text), keyboard)
+
+
+
 
 
 async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -316,14 +257,14 @@ async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             at = parse_hhmm(update.effective_message.text or "")
         except ValueError:
             context.chat_data[AWAITING_TIME] = True
-            _, _, sub = await _subscriber(update, context)
+            _, _, sub = await current_subscriber(update, context)
             await reply(update, context, t("time_bad", sub.language))
             return
         await _apply_time(update, context, f"{at:%H:%M}")
         return
     if update.effective_chat.type != "private":
         return  # in groups, stay quiet unless addressed with a command
-    _, _, sub = await _subscriber(update, context)
+    _, _, sub = await current_subscriber(update, context)
     await reply(update, context, t("plain_text", sub.language))
 
 
@@ -340,7 +281,7 @@ def _for_another_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if _for_another_bot(update, context):
         return
-    _, _, sub = await _subscriber(update, context)
+    _, _, sub = await current_subscriber(update, context)
     await reply(update, context, t("unknown_command", sub.language))
 
 
@@ -368,10 +309,13 @@ def register(application: Application) -> None:
         "start": start, "help": help_command, "subscribe": subscribe, "unsubscribe": unsubscribe,
         "latest": latest, "weather": weather, "time": set_time, "lang": set_language,
         "settings": settings_command, "sources": sources, "stats": stats, "fetch": fetch,
+        "follow": reader.follow, "unfollow": reader.unfollow, "follows": reader.follows, "search": reader.search,
+        "alerts": reader.alerts, "region": reader.region,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(settings_button))
+    application.add_handler(MessageHandler(filters.LOCATION, reader.location))
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, plain_text))
     application.add_error_handler(on_error)

@@ -18,26 +18,34 @@ Delivery guarantees, all kept in the database so that they survive a restart:
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
+import math
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
-from bot.digest import build_digest, newest_story_at, story_items
+from bot.alerts import Announcement, WeatherAlerts
+from bot.digest import build_digest, newest_story_at, story_item, story_items
+from bot.follows import Follows, Pending
 from bot.storage import Database, Subscriber
 from bot.storage.models import utcnow
-from bot.subscriptions import DAILY_KEY, ChatRef, Subscriptions, in_window
+from bot.subscriptions import DAILY_KEY, FOLLOW_KEY, NEWS_KEY, ChatRef, Subscriptions, in_window
 from bot.telegram.delivery import Deliverer, Outcome
 from bot.telegram.render import render_digest, render_stories
-from bot.texts import t
+from bot.texts import name_for_reader, t
 from bot.weather import WeatherReport, WeatherService
+from summarizer.alerts import describe_alert
 
 log = logging.getLogger(__name__)
 
+ALERT_SECONDS = 300  # how often the regions' weather alerts are looked up
+SEVEREST = 3  # an alert of this level is sent even during quiet hours
+T = TypeVar("T", Subscriber, Pending)
 CONCURRENCY = 32  # sends in flight at once; the rate limiter sets the pace
 PAGE = 500  # subscribers loaded per query
 MAX_UNRECORDED = 10_000  # sent pushes whose record failed, kept to record at the next tick
@@ -60,31 +68,43 @@ class Editions:
         self.settings = settings
         self.weather = weather
         self.now = now
-        self._report: asyncio.Task[WeatherReport] | None = None
+        self._reports: dict[str, asyncio.Task[WeatherReport]] = {}
         self._built: dict[tuple, asyncio.Future[str | None]] = {}
 
-    async def digest(self, language: str, timezone: str, since: datetime | None) -> str:
-        """The daily digest: the weather, then the stories first seen after ``since``."""
-        if self._report is None:
-            self._report = asyncio.ensure_future(self.weather.report(self.now))
-        report = await self._report
+    async def digest(self, language: str, timezone: str, since: datetime | None, region: str | None) -> str:
+        """The daily digest of ``region``: the weather, then the stories first seen after ``since``."""
+        place = self.settings.region_for(region)
+        if place.name not in self._reports:
+            self._reports[place.name] = asyncio.ensure_future(self.weather.report(self.now, place.name))
+        report = await self._reports[place.name]
         local = self.now.astimezone(ZoneInfo(timezone))
-        limit = self.settings.digest.max_items
+        limit, sources = self.settings.digest.max_items, self.settings.region_sources(place.name)
 
         def build() -> str:
-            return render_digest(build_digest(self.db, language, limit, report, local, since))
+            return render_digest(build_digest(self.db, language, limit, report, local, since, sources))
 
-        return await self._once(("digest", language, timezone, since), build)
+        return await self._once(("digest", place.name, language, timezone, since), build)
 
-    async def news(self, language: str, since: datetime) -> str | None:
-        """New stories first seen after ``since``, or None when there are none."""
-        limit, tz = self.settings.digest.max_items, self.settings.region.tz
+    async def news(self, language: str, since: datetime, region: str | None) -> str | None:
+        """New stories of ``region`` first seen after ``since``, or None when there are none."""
+        place = self.settings.region_for(region)
+        limit, sources = self.settings.digest.max_items, self.settings.region_sources(place.name)
 
         def build() -> str | None:
-            stories = story_items(self.db, language, limit, tz, since, self.now)
+            stories = story_items(self.db, language, limit, place.tz, since, self.now, sources)
             return render_stories(stories, language, heading=t("new_stories", language)) if stories else None
 
-        return await self._once(("news", language, since), build)
+        return await self._once(("news", place.name, language, since), build)
+
+    async def followed(self, story_id: int, language: str, keyword: str, region: str | None) -> str | None:
+        """The alert for a story that mentions a followed keyword (None: the story is gone)."""
+        tz = self.settings.region_for(region).tz
+
+        def build() -> str | None:
+            story = story_item(self.db, story_id, language, tz)
+            return render_stories([story], language, heading=t("follow_alert", language, keyword=keyword)) if story else None
+
+        return await self._once(("followed", story_id, language, keyword, region), build)
 
     async def _once(self, key: tuple, build: Callable[[], str | None]) -> str | None:
         if key not in self._built:
@@ -96,12 +116,16 @@ class Pusher:
     """Sends what is due; ``tick`` is called every few seconds by the job queue."""
 
     def __init__(self, settings: Settings, db: Database, subscriptions: Subscriptions,
-                 weather: WeatherService, deliverer: Deliverer) -> None:
+                 weather: WeatherService, deliverer: Deliverer, follows: Follows) -> None:
         self.settings = settings
         self.db = db
         self.subscriptions = subscriptions
         self.weather = weather
         self.deliverer = deliverer
+        self.follows = follows
+        self.alerts = WeatherAlerts(settings, db, weather)
+        self._announcements: list[Announcement] = []
+        self._alerts_checked = -math.inf  # monotonic time of the last look at the weather
         self._running = asyncio.Lock()
         self._started = 0.0  # monotonic start of the running tick
         self._unrecorded: OrderedDict[tuple[int, str], _Sent] = OrderedDict()
@@ -125,28 +149,34 @@ class Pusher:
             if newest is not None:
                 sent += await self._pages(lambda after: self.subscriptions.instant(newest, after, PAGE),
                                           lambda subscriber: self._instant(subscriber, editions, now))
+            await asyncio.to_thread(self.follows.match_new_stories, now)
+            sent += await self._pages(lambda after: self.follows.pending(after, PAGE),
+                                      lambda pending: self._followed(pending, editions, now))
+            for announcement in await self._current_alerts(now):
+                sent += await self._pages(
+                    lambda after: self.subscriptions.alert_recipients(announcement.region.name, announcement.push_key, after, PAGE),
+                    lambda subscriber: self._alert(subscriber, announcement, now))
             return sent
 
-    async def _pages(self, load: Callable[[int], list[Subscriber]],
-                     push: Callable[[Subscriber], Awaitable[int]]) -> int:
-        """Page through subscribers by id and push to each, ``CONCURRENCY`` at a time."""
+    async def _pages(self, load: Callable[[int], list[T]], push: Callable[[T], Awaitable[int]]) -> int:
+        """Page through subscribers (or follow matches) by id and push to each, ``CONCURRENCY`` at a time."""
         gate = asyncio.Semaphore(CONCURRENCY)
         errors: list[BaseException] = []
 
-        async def isolated(subscriber: Subscriber) -> int:
+        async def isolated(item: T) -> int:
             async with gate:
                 try:
-                    return await push(subscriber)
+                    return await push(item)
                 except Exception as exc:  # one subscriber's failure never stops the others
                     if not errors:
-                        log.exception("push to chat %s failed; it stays due and is retried", subscriber.chat_id)
+                        log.exception("push %r failed; it stays due and is retried", item)
                     errors.append(exc)
                     return 0
 
         sent, after = 0, 0
         while page := await asyncio.to_thread(load, after):
             after = page[-1].id
-            sent += sum(await asyncio.gather(*(isolated(s) for s in page)))
+            sent += sum(await asyncio.gather(*(isolated(item) for item in page)))
         if len(errors) > 1:
             log.error("%d pushes failed in this tick (first error logged above)", len(errors))
         return sent
@@ -160,9 +190,9 @@ class Pusher:
         if state == "sent":  # delivered already (e.g. by a run that stopped before rescheduling)
             await asyncio.to_thread(self.subscriptions.sent, subscriber.id, key, now, local_day)
             return 0
-        if state == "later":
+        if state != "go":
             return 0
-        text = await editions.digest(subscriber.language, subscriber.timezone, subscriber.last_push_at)
+        text = await editions.digest(subscriber.language, subscriber.timezone, subscriber.last_push_at, subscriber.region)
         outcome = await self.deliverer.send(_ref(subscriber), text, broadcast=True)
         return await self._settle(subscriber, key, outcome, now, local_day)
 
@@ -171,13 +201,54 @@ class Pusher:
         if in_window(local.time(), self.settings.digest.quiet_hours):
             return 0
         since = subscriber.last_news_at or now
-        text = await editions.news(subscriber.language, since)
-        key = f"news:{since.isoformat()}"
+        text = await editions.news(subscriber.language, since, subscriber.region)
+        key = f"{NEWS_KEY}{since.isoformat()}"
         if text is None or (subscriber.id, key) in self._unrecorded:
             return 0
         if await asyncio.to_thread(self.subscriptions.claim, subscriber.id, key, now) != "go":
             return 0
         outcome = await self.deliverer.send(_ref(subscriber), text, broadcast=True)
+        return await self._settle(subscriber, key, outcome, now, None)
+
+    async def _followed(self, pending: Pending, editions: Editions, now: datetime) -> int:
+        """A new story that mentions a keyword the chat follows (held during quiet hours)."""
+        subscriber = pending.subscriber
+        if in_window(now.astimezone(ZoneInfo(subscriber.timezone)).time(), self.settings.digest.quiet_hours):
+            return 0
+        key = f"{FOLLOW_KEY}{pending.story_id}"  # one alert per story, whichever keywords matched
+        state = await asyncio.to_thread(self.subscriptions.claim, subscriber.id, key, now)
+        if state == "later":
+            return 0
+        text = await editions.followed(pending.story_id, subscriber.language, pending.keyword, subscriber.region)
+        if state in ("sent", "given up") or text is None:
+            await asyncio.to_thread(self.follows.done, pending.id, now)
+            return 0
+        outcome = await self.deliverer.send(_ref(subscriber), text, broadcast=True)
+        sent = await self._settle(subscriber, key, outcome, now, None)
+        if outcome.ok or outcome.permanent:
+            await asyncio.to_thread(self.follows.done, pending.id, now)
+        return sent
+
+    async def _current_alerts(self, now: datetime) -> list[Announcement]:
+        """The regions' weather alerts, looked up every ``ALERT_SECONDS`` (the forecast is cached
+        for longer; a provider that is down is not asked every tick)."""
+        if time.monotonic() - self._alerts_checked >= ALERT_SECONDS:
+            self._alerts_checked = time.monotonic()
+            self._announcements = await self.alerts.current(now)
+        return [a for a in self._announcements if a.alert.day >= now.astimezone(a.region.tz).date()]
+
+    async def _alert(self, subscriber: Subscriber, announcement: Announcement, now: datetime) -> int:
+        """A weather alert; during quiet hours only the severest."""
+        local = now.astimezone(ZoneInfo(subscriber.timezone))
+        if announcement.level < SEVEREST and in_window(local.time(), self.settings.digest.quiet_hours):
+            return 0
+        key = announcement.push_key
+        if await asyncio.to_thread(self.subscriptions.claim, subscriber.id, key, now) != "go":
+            return 0
+        alert, region = announcement.alert, announcement.region
+        text = describe_alert(replace(alert, level=announcement.level), subscriber.language,
+                              name_for_reader(region.name, subscriber.language), today=now.astimezone(region.tz).date())
+        outcome = await self.deliverer.send(_ref(subscriber), html.escape(text), broadcast=True)
         return await self._settle(subscriber, key, outcome, now, None)
 
     async def _settle(self, subscriber: Subscriber, key: str, outcome: Outcome, now: datetime, local_day: date | None) -> int:
