@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from bot.config import ConfigError, Settings, environment_warnings, load_settings
+from bot.config import ConfigError, RegionSettings, Settings, environment_warnings, load_settings
 from bot.redact import install_redaction, redact
 from bot.texts import LANGUAGES
 from summarizer.profiles import Profile, ProfileError
@@ -87,9 +87,11 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument("--fetch", action="store_true", help="run an ingestion pass first")
     digest.add_argument("--lang", choices=LANGUAGES, help="reader language (default: region language)")
     digest.add_argument("--limit", type=_positive_int, help="number of stories (default: digest.max_items)")
+    digest.add_argument("--region", help="a [[regions]] name (default: the first region)")
 
     weather = command("weather", _cmd_weather, "print the forecast for the configured region")
     weather.add_argument("--lang", choices=LANGUAGES, help="language of the text (default: region language)")
+    weather.add_argument("--region", help="a [[regions]] name (default: the first region)")
 
     models = command("models", _cmd_models, "show summarization profiles and their weights, or download them")
     models.add_argument("action", choices=("list", "pull"))
@@ -239,10 +241,17 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     return 1 if reports and all(r.errors and not r.new for r in reports) else 0
 
 
-def _weather_report(settings: Settings, db):
+def _region(settings: Settings, name: str | None) -> RegionSettings:
+    """The region ``--region`` names (the first one without it); UsageError for an unknown name."""
+    if name is not None and name not in settings.region_names():
+        raise UsageError(f"--region: no region named {name!r} (known: {', '.join(settings.region_names())})")
+    return settings.region_for(name)
+
+
+def _weather_report(settings: Settings, db, region: RegionSettings):
     from bot.weather import WeatherService
 
-    report = asyncio.run(WeatherService(settings, db).report())
+    report = asyncio.run(WeatherService(settings, db).report(region=region.name))
     if report.error:
         print(f"newsbot: warning: weather: {report.error}", file=sys.stderr)
     return report
@@ -253,15 +262,17 @@ def _cmd_digest(args: argparse.Namespace) -> int:
     from bot.storage.models import utcnow
 
     settings = load_settings(args.config)
+    region = _region(settings, args.region)
     db, summarizer = _open(settings)
     try:
         if args.fetch:
             for report in _run_fetch(settings, db, summarizer, None, quiet=args.json):
                 for error in report.errors:
                     print(f"newsbot: warning: {report.name}: {error}", file=sys.stderr)
-        weather = _weather_report(settings, db)
-        now = utcnow().astimezone(settings.region.tz)
-        digest = build_digest(db, args.lang or settings.region.language, args.limit or settings.digest.max_items, weather, now)
+        weather = _weather_report(settings, db, region)
+        now = utcnow().astimezone(region.tz)
+        digest = build_digest(db, args.lang or region.language, args.limit or settings.digest.max_items, weather, now,
+                              sources=settings.region_sources(region.name)).with_lead(summarizer)
     finally:
         db.close()
     if args.json:
@@ -276,13 +287,14 @@ def _cmd_weather(args: argparse.Namespace) -> int:
     from bot.storage.models import utcnow
 
     settings = load_settings(args.config)
-    language = args.lang or settings.region.language
+    region = _region(settings, args.region)
+    language = args.lang or region.language
     db = Database(settings.database.url)
     try:
-        report = _weather_report(settings, db)
+        report = _weather_report(settings, db, region)
     finally:
         db.close()
-    now = utcnow().astimezone(settings.region.tz)
+    now = utcnow().astimezone(region.tz)
     if args.json:
         _print_json(report.to_dict(language, now))
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import func, select
@@ -15,9 +16,13 @@ from bot.storage.models import utcnow
 from bot.texts import name_for_reader, t
 from bot.weather import WeatherReport
 from summarizer.profiles import READER_FAMILIES
+from summarizer import Summarizer
+from summarizer.api import FAITHFULNESS
+from summarizer.lead import MAX_STORIES, Lead, write_lead
 from summarizer.text import for_reader, is_chinese, language_family, search_form, strip_title_label
 
 STORY_WINDOW = timedelta(days=14)  # stories not updated for this long no longer reach readers
+LEAD_CACHE = 32  # leads kept for editions with the same weather and stories
 SEARCH_CANDIDATES = 500  # newest matching articles a search looks at
 _STORY_LOADS = (selectinload(Story.articles).selectinload(Article.source),
                 selectinload(Story.articles).selectinload(Article.summaries))
@@ -48,11 +53,13 @@ class StoryItem:
 
 @dataclass
 class Digest:
-    """The weather (text and structured report) plus stories, newest first."""
+    """The weather (text and structured report) plus stories, newest first, and the lead a
+    model wrote for them (None: no profile writes leads)."""
 
     language: str
     weather: dict
     stories: list[StoryItem] = field(default_factory=list)
+    lead: Lead | None = None
 
     @property
     def weather_text(self) -> str:
@@ -60,7 +67,23 @@ class Digest:
 
     def to_dict(self) -> dict:
         """The ``newsbot digest --json`` shape."""
-        return {"language": self.language, "weather": self.weather, "stories": [s.to_dict() for s in self.stories]}
+        return {"language": self.language, "weather": self.weather, "stories": [s.to_dict() for s in self.stories],
+                "lead": self.lead.to_dict() if self.lead else None}
+
+    def with_lead(self, summarizer: Summarizer) -> "Digest":
+        """This digest opened by a lead written from its forecast and top stories, when a
+        profile writes leads for its language (checked by the gate; a rejected one is recorded
+        as a fallback, and the reader gets the forecast text)."""
+        stories = tuple((s.title, s.summary) for s in self.stories[:MAX_STORIES])
+        lead = _write_lead(summarizer, self.weather_text, stories, self.language)
+        self.lead = lead if lead.profile else None
+        return self
+
+
+@lru_cache(maxsize=LEAD_CACHE)
+def _write_lead(summarizer: Summarizer, weather: str, stories: tuple[tuple[str, str], ...], language: str) -> Lead:
+    """One lead per (weather text, stories, language): editions that share them share it."""
+    return write_lead(summarizer, weather, stories, language)
 
 
 def build_digest(
@@ -194,10 +217,22 @@ def _story_item(story: Story, language: str, tz: tzinfo | None) -> StoryItem:
     )
 
 
+def lead_lines(digest: Digest) -> list[str]:
+    """What opens the digest: the model's lead, or the note that it fell back (nothing without a lead profile)."""
+    lead = digest.lead
+    if lead is None:
+        return []
+    if lead.text:
+        return [f"📝 {lead.text}"]
+    return [t("lead_rejected" if (lead.reason or "").startswith(FAITHFULNESS) else "lead_unavailable", digest.language)]
+
+
 def render_text(digest: Digest) -> str:
     """Plain-text rendering for the terminal."""
     language = digest.language
-    lines = [f"【{t('weather', language)}】", digest.weather_text, "", f"【{t('news', language)}】"]
+    opening = lead_lines(digest)
+    lines = [*opening, *([""] if opening else []),
+             f"【{t('weather', language)}】", digest.weather_text, "", f"【{t('news', language)}】"]
     if not digest.stories:
         lines.append(t("no_news", language))
     for number, story in enumerate(digest.stories, 1):

@@ -147,15 +147,17 @@ class Profile(BaseModel):
 
 
 class ModelsConfig(BaseModel):
-    """Profiles, the language → profile routing table, the default profile, and the
+    """Profiles, the language → profile routing table, the default profile, the
     ``translate`` table: language pair (``zh->en``, ``en->zh``) → the profile that writes a
-    summary of an article in the first language for readers of the second."""
+    summary of an article in the first language for readers of the second, and the optional
+    ``lead`` profile (causal or openai) that writes each digest's opening lines."""
 
     model_config = ConfigDict(extra="forbid")
 
     default: str = EXTRACTIVE
     routing: dict[str, str] = Field(default_factory=dict)
     translate: dict[str, str] = Field(default_factory=dict)
+    lead: str | None = Field(None, description="the causal or openai profile that writes digest leads")
     profiles: dict[str, Profile] = Field(default_factory=lambda: {EXTRACTIVE: Profile()})
 
     @model_validator(mode="after")
@@ -170,6 +172,12 @@ class ModelsConfig(BaseModel):
                 raise _InvalidKey(where, f"names translation profile {name!r}: it translates summaries, it does not write them")
         for pair, name in self.translate.items():
             _check_pair(pair, name, self.profiles[name])
+        if self.lead is not None:
+            if self.lead not in self.profiles:
+                raise _InvalidKey("lead", f"names unknown profile {self.lead!r} (known: {', '.join(sorted(self.profiles))})")
+            if self.profiles[self.lead].kind not in (CAUSAL, OPENAI):
+                raise _InvalidKey("lead", f"names {self.profiles[self.lead].kind} profile {self.lead!r}; "
+                                          "a causal or openai profile writes leads")
         return self
 
     def route(self, language: str) -> str:

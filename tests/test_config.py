@@ -131,3 +131,42 @@ def test_parse_hhmm_reads_full_width_digits_and_refuses_other_digit_forms():
     for bad in ("２５:００", "⁰⁷:³⁰", "٠٧:٣٠", "①:00"):
         with pytest.raises(ValueError, match="not a time of day"):
             parse_hhmm(bad)
+
+
+SOURCES = "".join(f'[[sources]]\nname = "{n}"\nkind = "rss"\nurl = "http://x/{n}"\n' for n in ("A", "B", "C"))
+REGIONS = ('[[regions]]\nname = "梁平區"\nsources = ["A"]\n'
+           '[[regions]]\nname = "Wanzhou"\nlanguage = "en"\nlatitude = 30.81\nlongitude = 108.41\nsources = ["B"]\n')
+
+
+def test_regions_replace_region_and_share_unlisted_sources(tmp_path):
+    settings = load_settings(write_config(tmp_path, SOURCES + REGIONS), environ={})
+    assert settings.region.name == "梁平區" and settings.region_names() == ["梁平區", "Wanzhou"]
+    assert settings.region_sources("Wanzhou") == {"B", "C"} and settings.region_sources(None) == {"A", "C"}
+    assert settings.region_for("gone").name == "梁平區"  # a chat of a region since removed: the default
+    single = load_settings(write_config(tmp_path, SOURCES), environ={})
+    assert single.all_regions() == [single.region] and single.region_sources(None) is None
+
+
+def test_channels_are_validated(tmp_path):
+    text = SOURCES + REGIONS + '[[channels]]\nchat_id = -100123\nregion = "Wanzhou"\ntime = "７:05"\n'
+    [channel] = load_settings(write_config(tmp_path, text), environ={}).channels
+    assert (channel.chat_id, channel.region, channel.time) == (-100123, "Wanzhou", "07:05")
+
+
+@pytest.mark.parametrize(
+    "text, key, reason",
+    [
+        (SOURCES + REGIONS.replace('["B"]', '["Z"]'), "regions.1.sources", "no [[sources]] entry named 'Z'"),
+        (SOURCES + REGIONS + REGIONS, "regions", "the name '梁平區' is used twice"),
+        (SOURCES + '[region]\nname = "x"\n' + REGIONS, "region", "use either [region] or [[regions]], not both"),
+        (SOURCES + '[[channels]]\nchat_id = 1\nregion = "Paris"\n', "channels.0.region", "no region named 'Paris'"),
+        ('[[channels]]\nchat_id = 1\ntime = "25:00"\n', "channels.0.time", "is not a time of day"),
+        ('[[channels]]\ntime = "07:00"\n', "channels.0.chat_id", "Field required"),
+        ('[alerts]\ntemperature_drop = 0\n', "alerts.temperature_drop", "greater than 0"),
+    ],
+)
+def test_region_and_channel_errors_name_file_and_key(tmp_path, text, key, reason):
+    path = write_config(tmp_path, text)
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, environ={})
+    assert str(path) in str(error.value) and f"key '{key}'" in str(error.value) and reason in str(error.value)

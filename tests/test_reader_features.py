@@ -4,6 +4,7 @@ regions, channels. The real Application against the fake Bot API and a fake Open
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,6 +16,7 @@ from bot.telegram import push
 from bot.telegram.app import build_application
 from summarizer import Summarizer
 from tests.conftest import DEMO, SHANGHAI, Reply
+from tests.fake_openai import FakeOpenAI
 from tests.fake_telegram import FakeTelegram
 from tests.test_bot import DAY, TOKEN, Clock, stop
 from tests.test_weather import open_meteo_payload
@@ -51,14 +53,14 @@ async def start_bot(db, fake_telegram, site, make_settings):
     """Start the real Application with extra config; every one started is stopped afterwards."""
     started = []
 
-    async def start(extra: str = "", clock: Clock | None = None):
+    async def start(extra: str = "", clock: Clock | None = None, summarizer: Summarizer | None = None):
         settings = make_settings(
             f'[telegram]\ntoken = "{TOKEN}"\napi_base_url = "{fake_telegram.base_url}"\n'
             f'[weather]\napi_base_url = "{site.url("/v1")}"\nmax_retries = 0\n'
             f'[[sources]]\nname = "梁平新聞網"\nkind = "page"\nurl = "{site.url("/a/list.html")}"\n'
             f'[[sources]]\nname = "重庆日报"\nkind = "page"\nurl = "{site.url("/b/list.html")}"\n' + extra
         )
-        application = build_application(settings, db, Summarizer(), clock=clock or Clock(DAY), schedule=False)
+        application = build_application(settings, db, summarizer or Summarizer(), clock=clock or Clock(DAY), schedule=False)
         await application.initialize()
         await application.post_init(application)
         await application.start()
@@ -273,3 +275,68 @@ async def test_a_channel_removed_from_the_config_stops(start_bot, fake_telegram,
     with db.session() as session:
         row = session.scalars(select(Subscriber).where(Subscriber.chat_id == -100778)).one()
     assert not row.active and row.inactive_reason == "no longer in [[channels]]"
+
+
+async def test_a_channel_whose_push_time_passed_while_the_bot_was_down_gets_it_once_on_restart(start_bot, fake_telegram):
+    config = '[[channels]]\nchat_id = -100779\ntime = "07:00"\n'
+    services = await start_bot(config, Clock(DAY.replace(hour=6)))
+    services = await start_bot(config, Clock(DAY.replace(hour=9)))  # down from before 07:00 until 09:00
+    assert await services.pusher.tick(DAY.replace(hour=9)) == 1
+    assert await services.pusher.tick(DAY.replace(hour=9, minute=1)) == 0
+
+
+async def test_new_commands_are_in_the_menu_and_help_and_alerts_toggle_in_settings(start_bot, fake_telegram, db):
+    await start_bot()
+    menus = {params.get("language_code"): [c["command"] for c in params["commands"]]
+             for method, params in fake_telegram.calls if method == "setMyCommands"}
+    for code in (None, "en", "zh"):
+        assert {"follow", "unfollow", "follows", "search", "alerts", "region"} <= set(menus[code])
+    help_text = (await say(fake_telegram, 640, "/help", language_code="en"))["text"]
+    assert all(f"/{name}" in help_text for name in ("follow", "unfollow", "follows", "search", "alerts", "region"))
+    view = await say(fake_telegram, 640, "/settings", language_code="en")
+    assert "Weather alerts: off" in view["text"]
+    button = next(b for row in view["reply_markup"]["inline_keyboard"] for b in row if b["callback_data"] == "alerts:on")
+    fake_telegram.user_taps(640, button["callback_data"], view, language_code="en")
+    assert "Weather alerts: on" in (await fake_telegram.wait_for_edit(len(fake_telegram.edits) + 1))["text"]
+    with db.session() as session:
+        assert session.scalars(select(Subscriber.alerts).where(Subscriber.chat_id == 640)).one()
+
+
+# -- the written lead -----------------------------------------------------------------
+
+
+@pytest.fixture
+def lead_server(tmp_path):
+    """An inference server whose profile writes the digests' leads (summaries stay extractive)."""
+    server = FakeOpenAI()
+    models = tmp_path / "models.yaml"
+    models.write_text(f"lead: writer\nprofiles:\n  writer:\n    kind: openai\n    base_url: \"{server.base_url}\"\n"
+                      "    model: test-model\n", encoding="utf-8")
+    yield server, Summarizer.from_file(models)
+    server.close()
+
+
+async def test_the_digest_opens_with_a_faithful_lead_in_the_reader_s_script(start_bot, fake_telegram, lead_server):
+    server, summarizer = lead_server
+    server.answer = lambda user: "今天梁平区多云转小雨，最高12°C。预制菜产业园新签约项目12个。"
+    services = await start_bot(summarizer=summarizer)
+    await services.ingestor.run()
+    await say(fake_telegram, 650, "/subscribe 07:30")
+    assert await services.pusher.tick(DAY.replace(minute=30)) == 1
+    push = fake_telegram.messages_to(650)[-1]["text"]
+    assert push.startswith("📝 今天梁平區多雲轉小雨，最高12°C。預製菜產業園新簽約項目12個。\n\n☀️ 天氣\n梁平區天氣：")
+    [request] = [r for r in server.requests if r.body]
+    assert "梁平" in request.user and "12" in request.user  # written from the forecast and the stories
+
+
+async def test_a_lead_the_gate_rejects_falls_back_visibly_to_the_forecast(start_bot, fake_telegram, lead_server, caplog):
+    server, summarizer = lead_server
+    server.answer = lambda user: "今天梁平区晴，最高35°C。"  # 35 is in neither the forecast nor the stories
+    caplog.set_level(logging.INFO, logger="summarizer")
+    services = await start_bot(summarizer=summarizer)
+    await say(fake_telegram, 651, "/subscribe 07:30")
+    assert await services.pusher.tick(DAY.replace(minute=30)) == 1
+    push = fake_telegram.messages_to(651)[-1]["text"]
+    assert push.startswith("ℹ️ 今天模型寫的導語沒有通過事實核對，以下是天氣預報原文。\n\n☀️ 天氣\n梁平區天氣：今天多雲轉小雨")
+    assert "35" not in push
+    assert "faithfulness check: number 35" in caplog.text

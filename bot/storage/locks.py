@@ -50,6 +50,26 @@ class Leadership:
             connection.close()
         return won
 
+    def still_held(self) -> bool:
+        """Whether the lock is still ours: its connection answers and PostgreSQL still lists the
+        lock as granted to it. When not (the connection was cut, the server restarted), the
+        leadership is released, so that ``acquire`` can try again."""
+        if not self.db.shared:
+            return True
+        if self._connection is None:
+            return False
+        try:
+            held = bool(self._connection.execute(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = :key"), {"key": self.key}).scalar())
+            self._connection.commit()
+        except Exception as exc:  # the connection is gone: so is the lock
+            log.warning("lost the connection that holds the %s lock: %s", self.key, exc)
+            held = False
+        if not held:
+            self.release()
+        return held
+
     def release(self) -> None:
         """Give the leadership up: the connection is closed for real (not returned to the pool,
         where the lock would live on), which frees the lock."""

@@ -82,7 +82,7 @@ def build_application(
     application.bot_data["services"] = Services(
         settings=settings, subscriptions=subscriptions, stories=Stories(db, settings), deliverer=deliverer, weather=weather,
         ingestor=Ingestor(settings, db, summarizer),
-        pusher=Pusher(settings, db, subscriptions, weather, deliverer, follows), follows=follows, clock=clock, role=role,
+        pusher=Pusher(settings, db, subscriptions, weather, deliverer, follows, summarizer), follows=follows, clock=clock, role=role,
     )
     application.bot_data["schedule"] = schedule
     handlers.register(application)

@@ -39,6 +39,7 @@ from bot.telegram.delivery import Deliverer, Outcome
 from bot.telegram.render import render_digest, render_stories
 from bot.texts import name_for_reader, t
 from bot.weather import WeatherReport, WeatherService
+from summarizer import Summarizer
 from summarizer.alerts import describe_alert
 
 log = logging.getLogger(__name__)
@@ -63,10 +64,11 @@ class _Sent:
 class Editions:
     """The messages of one tick, each built once (in a worker thread) and shared."""
 
-    def __init__(self, db: Database, settings: Settings, weather: WeatherService, now: datetime) -> None:
+    def __init__(self, db: Database, settings: Settings, weather: WeatherService, summarizer: Summarizer, now: datetime) -> None:
         self.db = db
         self.settings = settings
         self.weather = weather
+        self.summarizer = summarizer
         self.now = now
         self._reports: dict[str, asyncio.Task[WeatherReport]] = {}
         self._built: dict[tuple, asyncio.Future[str | None]] = {}
@@ -81,7 +83,7 @@ class Editions:
         limit, sources = self.settings.digest.max_items, self.settings.region_sources(place.name)
 
         def build() -> str:
-            return render_digest(build_digest(self.db, language, limit, report, local, since, sources))
+            return render_digest(build_digest(self.db, language, limit, report, local, since, sources).with_lead(self.summarizer))
 
         return await self._once(("digest", place.name, language, timezone, since), build)
 
@@ -116,8 +118,9 @@ class Pusher:
     """Sends what is due; ``tick`` is called every few seconds by the job queue."""
 
     def __init__(self, settings: Settings, db: Database, subscriptions: Subscriptions,
-                 weather: WeatherService, deliverer: Deliverer, follows: Follows) -> None:
+                 weather: WeatherService, deliverer: Deliverer, follows: Follows, summarizer: Summarizer) -> None:
         self.settings = settings
+        self.summarizer = summarizer
         self.db = db
         self.subscriptions = subscriptions
         self.weather = weather
@@ -142,7 +145,7 @@ class Pusher:
             now = now or utcnow()
             self._started = time.monotonic()
             await self._record_unrecorded()
-            editions = Editions(self.db, self.settings, self.weather, now)
+            editions = Editions(self.db, self.settings, self.weather, self.summarizer, now)
             sent = await self._pages(lambda after: self.subscriptions.due(now, after, PAGE),
                                      lambda subscriber: self._daily(subscriber, editions, now))
             newest = await asyncio.to_thread(newest_story_at, self.db, now)

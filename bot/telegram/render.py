@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from bot.digest import Digest, StoryItem
+from bot.digest import Digest, StoryItem, lead_lines
 from bot.texts import t
 
 MAX_MESSAGE = 4096
@@ -43,9 +43,11 @@ def render_weather(text: str, language: str) -> str:
 
 
 def render_digest(digest: Digest) -> str:
-    """The daily push: weather first, then the stories."""
+    """The daily push: the lead (or the note that it fell back) when a model writes leads, the
+    weather, then the stories."""
+    opening = [f"<i>{html.escape(line)}</i>" for line in lead_lines(digest)]
     news = render_stories(digest.stories, digest.language, heading=f"📰 {t('news', digest.language)}")
-    return render_weather(digest.weather_text, digest.language) + "\n\n" + news
+    return "\n\n".join([*opening, render_weather(digest.weather_text, digest.language), news])
 
 
 def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:

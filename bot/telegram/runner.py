@@ -84,8 +84,13 @@ async def _initialize(application: Application) -> None:
 
 
 async def _poll_while_leader(application: Application, leadership: Leadership, stop: asyncio.Event) -> None:
-    """Long-poll while this process holds the leadership; until then, try for it now and then."""
+    """Long-poll while this process holds the leadership (checked every few seconds); until
+    then, try for it now and then."""
     while not stop.is_set():
+        if application.updater.running and not await asyncio.to_thread(leadership.still_held):
+            # another process may be the leader by now: two pollers would make Telegram answer 409
+            log.warning("lost the long-polling leadership; stopping polling until it is won back")
+            await application.updater.stop()
         if not application.updater.running and await asyncio.to_thread(leadership.acquire):
             log.info("this process receives the Telegram updates (long polling)")
             await application.updater.start_polling(bootstrap_retries=BOOTSTRAP_RETRIES)

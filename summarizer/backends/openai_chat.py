@@ -256,6 +256,22 @@ class OpenAIChatBackend:
 
         return _run(run())
 
+    def generate_text(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+        """The server's answers to ``prompts`` (each the user message of a chat of its own), at
+        most ``max_new_tokens`` tokens each, with the profile's sampling settings, requested
+        concurrently (retried as summaries are); raises ServerUnavailable or InferenceError."""
+        key = api_key(self.profile)
+
+        async def run() -> list[str]:
+            async with _client(self.profile, key) as client:
+                batch = _Batch(client, self.profile.max_concurrency)
+                return await _together(
+                    self._complete(batch, self._body([{"role": "user", "content": prompt}], max_new_tokens),
+                                   _Deadline(MAX_ATTEMPTS * self.profile.timeout_seconds))
+                    for prompt in prompts)
+
+        return _run(run())
+
     async def _summary_or_error(self, batch: _Batch, text: str, language: str, writing: str,
                                 title: str | None) -> str | Exception:
         try:
@@ -268,10 +284,12 @@ class OpenAIChatBackend:
         summaries (written concurrently) are summarized again, at most MAX_REDUCE_ROUNDS times."""
         deadline = _Deadline(MAX_ATTEMPTS * self.profile.timeout_seconds)
         budget = max(1, self.profile.max_input_tokens - self._prompt_tokens(writing))
+        max_tokens = self.profile.generation.max_new_tokens or math.ceil(self.profile.budget(writing) * TOKENS_PER_UNIT * HEADROOM)
         current, reading = text, language
         for _round in range(MAX_REDUCE_ROUNDS + 1):
             chunks = chunk_text(TOKENS, current, budget, _separator(reading))
-            outputs = await _together(self._complete(batch, chunk, writing, deadline) for chunk in chunks)
+            outputs = await _together(self._complete(batch, self._body(self._messages(chunk, writing), max_tokens), deadline)
+                                      for chunk in chunks)
             current, reading = _separator(writing).join(outputs).strip(), writing
             if len(chunks) == 1:
                 break
@@ -293,15 +311,11 @@ class OpenAIChatBackend:
         messages = self._messages("", writing)
         return sum(len(TOKENS(m["content"])["input_ids"]) + MESSAGE_OVERHEAD for m in messages)
 
-    def _body(self, text: str, writing: str) -> dict[str, Any]:
-        """The request: the chat, ``max_tokens`` (the profile's ``max_new_tokens``, else sized
-        from the budget), ``temperature`` (0 for ``do_sample: false``) and ``top_p``; beam
-        settings have no counterpart and are left out."""
+    def _body(self, messages: list[dict[str, str]], max_tokens: int) -> dict[str, Any]:
+        """The request: the chat, ``max_tokens``, ``temperature`` (0 for ``do_sample: false``)
+        and ``top_p``; beam settings have no counterpart and are left out."""
         generation = self.profile.generation
-        body: dict[str, Any] = {
-            "model": self.profile.model, "messages": self._messages(text, writing), "stream": False,
-            "max_tokens": generation.max_new_tokens or math.ceil(self.profile.budget(writing) * TOKENS_PER_UNIT * HEADROOM),
-        }
+        body: dict[str, Any] = {"model": self.profile.model, "messages": messages, "stream": False, "max_tokens": max_tokens}
         if generation.temperature is not None:
             body["temperature"] = generation.temperature
         elif generation.do_sample is False:
@@ -310,10 +324,9 @@ class OpenAIChatBackend:
             body["top_p"] = generation.top_p
         return body
 
-    async def _complete(self, batch: _Batch, text: str, writing: str, deadline: _Deadline) -> str:
-        """The server's answer for one chunk: at most MAX_ATTEMPTS attempts, each within
+    async def _complete(self, batch: _Batch, body: dict[str, Any], deadline: _Deadline) -> str:
+        """The server's answer to one request: at most MAX_ATTEMPTS attempts, each within
         ``timeout_seconds`` and the article's deadline, with backoff between them."""
-        body = self._body(text, writing)
         failure: ServerUnavailable | InferenceError | None = None
         for attempt in range(MAX_ATTEMPTS):
             wait = BACKOFF_SECONDS * 2**attempt

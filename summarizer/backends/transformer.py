@@ -204,6 +204,16 @@ class TransformerBackend:
         return [fit_to_budget(t if is_chinese(target) else " ".join(t.split()), self.profile.budget(target), target)
                 for t in translations]
 
+    def generate_text(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+        """Causal profiles: the model's answers to ``prompts`` (each the user message of a chat),
+        at most ``max_new_tokens`` new tokens each, with the profile's generation settings;
+        raises ModelUnavailable when the weights are missing."""
+        loaded = _load(self.profile)
+        chats = [loaded.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
+                                                      tokenize=False) for prompt in prompts]
+        with loaded.lock:
+            return [text.strip() for text in self._run(loaded, chats, max_new_tokens)]
+
     def _prompt_overhead(self, loaded: _Loaded, language: str) -> int:
         if self.profile.kind != CAUSAL:
             return 2
