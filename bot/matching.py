@@ -8,7 +8,7 @@ words only ("rain" is not in "train"); a Chinese keyword matches anywhere.
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator
 from typing import Generic, TypeVar
 
 import ahocorasick
@@ -24,11 +24,16 @@ _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」')
 def parse_keywords(text: str) -> list[str]:
     """The keywords a reader typed: separated by commas (，、;) or, without any, by spaces;
     a quoted phrase ("road works", 「…」) stays whole. Order kept, repeats dropped."""
-    quoted = [next(filter(None, m.groups())) for m in _QUOTED.finditer(text)]
-    rest = _QUOTED.sub(" ", text)
-    parts = _SEPARATORS.split(rest) if _SEPARATORS.search(rest) else rest.split()
+    split = _SEPARATORS.split if _SEPARATORS.search(_QUOTED.sub(" ", text)) else str.split
+    words: list[str] = []
+    position = 0
+    for quoted in _QUOTED.finditer(text):
+        words += split(text[position:quoted.start()])
+        words.append(next(filter(None, quoted.groups())))
+        position = quoted.end()
+    words += split(text[position:])
     seen: dict[str, str] = {}
-    for word in [*quoted, *parts]:
+    for word in words:
         word = " ".join(word.split())
         if word and search_form(word) not in seen:
             seen[search_form(word)] = word
@@ -54,14 +59,23 @@ def _word_char(ch: str) -> bool:
 def mentions(text_form: str, keyword_form: str, start: int | None = None) -> bool:
     """Whether ``text_form`` contains ``keyword_form`` (both in search form) as a keyword
     matches: whole words at Latin edges. ``start``: check only the occurrence at that index."""
-    starts = [start] if start is not None else [m.start() for m in re.finditer(re.escape(keyword_form), text_form)]
+    if not keyword_form:
+        return False
     end_offset = len(keyword_form)
-    for at in starts:
+    for at in [start] if start is not None else _occurrences(text_form, keyword_form):
         before = text_form[at - 1] if at > 0 else " "
         after = text_form[at + end_offset] if at + end_offset < len(text_form) else " "
         if not (_word_char(keyword_form[0]) and _word_char(before)) and not (_word_char(keyword_form[-1]) and _word_char(after)):
             return True
     return False
+
+
+def _occurrences(text: str, word: str) -> Iterator[int]:
+    """Every index where ``word`` starts in ``text``, overlapping ones included."""
+    at = text.find(word)
+    while at >= 0:
+        yield at
+        at = text.find(word, at + 1)
 
 
 class KeywordMatcher(Generic[K]):

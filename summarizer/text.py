@@ -19,6 +19,7 @@ _LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
 
 # Sentence ends: Chinese and Western terminators, optionally followed by closing quotes/brackets.
 _NON_WORD = re.compile(r"[^\w]+|_+")
+_SPACE_BY_CJK = re.compile(r" (?=[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])|(?<=[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]) ")
 _ZH_TERMINATORS = "。！？；!?;…"
 _CLOSERS = "”’」』）)】\"'"
 _ZH_SENTENCE = re.compile(rf"[^{_ZH_TERMINATORS}]*(?:[{_ZH_TERMINATORS}]+[{_CLOSERS}]*|$)")
@@ -127,9 +128,10 @@ def normalise_for_matching(text: str) -> str:
 
 def search_form(text: str) -> str:
     """Fold width, case and script (to Simplified) like :func:`normalise_for_matching`, but keep
-    one space wherever there was space or punctuation: word ends matter to Latin keywords."""
+    one space wherever there was space or punctuation between Latin letters or digits: word ends
+    matter to Latin keywords ("G5 高速" and "G5高速" are the same)."""
     folded = unicodedata.normalize("NFKC", text).lower().translate(_script_only_characters()[2])
-    return " ".join(_NON_WORD.split(folded)).strip()
+    return _SPACE_BY_CJK.sub("", " ".join(_NON_WORD.split(folded)).strip())
 
 
 def split_sentences(text: str) -> list[str]:
