@@ -18,7 +18,7 @@ from summarizer import Summarizer
 from tests.conftest import DEMO, SHANGHAI, Reply
 from tests.fake_openai import FakeOpenAI
 from tests.fake_telegram import FakeTelegram
-from tests.test_bot import DAY, TOKEN, Clock, stop
+from tests.test_bot import DAY, TOKEN, Clock, fake_telegram, stop  # noqa: F401 - fake_telegram is a fixture
 from tests.test_weather import open_meteo_payload
 
 PAGES = {
@@ -27,13 +27,6 @@ PAGES = {
     "/b/news/1.html": "chongqing/2023-02-25-railway.html",
     "/b/news/2.html": "english/2023-02-25-wetland.html",
 }
-
-
-@pytest.fixture
-def fake_telegram():
-    fake = FakeTelegram(TOKEN)
-    yield fake
-    fake.close()
 
 
 @pytest.fixture
@@ -340,3 +333,27 @@ async def test_a_lead_the_gate_rejects_falls_back_visibly_to_the_forecast(start_
     assert push.startswith("ℹ️ 今天模型寫的導語沒有通過事實核對，以下是天氣預報原文。\n\n☀️ 天氣\n梁平區天氣：今天多雲轉小雨")
     assert "35" not in push
     assert "faithfulness check: number 35" in caplog.text
+
+
+SIGNAL_PAGE = """<html><head><title>梁平區氣象臺發布暴雨橙色預警信號</title>
+<meta name="pubdate" content="{day}"></head><body><article><h1>梁平區氣象臺發布暴雨橙色預警信號</h1>
+<p>梁平區氣象臺{month}月{date}日發布暴雨橙色預警信號：預計未來6小時內，我區大部分地方將出現50毫米以上降雨，
+並伴有雷電和短時大風。請相關單位和人員做好防範工作，注意防範山洪、地質災害和城市內澇。</p>
+<p>區防汛抗旱指揮部已啟動應急響應，各鎮街要加強巡查，及時轉移危險區域群眾，確保人民群眾生命財產安全。</p>
+</article></body></html>"""
+
+
+async def test_a_warning_signal_in_the_news_is_an_alert(start_bot, fake_telegram, site, monkeypatch):
+    monkeypatch.setattr(push, "ALERT_SECONDS", 0)
+    issued = datetime.now(SHANGHAI) - timedelta(hours=1)  # articles are stored on the real clock
+    site.routes["/a/list.html"] = Reply('<a href="/a/news/9.html">9</a>')
+    site.routes["/a/news/9.html"] = Reply(SIGNAL_PAGE.format(day=issued.date(), month=issued.month, date=issued.day))
+    site.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload(issued.date())))  # fine weather
+    services = await start_bot(clock=Clock(issued))
+    await say(fake_telegram, 660, "/alerts on", language_code="en")
+    await services.ingestor.run()
+    afternoon = issued.replace(hour=17, minute=0)  # the signal's day, outside quiet hours
+    assert await services.pusher.tick(afternoon) == 1
+    alert = fake_telegram.messages_to(660)[-1]["text"]
+    assert "orange rainstorm warning" in alert.lower()
+    assert await services.pusher.tick(afternoon + timedelta(minutes=1)) == 0

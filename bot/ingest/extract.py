@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from copy import copy
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 import htmldate
 import trafilatura
@@ -264,9 +264,12 @@ def _following(element: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement
 
 
 def _htmldate(tree: lxml_html.HtmlElement, url: str | None, tz: tzinfo) -> datetime | None:
+    # htmldate refuses dates after its max_date (by default the machine's date: a page from a
+    # region ahead of UTC, dated today there, would be refused and a month's first day guessed)
+    tomorrow = (datetime.now(tz) + timedelta(days=1)).strftime("%Y-%m-%d")
     found = htmldate.find_date(
         tree, url=url, extensive_search=False, original_date=True, deferred_url_extractor=True,
-        outputformat="%Y-%m-%dT%H:%M:%S%z",
+        outputformat="%Y-%m-%dT%H:%M:%S%z", max_date=tomorrow,
     )
     return parse_local_datetime(found, tz)
 
