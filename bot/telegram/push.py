@@ -1,4 +1,5 @@
-"""The push engine: due daily digests and instant news, sent concurrently at Telegram's pace.
+"""The push engine: due daily digests, instant news, follow alerts (new stories that mention a
+chat's keywords) and weather alerts, sent concurrently at Telegram's pace.
 
 Every few seconds a tick pages through the subscribers that are due (one indexed query a
 page, no job per subscriber). Each edition — the rendered digest or news list for one
@@ -222,8 +223,9 @@ class Pusher:
         state = await asyncio.to_thread(self.subscriptions.claim, subscriber.id, key, now)
         if state == "later":
             return 0
-        text = await editions.followed(pending.story_id, subscriber.language, pending.keyword, subscriber.region)
-        if state in ("sent", "given up") or text is None:
+        text = await editions.followed(pending.story_id, subscriber.language, pending.keyword, subscriber.region) \
+            if state == "go" else None
+        if text is None:  # sent already, given up, or the story is gone
             await asyncio.to_thread(self.follows.done, pending.id, now)
             return 0
         outcome = await self.deliverer.send(_ref(subscriber), text, broadcast=True)
