@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import func, select
@@ -15,11 +17,13 @@ from bot.storage import Article, Database, Source, Story
 from bot.storage.models import utcnow
 from bot.texts import name_for_reader, t
 from bot.weather import WeatherReport
-from summarizer.profiles import READER_FAMILIES
 from summarizer import Summarizer
 from summarizer.api import FAITHFULNESS
 from summarizer.lead import MAX_STORIES, Lead, write_lead
+from summarizer.profiles import READER_FAMILIES
 from summarizer.text import for_reader, is_chinese, language_family, search_form, strip_title_label
+
+log = logging.getLogger(__name__)
 
 STORY_WINDOW = timedelta(days=14)  # stories not updated for this long no longer reach readers
 LEAD_CACHE = 32  # leads kept for editions with the same weather and stories
@@ -75,15 +79,40 @@ class Digest:
         profile writes leads for its language (checked by the gate; a rejected one is recorded
         as a fallback, and the reader gets the forecast text)."""
         stories = tuple((s.title, s.summary) for s in self.stories[:MAX_STORIES])
-        lead = _write_lead(summarizer, self.weather_text, stories, self.language)
+        try:
+            lead = _LEADS.get(summarizer, self.weather_text, stories, self.language)
+        except Exception:  # a bug in the lead's path must not cost the reader the digest
+            log.exception("writing the digest's lead failed; the digest goes out without it")
+            return self
         self.lead = lead if lead.profile else None
         return self
 
 
-@lru_cache(maxsize=LEAD_CACHE)
-def _write_lead(summarizer: Summarizer, weather: str, stories: tuple[tuple[str, str], ...], language: str) -> Lead:
-    """One lead per (weather text, stories, language): editions that share them share it."""
-    return write_lead(summarizer, weather, stories, language)
+class _LeadCache:
+    """Leads already written, by (weather text, stories, language): editions that share them
+    share the lead. A model that was unavailable is asked again next time; at most ``size`` kept."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._leads: OrderedDict[tuple, Lead] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, summarizer: Summarizer, weather: str, stories: tuple[tuple[str, str], ...], language: str) -> Lead:
+        key = (summarizer, weather, stories, language)
+        with self._lock:
+            if key in self._leads:
+                self._leads.move_to_end(key)
+                return self._leads[key]
+        lead = write_lead(summarizer, weather, stories, language)
+        if lead.text or (lead.reason or "").startswith(FAITHFULNESS):
+            with self._lock:
+                self._leads[key] = lead
+                while len(self._leads) > self.size:
+                    self._leads.popitem(last=False)
+        return lead
+
+
+_LEADS = _LeadCache(LEAD_CACHE)
 
 
 def build_digest(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -22,6 +22,7 @@ from summarizer.text import search_form
 
 MATCH_BATCH = 200  # stories matched per transaction
 MATCH_HORIZON = timedelta(days=2)  # stories first seen longer ago are not news any more
+SUMMARY_WAIT = timedelta(minutes=15)  # a story is matched once summarized, or after this at the latest
 
 
 @dataclass(frozen=True)
@@ -68,34 +69,41 @@ class Follows:
         return added, refused
 
     def remove(self, subscriber_id: int, keywords: list[str]) -> list[str]:
-        """Stop following ``keywords`` (in any script or case); the ones that were followed."""
+        """Stop following ``keywords`` (in any script or case); the ones that were followed.
+        Their alerts still held (quiet hours) are dropped."""
         forms = {search_form(k) for k in keywords}
-        with self.db.session() as session:
-            rows = list(session.scalars(select(Follow).where(Follow.subscriber_id == subscriber_id, Follow.normalized.in_(forms))))
-            for row in rows:
-                session.delete(row)
-            return [row.keyword for row in rows]
+        return self._remove(subscriber_id, and_(Follow.subscriber_id == subscriber_id, Follow.normalized.in_(forms)))
 
     def remove_id(self, subscriber_id: int, follow_id: int) -> str | None:
         """Stop following one keyword by id (a button); its text, or None if it was gone."""
+        removed = self._remove(subscriber_id, and_(Follow.subscriber_id == subscriber_id, Follow.id == follow_id))
+        return removed[0] if removed else None
+
+    def _remove(self, subscriber_id: int, which) -> list[str]:
         with self.db.session() as session:
-            row = session.get(Follow, follow_id)
-            if row is None or row.subscriber_id != subscriber_id:
-                return None
-            session.delete(row)
-            return row.keyword
+            rows = list(session.scalars(select(Follow).where(which)))
+            for row in rows:
+                session.delete(row)
+            keywords = [row.keyword for row in rows]
+            session.execute(delete(FollowHit).where(
+                FollowHit.subscriber_id == subscriber_id, FollowHit.sent_at.is_(None), FollowHit.keyword.in_(keywords)))
+            return keywords
 
     def match_new_stories(self, now: datetime) -> int:
         """Match the stories no process has matched yet against every follow (one automaton
         for the pass); returns the hits recorded. One hit per story and chat, however many
-        of its keywords match; a chat gets only its region's stories."""
+        of its keywords match; a chat gets only its region's stories. A story waits for its
+        summaries (matched too, and shown in the alert) up to :data:`SUMMARY_WAIT`."""
         matcher: KeywordMatcher[int] | None = None
         regions: dict[int, frozenset[str] | None] = {}
         keywords: dict[tuple[int, str], str] = {}
         hits = 0
         while True:
             with self.db.session() as session:
-                query = (select(Story).where(Story.matched_at.is_(None)).order_by(Story.id).limit(MATCH_BATCH)
+                unsummarized = Story.articles.any(and_(Article.text != "", ~Article.summaries.any()))
+                query = (select(Story)
+                         .where(Story.matched_at.is_(None), or_(~unsummarized, Story.first_seen_at <= now - SUMMARY_WAIT))
+                         .order_by(Story.id).limit(MATCH_BATCH)
                          .options(selectinload(Story.articles).selectinload(Article.source),
                                   selectinload(Story.articles).selectinload(Article.summaries)))
                 if self.db.shared:
@@ -117,9 +125,9 @@ class Follows:
                         if allowed is None or names & allowed:
                             rows.append({"subscriber_id": subscriber_id, "story_id": story.id,
                                          "keyword": keywords[subscriber_id, form], "created_at": now})
-                if rows:
+                if rows:  # executemany: any number of rows, within every driver's parameter limit
                     insert = pg_insert if self.db.shared else sqlite_insert
-                    session.execute(insert(FollowHit).values(rows).on_conflict_do_nothing())
+                    session.execute(insert(FollowHit).on_conflict_do_nothing(), rows)
                     hits += len(rows)
 
     def _matcher(self, session) -> tuple[KeywordMatcher[int], dict[int, frozenset[str] | None], dict[tuple[int, str], str]]:

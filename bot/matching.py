@@ -45,7 +45,7 @@ def keyword_problem(keyword: str) -> str | None:
     form = search_form(keyword)
     if not form:
         return "empty"
-    if len(keyword) > MAX_KEYWORD_CHARS:
+    if max(len(keyword), len(form)) > MAX_KEYWORD_CHARS:  # NFKC may lengthen a keyword (﷽)
         return "long"
     if len(form.replace(" ", "")) < 2:
         return "short"

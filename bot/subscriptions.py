@@ -101,20 +101,28 @@ class Subscriptions:
                 row.language_chosen = True
             if "region" in changes:
                 changes["timezone"] = self.settings.region_for(changes["region"]).timezone
+            schedule = (row.active, row.push_time, row.timezone)
             for key, value in changes.items():
                 setattr(row, key, value)
-            if row.active:
+            if not row.active:
+                row.next_push_at = None
+            elif (row.active, row.push_time, row.timezone) != schedule or row.next_push_at is None:
+                # only a new schedule moves the next push: one that is due or being retried stays
                 row.inactive_reason = None
                 row.next_push_at = next_push_at(row.push_time, row.timezone, now, skip_date=row.last_push_date)
-                if row.news_mode == "instant" and row.last_news_at is None:
-                    row.last_news_at = now
-            else:
-                row.next_push_at = None
+            if row.active and row.news_mode == "instant" and row.last_news_at is None:
+                row.last_news_at = now
             return row
 
     def sync_channels(self, now: datetime) -> None:
         """Make the subscriber rows of the ``[[channels]]`` entries match the config: each
         subscribed at its time, in its region; a channel no longer configured stops."""
+        try:
+            self._sync_channels(now)
+        except IntegrityError:  # another process starting at the same time created a row first
+            self._sync_channels(now)
+
+    def _sync_channels(self, now: datetime) -> None:
         configured = {channel.chat_id: channel for channel in self.settings.channels}
         with self.db.session() as session:
             rows = {row.chat_id: row for row in session.scalars(select(Subscriber).where(
@@ -303,6 +311,8 @@ class Subscriptions:
                         setattr(new, name, getattr(old, name))
                     new.active, new.inactive_reason = True, None
                 new.last_push_date = max(filter(None, (old.last_push_date, new.last_push_date)), default=None)
+                new.alerts = new.alerts or old.alerts
+                new.region = new.region or old.region
                 kept = set(session.scalars(select(Follow.normalized).where(Follow.subscriber_id == new.id)))
                 for follow in session.scalars(select(Follow).where(Follow.subscriber_id == old.id)):
                     if follow.normalized not in kept:

@@ -170,6 +170,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Send /latest for the news, /weather for the forecast, /help for all commands.",
     },
     "error": {ZH_HANS: "抱歉，出了点问题，请稍后再试。", "en": "Sorry, something went wrong. Please try again later."},
+    "managed_chat": {
+        ZH_HANS: "这个聊天的每日推送由机器人的配置（[[channels]]）设定，请联系运营者修改。",
+        "en": "This chat's daily digest is set in the bot's configuration ([[channels]]); ask its operator to change it.",
+    },
     "group_admins_only": {ZH_HANS: "在群组里，只有管理员可以修改订阅。", "en": "In groups, only admins can change the subscription."},
     "weather": {ZH_HANS: "天气", "en": "Weather"},
     "weather_head": {ZH_HANS: "{region}天气：", "en": "{region} weather: "},

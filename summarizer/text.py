@@ -17,9 +17,10 @@ SCRIPTS = (ZH_HANT, ZH_HANS, EN)
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
 
-# Sentence ends: Chinese and Western terminators, optionally followed by closing quotes/brackets.
+# search_form: runs of anything but letters and digits, and a space beside a Chinese character
 _NON_WORD = re.compile(r"[^\w]+|_+")
 _SPACE_BY_CJK = re.compile(r" (?=[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])|(?<=[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]) ")
+# Sentence ends: Chinese and Western terminators, optionally followed by closing quotes/brackets.
 _ZH_TERMINATORS = "。！？；!?;…"
 _CLOSERS = "”’」』）)】\"'"
 _ZH_SENTENCE = re.compile(rf"[^{_ZH_TERMINATORS}]*(?:[{_ZH_TERMINATORS}]+[{_CLOSERS}]*|$)")

@@ -164,12 +164,13 @@ class FakeTelegram:
             message["is_topic_message"] = True
         self._add_update({"message": message})
 
-    def user_shares_location(self, chat_id: int, latitude: float, longitude: float, language_code: str = "zh-hant") -> None:
+    def user_shares_location(self, chat_id: int, latitude: float, longitude: float, language_code: str = "zh-hant",
+                             chat_type: str = "private") -> None:
         """A location shared from the attachment menu."""
         self._add_update({"message": {
             "message_id": next(self._message_ids), "date": int(time.time()),
             "location": {"latitude": latitude, "longitude": longitude},
-            "chat": {"id": chat_id, "type": "private", "first_name": "R"},
+            "chat": {"id": chat_id, "type": chat_type, **({"title": "Group"} if chat_type != "private" else {"first_name": "R"})},
             "from": {"id": chat_id, "is_bot": False, "first_name": "Resident", "language_code": language_code},
         }})
 

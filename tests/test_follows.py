@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from bot.follows import MATCH_HORIZON, Follows
-from bot.storage import Article, FollowHit, Source, Story, Subscriber
+from bot.follows import MATCH_HORIZON, SUMMARY_WAIT, Follows
+from bot.storage import Article, FollowHit, Source, Story, Subscriber, Summary
 from summarizer.text import search_form
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
@@ -28,12 +28,13 @@ def chat(db, chat_id: int, region: str | None = None, inactive_reason: str | Non
         return row.id
 
 
-def story(db, source: str, title: str, text: str, first_seen: datetime = NOW) -> int:
+def story(db, source: str, title: str, text: str, first_seen: datetime = NOW, summary: str | None = "摘要") -> int:
     with db.session() as session:
         row = session.scalar(select(Source).where(Source.name == source)) or Source(name=source, kind="rss", url="x")
         item = Story(first_seen_at=first_seen, updated_at=first_seen)
+        summaries = [Summary(profile="p", model="m", language="zh-Hans", text=summary)] if summary else []
         session.add(Article(source=row, story=item, url=f"http://x/{title}", canonical_url=f"http://x/{title}",
-                            content_hash=title, title=title, language="zh-Hans", text=text,
+                            content_hash=title, title=title, language="zh-Hans", text=text, summaries=summaries,
                             search_text=search_form(f"{title}\n{text}"), fetched_at=first_seen))
         session.flush()
         return item.id
@@ -86,3 +87,28 @@ def test_two_processes_matching_at_once_record_each_hit_once(db, make_settings):
     with ThreadPoolExecutor(2) as pool:  # two Follows, as two bot processes would have
         counts = list(pool.map(lambda _: Follows(db, settings).match_new_stories(NOW), range(2)))
     assert sum(counts) == 300 and len(hits(db)) == 300
+
+
+def test_a_story_waits_for_its_summary_which_is_matched_too(db, make_settings):
+    follows = Follows(db, make_settings(""))
+    me = chat(db, 1)
+    follows.add(me, ["冷鏈"], NOW)
+    waiting = story(db, "A", "新聞一", "正文沒有關鍵詞。", summary=None)
+    summarized = story(db, "A", "新聞二", "正文沒有關鍵詞。", summary="新開通冷链班列。")  # only the summary mentions it
+    assert follows.match_new_stories(NOW) == 1 and [h[1] for h in hits(db)] == [summarized]
+    with db.session() as session:
+        assert session.get(Story, waiting).matched_at is None  # not yet summarized: matched later
+    assert follows.match_new_stories(NOW + SUMMARY_WAIT) == 0
+    with db.session() as session:
+        assert session.get(Story, waiting).matched_at is not None  # matched without its summary after the wait
+
+
+def test_unfollowing_drops_the_alerts_held_for_that_keyword(db, make_settings):
+    follows = Follows(db, make_settings(""))
+    me = chat(db, 1)
+    follows.add(me, ["高鐵", "梁平"], NOW)
+    story(db, "A", "高铁", "高铁通车。")
+    story(db, "A", "梁平", "梁平新闻。")
+    assert follows.match_new_stories(NOW) == 2
+    follows.remove(me, ["高铁"])
+    assert [p.keyword for p in follows.pending()] == ["梁平"]

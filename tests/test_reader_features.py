@@ -107,7 +107,7 @@ async def test_several_matching_keywords_give_one_alert_and_quiet_hours_hold_it(
 
 
 async def test_follows_lists_with_buttons_that_remove_and_limits_are_explained(start_bot, fake_telegram):
-    services = await start_bot("[follows]\nmax_per_chat = 2\n")
+    await start_bot("[follows]\nmax_per_chat = 2\n")
     answer = await say(fake_telegram, 603, "/follow flood, 高鐵, 停電, x", language_code="en")
     assert "Following: flood, 高鐵." in answer["text"]
     assert "“停電” was not added: at most 2 keywords" in answer["text"] and "“x” is too short" in answer["text"]
@@ -346,8 +346,10 @@ SIGNAL_PAGE = """<html><head><title>梁平區氣象臺發布暴雨橙色預警�
 async def test_a_warning_signal_in_the_news_is_an_alert(start_bot, fake_telegram, site, monkeypatch):
     monkeypatch.setattr(push, "ALERT_SECONDS", 0)
     issued = datetime.now(SHANGHAI) - timedelta(hours=1)  # articles are stored on the real clock
-    site.routes["/a/list.html"] = Reply('<a href="/a/news/9.html">9</a>')
+    site.routes["/a/list.html"] = Reply('<a href="/a/news/9.html">9</a><a href="/a/news/8.html">8</a>')
     site.routes["/a/news/9.html"] = Reply(SIGNAL_PAGE.format(day=issued.date(), month=issued.month, date=issued.day))
+    elsewhere = SIGNAL_PAGE.replace("梁平區", "廣東省").replace("我區", "我省").replace("暴雨橙色", "暴雨紅色")
+    site.routes["/a/news/8.html"] = Reply(elsewhere.format(day=issued.date(), month=issued.month, date=issued.day))
     site.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload(issued.date())))  # fine weather
     services = await start_bot(clock=Clock(issued))
     await say(fake_telegram, 660, "/alerts on", language_code="en")
@@ -355,5 +357,36 @@ async def test_a_warning_signal_in_the_news_is_an_alert(start_bot, fake_telegram
     afternoon = issued.replace(hour=17, minute=0)  # the signal's day, outside quiet hours
     assert await services.pusher.tick(afternoon) == 1
     alert = fake_telegram.messages_to(660)[-1]["text"]
-    assert "orange rainstorm warning" in alert.lower()
+    assert "orange rainstorm warning" in alert.lower()  # the province's red signal, reposted, is not this town's
     assert await services.pusher.tick(afternoon + timedelta(minutes=1)) == 0
+
+
+async def test_a_configured_channel_s_settings_are_not_changed_from_the_chat(start_bot, fake_telegram, db):
+    await start_bot('[[channels]]\nchat_id = -100780\ntime = "07:00"\n')
+    fake_telegram.user_says(-100780, "/time 09:00", chat_type="supergroup", user_id=42)
+    [answer] = await fake_telegram.wait_for_messages(-100780, 1)
+    assert "[[channels]]" in answer["text"]
+    with db.session() as session:
+        assert session.scalars(select(Subscriber.push_time).where(Subscriber.chat_id == -100780)).one() == "07:00"
+
+
+async def test_a_setting_that_is_not_the_schedule_keeps_a_due_push_due(start_bot, fake_telegram, db):
+    await start_bot()
+    await say(fake_telegram, 670, "/subscribe 07:00")
+    with db.session() as session:
+        due = session.scalars(select(Subscriber.next_push_at).where(Subscriber.chat_id == 670)).one()
+    for command in ("/lang en", "/alerts on", "/follow 高鐵"):
+        await say(fake_telegram, 670, command)
+    with db.session() as session:
+        assert session.scalars(select(Subscriber.next_push_at).where(Subscriber.chat_id == 670)).one() == due
+    await say(fake_telegram, 670, "/time 08:00", language_code="en")
+    with db.session() as session:
+        assert session.scalars(select(Subscriber.next_push_at).where(Subscriber.chat_id == 670)).one() != due
+
+
+async def test_locations_in_groups_and_live_location_updates_get_no_answer(start_bot, fake_telegram):
+    await start_bot(REGIONS)
+    fake_telegram.user_shares_location(-100781, 29.6, 106.5, chat_type="group")
+    fake_telegram.user_says(-100781, "/help", chat_type="group")  # one chat's updates are handled in order
+    [answer] = await fake_telegram.wait_for_messages(-100781, 1)
+    assert answer["text"].startswith("可用命令")

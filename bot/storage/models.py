@@ -250,7 +250,6 @@ class WeatherEvent(Base):
     region: Mapped[str] = mapped_column(String(200))
     event_key: Mapped[str] = mapped_column(String(200))
     level: Mapped[int] = mapped_column(Integer)
-    day: Mapped[str] = mapped_column(String(10), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -79,7 +79,11 @@ async def may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
 
 
 async def check_may_change(update: Update, context: ContextTypes.DEFAULT_TYPE, subscriber: Subscriber) -> None:
-    """Raise NotAllowed (answered politely) for a group member who is not an admin."""
+    """Raise NotAllowed (answered politely) for a group member who is not an admin, and for a chat
+    whose digest the operator set in ``[[channels]]`` (a change here would be undone at restart)."""
+    if subscriber.managed:
+        await reply(update, context, t("managed_chat", subscriber.language))
+        raise NotAllowed
     if not await may_change(update, context):
         await reply(update, context, t("group_admins_only", subscriber.language))
         raise NotAllowed

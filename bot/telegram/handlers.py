@@ -12,14 +12,14 @@ import logging
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
-from telegram.error import BadRequest, NetworkError
+from telegram.error import NetworkError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.config import parse_hhmm, to_ascii_digits
 from bot.storage import Subscriber
 from bot.telegram import reader
 from bot.telegram.chat import (
-    NotAllowed, Services, change_settings, chat_ref, current_subscriber, edit, reply, services,
+    NotAllowed, Services, change_settings, current_subscriber, edit, reply, services,
 )
 from bot.telegram.render import render_stories, render_weather
 from bot.texts import LANGUAGE_NAMES, LANGUAGES, language_from_telegram, name_for_reader, t
@@ -247,9 +247,6 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await edit(update, html.escape(text), keyboard)
 
 
-
-
-
 async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A typed time after "Type a time", else a hint."""
     if context.chat_data.pop(AWAITING_TIME, False):
@@ -315,7 +312,9 @@ def register(application: Application) -> None:
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(settings_button))
-    application.add_handler(MessageHandler(filters.LOCATION, reader.location))
+    # a location shared in a private chat picks the region; live-location edits and group chatter do not
+    application.add_handler(MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE,
+                                           reader.location))
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, plain_text))
     application.add_error_handler(on_error)

@@ -24,7 +24,7 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Awaitable, Callable, TypeVar
 from zoneinfo import ZoneInfo
@@ -46,6 +46,7 @@ from summarizer.alerts import describe_alert
 log = logging.getLogger(__name__)
 
 ALERT_SECONDS = 300  # how often the regions' weather alerts are looked up
+ALERT_WAIT = 5.0  # seconds a tick waits for that lookup before going on with the previous alerts
 SEVEREST = 3  # an alert of this level is sent even during quiet hours
 T = TypeVar("T", Subscriber, Pending)
 CONCURRENCY = 32  # sends in flight at once; the rate limiter sets the pace
@@ -109,6 +110,16 @@ class Editions:
 
         return await self._once(("followed", story_id, language, keyword, region), build)
 
+    async def alert(self, announcement: Announcement, language: str) -> str:
+        """A weather alert's message for readers of ``language``."""
+        region = announcement.region
+        today = self.now.astimezone(region.tz).date()
+
+        def build() -> str:
+            return html.escape(describe_alert(announcement.alert, language, name_for_reader(region.name, language), today=today))
+
+        return await self._once(("alert", announcement.push_key, language), build)
+
     async def _once(self, key: tuple, build: Callable[[], str | None]) -> str | None:
         if key not in self._built:
             self._built[key] = asyncio.ensure_future(asyncio.to_thread(build))
@@ -130,6 +141,7 @@ class Pusher:
         self.alerts = WeatherAlerts(settings, db, weather)
         self._announcements: list[Announcement] = []
         self._alerts_checked = -math.inf  # monotonic time of the last look at the weather
+        self._alerts_lookup: asyncio.Future[list[Announcement]] | None = None
         self._running = asyncio.Lock()
         self._started = 0.0  # monotonic start of the running tick
         self._unrecorded: OrderedDict[tuple[int, str], _Sent] = OrderedDict()
@@ -147,20 +159,37 @@ class Pusher:
             self._started = time.monotonic()
             await self._record_unrecorded()
             editions = Editions(self.db, self.settings, self.weather, self.summarizer, now)
-            sent = await self._pages(lambda after: self.subscriptions.due(now, after, PAGE),
-                                     lambda subscriber: self._daily(subscriber, editions, now))
-            newest = await asyncio.to_thread(newest_story_at, self.db, now)
-            if newest is not None:
-                sent += await self._pages(lambda after: self.subscriptions.instant(newest, after, PAGE),
-                                          lambda subscriber: self._instant(subscriber, editions, now))
-            await asyncio.to_thread(self.follows.match_new_stories, now)
-            sent += await self._pages(lambda after: self.follows.pending(after, PAGE),
-                                      lambda pending: self._followed(pending, editions, now))
-            for announcement in await self._current_alerts(now):
-                sent += await self._pages(
-                    lambda after: self.subscriptions.alert_recipients(announcement.region.name, announcement.push_key, after, PAGE),
-                    lambda subscriber: self._alert(subscriber, announcement, now))
+            sent = 0
+            for stage in (self._dailies, self._news, self._follow_alerts, self._weather_alerts):
+                try:
+                    sent += await stage(editions, now)
+                except Exception:  # one kind of push failing (say, its query) never stops the others
+                    log.exception("%s failed in this tick; it is tried again at the next", stage.__name__.strip("_"))
             return sent
+
+    async def _dailies(self, editions: Editions, now: datetime) -> int:
+        return await self._pages(lambda after: self.subscriptions.due(now, after, PAGE),
+                                 lambda subscriber: self._daily(subscriber, editions, now))
+
+    async def _news(self, editions: Editions, now: datetime) -> int:
+        newest = await asyncio.to_thread(newest_story_at, self.db, now)
+        if newest is None:
+            return 0
+        return await self._pages(lambda after: self.subscriptions.instant(newest, after, PAGE),
+                                 lambda subscriber: self._instant(subscriber, editions, now))
+
+    async def _follow_alerts(self, editions: Editions, now: datetime) -> int:
+        await asyncio.to_thread(self.follows.match_new_stories, now)
+        return await self._pages(lambda after: self.follows.pending(after, PAGE),
+                                 lambda pending: self._followed(pending, editions, now))
+
+    async def _weather_alerts(self, editions: Editions, now: datetime) -> int:
+        sent = 0
+        for announcement in await self._current_alerts(now):
+            sent += await self._pages(
+                lambda after: self.subscriptions.alert_recipients(announcement.region.name, announcement.push_key, after, PAGE),
+                lambda subscriber: self._alert(subscriber, announcement, editions, now))
+        return sent
 
     async def _pages(self, load: Callable[[int], list[T]], push: Callable[[T], Awaitable[int]]) -> int:
         """Page through subscribers (or follow matches) by id and push to each, ``CONCURRENCY`` at a time."""
@@ -220,6 +249,8 @@ class Pusher:
         if in_window(now.astimezone(ZoneInfo(subscriber.timezone)).time(), self.settings.digest.quiet_hours):
             return 0
         key = f"{FOLLOW_KEY}{pending.story_id}"  # one alert per story, whichever keywords matched
+        if (subscriber.id, key) in self._unrecorded:
+            return 0
         state = await asyncio.to_thread(self.subscriptions.claim, subscriber.id, key, now)
         if state == "later":
             return 0
@@ -236,24 +267,31 @@ class Pusher:
 
     async def _current_alerts(self, now: datetime) -> list[Announcement]:
         """The regions' weather alerts, looked up every ``ALERT_SECONDS`` (the forecast is cached
-        for longer; a provider that is down is not asked every tick)."""
-        if time.monotonic() - self._alerts_checked >= ALERT_SECONDS:
+        for longer; a provider that is down is not asked every tick). The lookup runs as its own
+        task: a slow provider holds the other pushes up for ``ALERT_WAIT`` seconds at most, and
+        until it answers the previous alerts stand."""
+        if self._alerts_lookup is None and time.monotonic() - self._alerts_checked >= ALERT_SECONDS:
             self._alerts_checked = time.monotonic()
-            self._announcements = await self.alerts.current(now)
+            self._alerts_lookup = asyncio.ensure_future(self.alerts.current(now))
+        if self._alerts_lookup is not None:
+            done, _ = await asyncio.wait({self._alerts_lookup}, timeout=ALERT_WAIT)
+            if done:
+                lookup, self._alerts_lookup = self._alerts_lookup, None
+                self._announcements = lookup.result()  # its failure is this stage's, logged by the tick
         return [a for a in self._announcements if a.alert.day >= now.astimezone(a.region.tz).date()]
 
-    async def _alert(self, subscriber: Subscriber, announcement: Announcement, now: datetime) -> int:
-        """A weather alert; during quiet hours only the severest."""
+    async def _alert(self, subscriber: Subscriber, announcement: Announcement, editions: Editions, now: datetime) -> int:
+        """A weather alert as it stands now; during quiet hours only the severest."""
         local = now.astimezone(ZoneInfo(subscriber.timezone))
-        if announcement.level < SEVEREST and in_window(local.time(), self.settings.digest.quiet_hours):
+        if announcement.alert.level < SEVEREST and in_window(local.time(), self.settings.digest.quiet_hours):
             return 0
         key = announcement.push_key
+        if (subscriber.id, key) in self._unrecorded:
+            return 0
         if await asyncio.to_thread(self.subscriptions.claim, subscriber.id, key, now) != "go":
             return 0
-        alert, region = announcement.alert, announcement.region
-        text = describe_alert(replace(alert, level=announcement.level), subscriber.language,
-                              name_for_reader(region.name, subscriber.language), today=now.astimezone(region.tz).date())
-        outcome = await self.deliverer.send(_ref(subscriber), html.escape(text), broadcast=True)
+        text = await editions.alert(announcement, subscriber.language)
+        outcome = await self.deliverer.send(_ref(subscriber), text, broadcast=True)
         return await self._settle(subscriber, key, outcome, now, None)
 
     async def _settle(self, subscriber: Subscriber, key: str, outcome: Outcome, now: datetime, local_day: date | None) -> int:

@@ -91,9 +91,15 @@ async def _poll_while_leader(application: Application, leadership: Leadership, s
             # another process may be the leader by now: two pollers would make Telegram answer 409
             log.warning("lost the long-polling leadership; stopping polling until it is won back")
             await application.updater.stop()
-        if not application.updater.running and await asyncio.to_thread(leadership.acquire):
-            log.info("this process receives the Telegram updates (long polling)")
-            await application.updater.start_polling(bootstrap_retries=BOOTSTRAP_RETRIES)
+        if not application.updater.running:
+            try:
+                won = await asyncio.to_thread(leadership.acquire)
+            except Exception as exc:  # the database is away for a moment: try again later, keep running
+                log.warning("cannot reach the database to take the long-polling leadership: %s", exc)
+                won = False
+            if won:
+                log.info("this process receives the Telegram updates (long polling)")
+                await application.updater.start_polling(bootstrap_retries=BOOTSTRAP_RETRIES)
         try:
             await asyncio.wait_for(stop.wait(), LEADER_RETRY_SECONDS)
         except TimeoutError:

@@ -12,6 +12,12 @@ without it, or for an architecture it cannot convert, the model is unavailable l
 weights (the extractive fallback, with the reason). Everything but the model call is the torch
 backend's (:class:`TransformerBackend`): chunking, map-reduce, batching, the budget cut.
 Decoding follows ``generate``: the model's generation config, overridden by the profile's.
+
+On CPU the model runs as one single-threaded worker per core (``inter_threads``; the workers
+share the weights), and each call's inputs are split among them: decoding a few short rows
+is too small a job to split well across cores (``intra_threads``), but independent batches in
+parallel keep every core busy. A call uses at most as many cores as it has inputs, so give
+``engine: ctranslate2`` profiles a ``batch_size`` of a few inputs per core (README, "Benchmark").
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import copy
 import importlib.util
 import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -41,12 +48,14 @@ INSTALL_HINT = "pip install 'newsbot[ctranslate2]'"
 
 
 class _Converted(_Loaded):
-    """A CTranslate2 Translator (seq2seq) or Generator (causal), its tokenizer, and the model's
-    own generation config (``generate``'s defaults; each profile overrides its own settings)."""
+    """A CTranslate2 Translator (seq2seq) or Generator (causal), its tokenizer, the model's own
+    generation config (``generate``'s defaults; each profile overrides its own settings), and
+    how many workers run batches in parallel."""
 
-    def __init__(self, model: Any, tokenizer: Any, device: str, generation: GenerationConfig) -> None:
+    def __init__(self, model: Any, tokenizer: Any, device: str, generation: GenerationConfig, workers: int) -> None:
         super().__init__(model, tokenizer, device)
         self.generation = generation
+        self.workers = workers
 
 
 def installed() -> bool:
@@ -137,9 +146,14 @@ def load(profile: Profile) -> _Converted:
     source = folder.parent
     tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
     engine = ctranslate2.Generator if profile.kind == CAUSAL else ctranslate2.Translator
+    device = profile.device
+    if device == "auto":
+        device = "cuda" if ctranslate2.get_cuda_device_count() else "cpu"
+    threads = torch.get_num_threads()
+    workers = threads if device == "cpu" else 1  # on CPU: one single-threaded worker per core
     try:
-        model = engine(str(folder), device=profile.device, compute_type=profile.compute_type,
-                       intra_threads=torch.get_num_threads())
+        model = engine(str(folder), device=device, compute_type=profile.compute_type, inter_threads=workers,
+                       intra_threads=threads // workers)
     except RuntimeError as exc:  # an unreadable or incompatible conversion
         raise ValueError(f"CTranslate2 cannot load {folder}: {str(exc).splitlines()[0]}") from exc
     try:
@@ -147,8 +161,9 @@ def load(profile: Profile) -> _Converted:
     except OSError:  # no generation_config.json: the settings in config.json, as from_pretrained does
         generation = GenerationConfig.from_pretrained(source, config_file_name="config.json", _from_model_config=True,
                                                       local_files_only=True)
-    log.info("loaded %s (%s) with CTranslate2 on %s as %s", profile.model, profile.revision, model.device, model.compute_type)
-    return _Converted(model, tokenizer, model.device, generation)
+    log.info("loaded %s (%s) with CTranslate2 on %s as %s, %d worker(s)", profile.model, profile.revision, model.device,
+             model.compute_type, workers)
+    return _Converted(model, tokenizer, model.device, generation, workers)
 
 
 def _decoding(profile: Profile, defaults: GenerationConfig, tokenizer: Any) -> tuple[dict[str, Any], list[str] | None]:
@@ -192,6 +207,7 @@ class CT2Backend(TransformerBackend):
                             add_special_tokens=not causal)["input_ids"]
         tokens = [tokenizer.convert_ids_to_tokens(ids) for ids in encoded]
         options, prefix = _decoding(self.profile, loaded.generation, tokenizer)
+        options["max_batch_size"] = math.ceil(len(tokens) / loaded.workers)  # a share for each worker, in parallel
         if causal:
             results = loaded.model.generate_batch(tokens, max_length=limit, include_prompt_in_result=False, **options)
             written = [result.sequences_ids[0] for result in results]

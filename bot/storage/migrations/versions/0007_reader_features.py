@@ -58,12 +58,10 @@ def upgrade() -> None:
         sa.Column('region', sa.String(length=200), nullable=False),
         sa.Column('event_key', sa.String(length=200), nullable=False),
         sa.Column('level', sa.Integer(), nullable=False),
-        sa.Column('day', sa.String(length=10), nullable=False),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('region', 'event_key', name='uq_weather_event'),
     )
-    op.create_index('ix_weather_events_day', 'weather_events', ['day'], unique=False)
 
 
 def _fill_search_text() -> None:
@@ -85,7 +83,6 @@ def _fill_search_text() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index('ix_weather_events_day', table_name='weather_events')
     op.drop_table('weather_events')
     op.drop_index('ix_follow_hits_sent_at', table_name='follow_hits')
     op.drop_table('follow_hits')
