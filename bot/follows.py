@@ -125,6 +125,9 @@ class Follows:
                         if allowed is None or names & allowed:
                             rows.append({"subscriber_id": subscriber_id, "story_id": story.id,
                                          "keyword": keywords[subscriber_id, form], "created_at": now})
+                had = {tuple(row) for row in session.execute(select(FollowHit.subscriber_id, FollowHit.story_id).where(
+                    FollowHit.story_id.in_([story.id for story in stories])))}  # a story matched again
+                rows = [row for row in rows if (row["subscriber_id"], row["story_id"]) not in had]
                 if rows:  # executemany: any number of rows, within every driver's parameter limit
                     insert = pg_insert if self.db.shared else sqlite_insert
                     session.execute(insert(FollowHit).on_conflict_do_nothing(), rows)

@@ -112,3 +112,21 @@ def test_unfollowing_drops_the_alerts_held_for_that_keyword(db, make_settings):
     assert follows.match_new_stories(NOW) == 2
     follows.remove(me, ["高铁"])
     assert [p.keyword for p in follows.pending()] == ["梁平"]
+
+
+def test_a_story_is_matched_again_when_another_region_s_article_joins_it(db, make_settings):
+    follows = Follows(db, make_settings(TWO_REGIONS))
+    north, south = chat(db, 1, "North"), chat(db, 2, "South")
+    follows.add(north, ["高鐵"], NOW)
+    follows.add(south, ["高鐵"], NOW)
+    rail = story(db, "A", "高铁", "高铁通车。")
+    assert follows.match_new_stories(NOW) == 1  # North's source only
+    with db.session() as session:  # what ingestion does when an article joins the story
+        item = session.get(Story, rail)
+        source = Source(name="B", kind="rss", url="x")
+        session.add(Article(source=source, story=item, url="http://y", canonical_url="http://y", content_hash="y",
+                            title="高铁", language="zh-Hans", text="高铁", search_text="高铁", fetched_at=NOW,
+                            summaries=[Summary(profile="p", model="m", language="zh-Hans", text="高铁")]))
+        item.matched_at = None
+    assert follows.match_new_stories(NOW) == 1
+    assert sorted(s for s, _, _ in hits(db)) == [north, south]  # North is not alerted twice

@@ -444,6 +444,7 @@ class Ingestor:
                 session.add(story)
             else:
                 story.updated_at = now
+                story.matched_at = None  # matched against the follows again, with this article (once per chat still)
             title = extracted.title or extracted.text[:40]
             article = Article(
                 source_id=source_id,
