@@ -150,10 +150,10 @@ def load(profile: Profile) -> _Converted:
     if device == "auto":
         device = "cuda" if ctranslate2.get_cuda_device_count() else "cpu"
     threads = torch.get_num_threads()
-    workers = threads if device == "cpu" else 1  # on CPU: one single-threaded worker per core
+    workers, per_worker = (threads, 1) if device == "cpu" else (1, threads)  # CPU: a single-threaded worker per core
     try:
         model = engine(str(folder), device=device, compute_type=profile.compute_type, inter_threads=workers,
-                       intra_threads=threads // workers)
+                       intra_threads=per_worker)
     except RuntimeError as exc:  # an unreadable or incompatible conversion
         raise ValueError(f"CTranslate2 cannot load {folder}: {str(exc).splitlines()[0]}") from exc
     try:
