@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.config import RegionSettings, Settings
 from bot.matching import mentions
-from bot.storage import Article, Database, Source, WeatherEvent
+from bot.storage import Article, Database, WeatherEvent
+from bot.storage.models import run_by
 from bot.weather import WeatherService
 from summarizer.alerts import WeatherAlert, forecast_alerts, signal_alerts
 from summarizer.text import search_form
@@ -68,10 +69,7 @@ class WeatherAlerts:
         """Warning signals in the region's articles of the last day that name the region (a
         province's or another town's signal, reposted, is not this town's)."""
         query = select(Article.text, Article.search_text, Article.published_at, Article.fetched_at).where(
-            Article.fetched_at >= now - SIGNAL_HORIZON, Article.text != "")
-        sources = self.settings.region_sources(region.name)
-        if sources is not None:
-            query = query.where(Article.source.has(Source.name.in_(sources)))
+            Article.fetched_at >= now - SIGNAL_HORIZON, Article.text != "", run_by(self.settings.region_sources(region.name)))
         place = search_form(_PLACE_SUFFIX.sub("", region.name) or region.name)
         with self.db.session() as session:
             rows = session.execute(query).all()

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.config import Settings
 from bot.matching import mentions
-from bot.storage import Article, Database, Source, Story
-from bot.storage.models import utcnow
+from bot.storage import Article, Database, Story
+from bot.storage.models import run_by, utcnow
 from bot.texts import name_for_reader, t
 from bot.weather import WeatherReport
 from summarizer import Summarizer
@@ -163,17 +163,15 @@ class Stories:
         if not forms:
             return []
         window, limit = timedelta(days=self.settings.search.window_days), self.settings.search.max_results
-        sources = self.settings.region_sources(region)
         newest = func.coalesce(Article.published_at, Article.fetched_at)
         query = (
             select(Article.story_id, Article.search_text)
             .where(Article.story_id.is_not(None), Article.fetched_at >= now - window, Article.search_text.is_not(None),
+                   run_by(self.settings.region_sources(region)),
                    *(Article.search_text.contains(form, autoescape=True) for form in forms))
             .order_by(newest.desc(), Article.id.desc())
             .limit(SEARCH_CANDIDATES)
         )
-        if sources is not None:
-            query = query.where(Article.source.has(Source.name.in_(sources)))
         found: list[int] = []
         with self.db.session() as session:
             for story_id, text in session.execute(query):
@@ -207,9 +205,7 @@ def _latest_stories(
     )
     if since is not None:
         query = query.where(Story.first_seen_at > since)
-    if sources is not None:
-        query = query.where(Article.source.has(Source.name.in_(sources)))
-    return list(session.scalars(query))
+    return list(session.scalars(query.where(run_by(sources))))
 
 
 def _story_item(story: Story, language: str, tz: tzinfo | None) -> StoryItem:

@@ -140,7 +140,8 @@ class Follows:
             .join(Subscriber, Subscriber.id == Follow.subscriber_id)
             .where(Subscriber.inactive_reason.is_(None))
         ).all()
-        regions = {row.subscriber_id: self.settings.region_sources(row.region) for row in rows}
+        sources = {region: self.settings.region_sources(region) for region in {row.region for row in rows}}
+        regions = {row.subscriber_id: sources[row.region] for row in rows}
         keywords = {(row.subscriber_id, row.normalized): row.keyword for row in rows}
         return KeywordMatcher((row.subscriber_id, row.normalized) for row in rows), regions, keywords
 

@@ -24,8 +24,8 @@ from sqlalchemy import select
 
 from bot.config import FetchSettings, RegionSettings, Settings
 from bot.ingest.http import FetchError, PoliteClient
-from bot.storage import Article, Bulletin, Database, ForecastRecord, Source
-from bot.storage.models import utcnow
+from bot.storage import Bulletin, Database, ForecastRecord
+from bot.storage.models import run_by, utcnow
 from bot.texts import LANGUAGES, t
 from summarizer.forecast import (
     OPEN_METEO_CREDIT,
@@ -274,10 +274,10 @@ class WeatherService:
         An undated bulletin is read from its article's date; one with neither is never current.
         """
         tz = region.tz
-        query = select(Bulletin).order_by(Bulletin.issued_at.desc().nulls_last(), Bulletin.id.desc()).limit(1)
         sources = self.settings.region_sources(region.name)
-        if sources is not None:
-            query = query.where(Bulletin.article.has(Article.source.has(Source.name.in_(sources))))
+        query = select(Bulletin).order_by(Bulletin.issued_at.desc().nulls_last(), Bulletin.id.desc()).limit(1)
+        if sources is not None:  # one region: every bulletin
+            query = query.where(Bulletin.article.has(run_by(sources)))
         with self.db.session() as session:
             row = session.scalars(query).first()
             if row is None:

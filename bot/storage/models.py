@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
+    ColumnElement,
     JSON,
     BigInteger,
     Boolean,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -128,6 +130,12 @@ class Article(Base):
             return None
         rows = [s for s in self.summaries if s.text and not s.fallback and language_family(s.language) == family]
         return max(rows, key=lambda s: s.created_at, default=None)
+
+
+def run_by(sources: frozenset[str] | None) -> ColumnElement[bool]:
+    """Articles run by one of ``sources`` (a region's, see ``Settings.region_sources``); every
+    article for None."""
+    return true() if sources is None else Article.source.has(Source.name.in_(sources))
 
 
 class Summary(Base):

@@ -230,8 +230,7 @@ class Pusher:
         return await self._settle(subscriber, key, outcome, now, local_day)
 
     async def _instant(self, subscriber: Subscriber, editions: Editions, now: datetime) -> int:
-        local = now.astimezone(ZoneInfo(subscriber.timezone))
-        if in_window(local.time(), self.settings.digest.quiet_hours):
+        if self._quiet(subscriber, now):
             return 0
         since = subscriber.last_news_at or now
         text = await editions.news(subscriber.language, since, subscriber.region)
@@ -246,7 +245,7 @@ class Pusher:
     async def _followed(self, pending: Pending, editions: Editions, now: datetime) -> int:
         """A new story that mentions a keyword the chat follows (held during quiet hours)."""
         subscriber = pending.subscriber
-        if in_window(now.astimezone(ZoneInfo(subscriber.timezone)).time(), self.settings.digest.quiet_hours):
+        if self._quiet(subscriber, now):
             return 0
         key = f"{FOLLOW_KEY}{pending.story_id}"  # one alert per story, whichever keywords matched
         if (subscriber.id, key) in self._unrecorded:
@@ -282,8 +281,7 @@ class Pusher:
 
     async def _alert(self, subscriber: Subscriber, announcement: Announcement, editions: Editions, now: datetime) -> int:
         """A weather alert as it stands now; during quiet hours only the severest."""
-        local = now.astimezone(ZoneInfo(subscriber.timezone))
-        if announcement.alert.level < SEVEREST and in_window(local.time(), self.settings.digest.quiet_hours):
+        if announcement.alert.level < SEVEREST and self._quiet(subscriber, now):
             return 0
         key = announcement.push_key
         if (subscriber.id, key) in self._unrecorded:
@@ -293,6 +291,10 @@ class Pusher:
         text = await editions.alert(announcement, subscriber.language)
         outcome = await self.deliverer.send(_ref(subscriber), text, broadcast=True)
         return await self._settle(subscriber, key, outcome, now, None)
+
+    def _quiet(self, subscriber: Subscriber, now: datetime) -> bool:
+        """Whether it is the subscriber's quiet hours (local time)."""
+        return in_window(now.astimezone(ZoneInfo(subscriber.timezone)).time(), self.settings.digest.quiet_hours)
 
     async def _settle(self, subscriber: Subscriber, key: str, outcome: Outcome, now: datetime, local_day: date | None) -> int:
         """Record how a push went; schedule its retry when it failed."""

@@ -11,7 +11,8 @@ from telegram.ext import ContextTypes
 
 from bot.config import RegionSettings
 from bot.matching import MAX_KEYWORD_CHARS, parse_keywords
-from bot.telegram.chat import change_settings, check_may_change, current_subscriber, edit, reply
+from bot.storage import Subscriber
+from bot.telegram.chat import Services, change_settings, check_may_change, current_subscriber, edit, reply
 from bot.telegram.render import render_stories
 from bot.texts import name_for_reader, t
 from summarizer.text import search_form
@@ -64,7 +65,7 @@ async def follows(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, context, text, keyboard)
 
 
-def _follows_view(svc, subscriber_id: int, language: str) -> tuple[str, InlineKeyboardMarkup | None]:
+def _follows_view(svc: Services, subscriber_id: int, language: str) -> tuple[str, InlineKeyboardMarkup | None]:
     rows = svc.follows.list(subscriber_id)
     if not rows:
         return t("follows_empty", language), None
@@ -116,11 +117,10 @@ async def region(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc, _, sub = await current_subscriber(update, context)
     regions = svc.settings.all_regions()
     if len(regions) == 1:
-        await reply(update, context, t("region_only", sub.language, region=name_for_reader(regions[0].name, sub.language)))
+        await reply(update, context, _only_region(regions[0], sub.language))
         return
     if not context.args:
-        current = name_for_reader(svc.settings.region_for(sub.region).name, sub.language)
-        await reply(update, context, t("region_choose", sub.language, region=current), _region_keyboard(regions, sub.language))
+        await reply(update, context, *_region_choice(svc, sub))
         return
     chosen = _find_region(regions, " ".join(context.args))
     if chosen is None:
@@ -131,9 +131,16 @@ async def region(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, context, t("region_set", sub.language, region=name_for_reader(chosen.name, sub.language)))
 
 
-def _region_keyboard(regions: list[RegionSettings], language: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(name_for_reader(r.name, language), callback_data=f"region:{i}")]
-                                 for i, r in enumerate(regions)])
+def _only_region(region: RegionSettings, language: str) -> str:
+    return t("region_only", language, region=name_for_reader(region.name, language))
+
+
+def _region_choice(svc: Services, sub: Subscriber) -> tuple[str, InlineKeyboardMarkup]:
+    """The chat's region and a keyboard of every region to choose from."""
+    current = name_for_reader(svc.settings.region_for(sub.region).name, sub.language)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(name_for_reader(r.name, sub.language), callback_data=f"region:{i}")]
+                                     for i, r in enumerate(svc.settings.all_regions())])
+    return t("region_choose", sub.language, region=current), keyboard
 
 
 def _find_region(regions: list[RegionSettings], name: str) -> RegionSettings | None:
@@ -149,8 +156,8 @@ async def region_button(update: Update, context: ContextTypes.DEFAULT_TYPE, valu
     svc, _, sub = await current_subscriber(update, context)
     regions = svc.settings.all_regions()
     if value == "choose" or not value.isdigit() or int(value) >= len(regions):
-        current = name_for_reader(svc.settings.region_for(sub.region).name, sub.language)
-        await edit(update, html.escape(t("region_choose", sub.language, region=current)), _region_keyboard(regions, sub.language))
+        text, keyboard = _region_choice(svc, sub)
+        await edit(update, html.escape(text), keyboard)
         return
     chosen = regions[int(value)]
     _, _, sub = await change_settings(update, context, region=chosen.name)
@@ -163,7 +170,7 @@ async def location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     regions = svc.settings.all_regions()
     where = update.effective_message.location
     if len(regions) == 1:
-        await reply(update, context, t("region_only", sub.language, region=name_for_reader(regions[0].name, sub.language)))
+        await reply(update, context, _only_region(regions[0], sub.language))
         return
     distance, nearest = min((_distance_km(where.latitude, where.longitude, r.latitude, r.longitude), i)
                             for i, r in enumerate(regions))
