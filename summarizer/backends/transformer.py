@@ -141,6 +141,11 @@ def _from_pretrained(profile: Profile) -> _Loaded:
     return _Loaded(model, tokenizer, device)
 
 
+def _chat(tokenizer, content: str) -> str:
+    """``content`` as the user's message of a chat, in the model's template, ready for its answer."""
+    return tokenizer.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True, tokenize=False)
+
+
 class TransformerBackend:
     """Summaries from a seq2seq or causal transformer, batched and chunked; translations from a
     translation model."""
@@ -209,8 +214,7 @@ class TransformerBackend:
         at most ``max_new_tokens`` new tokens each, with the profile's generation settings;
         raises ModelUnavailable when the weights are missing."""
         loaded = _load(self.profile)
-        chats = [loaded.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
-                                                      tokenize=False) for prompt in prompts]
+        chats = [_chat(loaded.tokenizer, prompt) for prompt in prompts]
         with loaded.lock:
             return [text.strip() for text in self._run(loaded, chats, max_new_tokens)]
 
@@ -224,7 +228,7 @@ class TransformerBackend:
             text=text, language=LANGUAGE_NAMES.get(language, language),
             max_chars=self.profile.max_chars, max_words=self.profile.max_words,
         )
-        return loaded.tokenizer.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True, tokenize=False)
+        return _chat(loaded.tokenizer, content)
 
     def _generate(self, loaded: _Loaded, texts: list[str], reading: str, writing: str) -> list[str]:
         """Generate for ``texts`` (in ``reading``), output in ``writing``, in batches of similar
