@@ -17,7 +17,7 @@ from typing import Any, Sequence
 from bot.config import ConfigError, RegionSettings, Settings, environment_warnings, load_settings
 from bot.redact import install_redaction, redact
 from bot.texts import LANGUAGES
-from summarizer.profiles import Profile, ProfileError
+from summarizer.profiles import PACKAGE_PREFIX, Profile, ProfileError
 
 log = logging.getLogger("newsbot")
 
@@ -316,8 +316,9 @@ def _cmd_models(args: argparse.Namespace) -> int:
     rows = []
     for name, profile in profiles.items():
         rows.append({
-            "profile": name, "kind": profile.kind, "model": profile.model or "textrank",
-            "revision": profile.revision if profile.model and profile.kind != "openai" else "",
+            "profile": name, "kind": profile.kind, "model": profile.model or "textrank", "gguf_file": profile.gguf_file or "",
+            "revision": profile.revision if profile.model and profile.kind != "openai"
+            and not profile.model.startswith((PACKAGE_PREFIX, "/")) else "",
             "languages": profile.languages, "weights": _weights(summarizer, name), "base_url": profile.base_url or "",
             "routed": sorted(lang for lang, target in summarizer.config.routing.items() if target == name)
             + (["(default)"] if summarizer.config.default == name else []),
@@ -333,6 +334,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
         model = f"{row['model']}@{row['revision']}" if row["revision"] else row["model"]
         print(f"{row['profile']:<16} {row['kind']:<10} {row['weights']:<8} {model}  "
               f"serves: {', '.join(row['routed']) or '-'}")
+        if row["gguf_file"]:
+            print(f"{'':<16} gguf file: {row['gguf_file']} (dequantized on load)")
         if row["licence"]:
             print(f"{'':<16} licence: {row['licence']}")
         if row["engine"] == "ctranslate2":
@@ -343,6 +346,13 @@ def _cmd_models(args: argparse.Namespace) -> int:
         if row["base_url"]:
             print(f"{'':<16} inference server: {row['base_url']}")
     missing = [r["profile"] for r in rows if r["weights"] == "missing"]
+    packaged = [r["profile"] for r in rows if r["weights"] == "missing" and r["model"].startswith(PACKAGE_PREFIX)]
+    if packaged:
+        from summarizer.backends.transformer import install_hint
+
+        for name in packaged:
+            print(f"\n{name}: {install_hint(profiles[name])}")
+        missing = [name for name in missing if name not in packaged]
     if missing:
         print(f"\nmissing weights: {', '.join(missing)}: their summaries fall back to the extractive summarizer; "
               f"run `newsbot models pull` where the Hugging Face hub is reachable")
@@ -377,12 +387,19 @@ def _pull(summarizer, only: str | None, models_file: Path | None) -> int:
         profile = summarizer.config.profiles[name]
         if profile.kind == "openai":
             print(f"{name}: nothing to download ({profile.model} is served by {profile.base_url})")
-        elif profile.kind == "extractive" or (profile.model and Path(profile.model).is_dir()):
-            print(f"{name}: nothing to download ({profile.model or 'no model weights needed'})")
+        elif profile.model and profile.model.startswith(PACKAGE_PREFIX):
+            from summarizer.backends.transformer import install_hint
+
+            present = "installed" if summarizer.available(name) else f"not installed: {install_hint(profile)}"
+            print(f"{name}: nothing to download ({profile.model} comes with a Python package; {present})")
+        elif profile.kind == "extractive" or (profile.model and Path(profile.model).is_dir()) or (
+                profile.gguf_file and Path(profile.gguf_file).is_absolute()):
+            print(f"{name}: nothing to download ({profile.gguf_file or profile.model or 'no model weights needed'})")
         else:
             print(f"{name}: downloading {profile.model}@{profile.revision}", file=sys.stderr)
             try:
-                snapshot_download(profile.model, revision=profile.revision)
+                snapshot_download(profile.model, revision=profile.revision,
+                                  allow_patterns=[profile.gguf_file] if profile.gguf_file else None)
             except Exception as exc:  # hub errors come in many classes; report one line each
                 failures += 1
                 print(f"newsbot: error: {name}: cannot download {profile.model}: {str(exc).splitlines()[0]}", file=sys.stderr)

@@ -50,6 +50,7 @@ class Summary:
     fallback: bool = False
     reason: str | None = None
     revision: str = ""
+    candidate: str | None = None  # what the model wrote, when the faithfulness check rejected it
 
     def in_script(self, target: str) -> str:
         """The summary converted for a reader of ``target`` (zh-Hant / zh-Hans); others as is."""
@@ -202,7 +203,7 @@ class Summarizer:
             problem = check_summary(output, text, language)
             if problem:
                 summaries.append(Summary(extractive.summarize(text, language, title), language, name, extractive.model, True,
-                                         f"{FAITHFULNESS}: {problem}"))
+                                         f"{FAITHFULNESS}: {problem}", candidate=output))
             else:
                 summaries.append(Summary(output, language, name, profile.model or "", revision=profile.revision))
         return summaries

