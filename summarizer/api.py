@@ -4,8 +4,6 @@ summaries for readers of another language, translated and checked."""
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -13,9 +11,12 @@ from typing import TYPE_CHECKING, Callable, Sequence, TypeVar, cast
 
 from summarizer.backends import Backend
 from summarizer.backends.extractive import ExtractiveBackend
-from summarizer.checks import check_summary, numbers, repeats_itself
+from summarizer.checks import judge, repeats_itself
+from summarizer.outcomes import Outcomes
+from summarizer.quantities import values
 from summarizer.profiles import CTRANSLATE2, EXTRACTIVE, OPENAI, TRANSLATION, ModelsConfig, Profile, ProfileError, load_models_config
-from summarizer.text import cjk_count, convert_script, detect_language, for_reader, is_chinese, language_family
+from summarizer.text import (
+    bounded, cjk_count, convert_script, detect_language, for_reader, is_chinese, language_family, text_problem)
 
 if TYPE_CHECKING:
     from summarizer.backends.transformer import TransformerBackend
@@ -26,17 +27,8 @@ T = TypeVar("T")
 UNAVAILABLE = "model unavailable"
 BACKEND_ERROR = "backend error"
 FAITHFULNESS = "faithfulness check"
-# Numbers with a scale word are compared by value: 20萬 = 200,000 = 0.2 million.
-_SCALES = {"萬": 10**4, "万": 10**4, "億": 10**8, "亿": 10**8, "thousand": 10**3, "million": 10**6, "billion": 10**9}
-_SCALED = re.compile(r"(\d+(?:[.,]\d+)*|[零〇一二兩两三四五六七八九十百千]+)\s*(萬|万|億|亿|thousand|million|billion)", re.I)
-# English number and month words a translation may write as digits (source side only).
-_EN_NUMBER_WORDS = {word: n for n, word in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen".split())}
-_EN_TENS = {word: 10 * n for n, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
-_EN_MONTHS = {word: n for n, word in enumerate(
-    "january february march april may june july august september october november december".split(), 1)}
-_EN_WORD_NUMBER = re.compile(r"\b([a-z]+)(?:-([a-z]+))?\b")
+LANGUAGE = "language not served"
+NOT_TEXT = "not text"
 
 
 @dataclass
@@ -93,6 +85,7 @@ class Summarizer:
     def __init__(self, config: ModelsConfig | None = None) -> None:
         self.config = config or ModelsConfig()
         self._backends: dict[str, Backend] = {}
+        self.outcomes = Outcomes()
 
     @classmethod
     def from_file(cls, path: str | Path | None) -> "Summarizer":
@@ -164,8 +157,15 @@ class Summarizer:
         titles = list(titles) if titles else [None] * len(texts)
         results: list[Summary | None] = [None] * len(texts)
         groups: dict[tuple[str, str], list[int]] = {}
+        texts = list(texts)
         for index, language in enumerate(languages):
-            groups.setdefault((self.profile_for(language, profile), language), []).append(index)
+            name = self.profile_for(language, profile)
+            problem = text_problem(texts[index])
+            if problem:  # refused before any model (or the extractive summarizer) sees it
+                results[index] = Summary("", language, name, "", True, f"{NOT_TEXT}: {problem}")
+                continue
+            texts[index] = bounded(texts[index], self.config.profiles[name].max_input_chars)
+            groups.setdefault((name, language), []).append(index)
         for (name, language), indices in groups.items():
             batch = [texts[i] for i in indices]
             batch_titles = [titles[i] for i in indices]
@@ -178,6 +178,18 @@ class Summarizer:
         extractive = _extractive_for(profile)
         if profile.kind == EXTRACTIVE:
             return [Summary(s, language, name, extractive.model) for s in extractive.summarize_batch(texts, language, titles)]
+        if language not in profile.languages:  # never handed to it, not even as the default
+            reason = f"{LANGUAGE}: the profile reads {', '.join(profile.languages)}, not {language}"
+            return [Summary(s, language, name, extractive.model, True, reason)
+                    for s in extractive.summarize_batch(texts, language, titles)]
+        summaries = self._model_summaries(name, profile, extractive, texts, language, titles)
+        for summary in summaries:
+            self.outcomes.record(name, profile.model or "", summary.reason if summary.fallback else None)
+        return summaries
+
+    def _model_summaries(self, name: str, profile: Profile, extractive: ExtractiveBackend, texts: list[str],
+                         language: str, titles: list[str | None]) -> list[Summary]:
+        """Summaries of ``texts`` by the model of profile ``name``, each checked, else extractive."""
         from summarizer.backends.transformer import ModelUnavailable
 
         backend = self._transformer(name)
@@ -200,10 +212,10 @@ class Summarizer:
                 continue
             if is_chinese(language):
                 output = convert_script(output, language)
-            problem = check_summary(output, text, language)
-            if problem:
+            verdict = judge(output, text, language)
+            if not verdict.faithful:
                 summaries.append(Summary(extractive.summarize(text, language, title), language, name, extractive.model, True,
-                                         f"{FAITHFULNESS}: {problem}", candidate=output))
+                                         f"{FAITHFULNESS}: {verdict.reason}", candidate=output))
             else:
                 summaries.append(Summary(output, language, name, profile.model or "", revision=profile.revision))
         return summaries
@@ -290,29 +302,10 @@ def check_translation(translation: str, source: str, language: str) -> str | Non
         return "translation has no Chinese characters"
     if not is_chinese(language) and cjk_count(translation):
         return "translation has Chinese characters left"
-    missing = sorted(_quantities(translation) - _quantities(source, lenient=True), key=len)
+    missing = sorted(values(translation) - values(source, lenient=True), key=len)
     if missing:
         return f"number {missing[0]} is not in the source"
     return None
-
-
-def _quantities(text: str, lenient: bool = False) -> set[str]:
-    """Numbers of ``text`` by value, a number with a scale word (萬, million) as its product.
-    ``lenient`` (the source side) also counts lone Chinese digits and English number words."""
-    folded = unicodedata.normalize("NFKC", text)
-    found = set()
-    for match in _SCALED.finditer(folded):
-        value = next(iter(numbers(match.group(1), single_chinese_digits=True)), None)
-        if value is not None:
-            found.add(f"{float(value) * _SCALES[match.group(2).lower()]:.6f}".rstrip("0").rstrip("."))
-    found |= numbers(_SCALED.sub(" ", folded), single_chinese_digits=lenient)
-    if lenient:
-        for word, unit in _EN_WORD_NUMBER.findall(folded.lower()):
-            if word in _EN_MONTHS:
-                found.add(str(_EN_MONTHS[word]))
-            elif word in _EN_NUMBER_WORDS or word in _EN_TENS:
-                found.add(str(_EN_NUMBER_WORDS.get(word, 0) + _EN_TENS.get(word, 0) + _EN_NUMBER_WORDS.get(unit, 0)))
-    return found
 
 
 def _alone(call: Callable[[], list[T]]) -> T | Exception:

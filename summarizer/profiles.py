@@ -19,7 +19,7 @@ TRANSFORMERS = "transformers"
 CTRANSLATE2 = "ctranslate2"
 OPENAI = "openai"
 SERVER_KEYS = ("base_url", "api_key_env", "max_concurrency", "timeout_seconds")  # openai profiles only
-IN_PROCESS_KEYS = ("device", "dtype", "quantize_int8", "engine", "compute_type")  # not for openai profiles
+IN_PROCESS_KEYS = ("device", "dtype", "quantize_int8", "engine", "compute_type", "deadline_seconds", "gguf_file")  # not for openai profiles
 PACKAGE_PREFIX = "package:"  # model: package:NAME, the folder of an installed Python package
 _PACKAGE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -86,6 +86,9 @@ class Profile(BaseModel):
     target_language: Literal["zh-Hant", "zh-Hans", "en"] | None = Field(None, description="translation: what it writes")
     input_prefix: str = Field("", description="translation: put before every input (multi-target Marian: '>>cmn_Hans<< ')")
     max_input_tokens: int = Field(512, ge=16, description="longer texts are chunked and map-reduced")
+    max_input_chars: int = Field(20000, ge=500, description="an article is read up to this many characters "
+                                                           "(cut at a sentence end): bounds time and memory")
+    deadline_seconds: float = Field(300, gt=0, description="in-process models: one generate call stops after this long")
     batch_size: int = Field(8, ge=1, description="articles per generate call")
     generation: Generation = Field(default_factory=Generation)
     device: Literal["auto", "cpu", "cuda"] = "auto"

@@ -101,8 +101,16 @@ def detect_language(text: str, hint: str | None = None) -> str:
         if normalised not in (ZH_HANT, ZH_HANS):
             return normalised
     if latin >= 20:
-        return EN
+        return _latin_language(sample)
     return UNDETERMINED
+
+
+def _latin_language(sample: str) -> str:
+    """en, or the code of another language written in Latin letters (py3langid's model)."""
+    import py3langid
+
+    code, _score = py3langid.classify(sample)
+    return EN if code == EN else normalise_language_tag(code)
 
 
 def normalise_language_tag(tag: str) -> str:
@@ -207,3 +215,32 @@ def strip_title_label(title: str) -> str:
         if not rest.strip():
             return title
         title = rest
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` is not text a summarizer should read (binary data decoded as text, markup,
+    no words); None when it is text."""
+    sample = text[:20000]
+    visible = [c for c in sample if not c.isspace()]
+    if not visible:
+        return "it is empty"
+    if sample.startswith(("\x1f\x8b", "PK\x03\x04", "%PDF", "\x89PNG", "BZh")):
+        return "it is compressed or binary data (a file's bytes, not its text)"
+    controls = sum(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") or c == "\ufffd" for c in visible)
+    if controls > 0.01 * len(visible):
+        return "it holds control or undecodable characters: binary data, or text in an unknown encoding"
+    letters = sum(c.isalpha() for c in visible)
+    if letters < 0.4 * len(visible):
+        return "it is mostly symbols and digits, not sentences"
+    return None
+
+
+def bounded(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at the last sentence end before it (the
+    news of an article is at its top; the rest would only cost time and memory)."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    ends = [head.rfind(mark) for mark in "。！？!?.\n"]
+    cut = max(ends)
+    return head[: cut + 1] if cut > limit // 2 else head

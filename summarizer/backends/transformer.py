@@ -311,7 +311,8 @@ class TransformerBackend:
             add_special_tokens=not causal,
         ).to(loaded.device)
         with torch.inference_mode():
-            generated = loaded.model.generate(**encoded, **{**self.profile.generation.kwargs(), "max_new_tokens": limit})
+            generated = loaded.model.generate(**encoded, **{**self.profile.generation.kwargs(), "max_new_tokens": limit,
+                                                            "max_time": self.profile.deadline_seconds})
         if causal:
             generated = generated[:, encoded["input_ids"].shape[1] :]
         return loaded.tokenizer.batch_decode(generated, skip_special_tokens=True)
