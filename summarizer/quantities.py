@@ -39,7 +39,9 @@ WEEKDAYS = {**{w: i for i, w in enumerate("monday tuesday wednesday thursday fri
             **{f"週{c}": i for i, c in enumerate("一二三四五六日")}, "週天": 6,
             **{f"禮拜{c}": i for i, c in enumerate("一二三四五六日")}, **{f"礼拜{c}": i for i, c in enumerate("一二三四五六日")}}
 # Units, each to a canonical name; longer spellings first so that the regex takes them whole.
+APPROXIMATE = 0.05
 _UNITS = {
+    "千瓦时": "kWh", "千瓦時": "kWh", "kwh": "kWh", "千瓦": "kW", "kw": "kW", "kilowatts": "kW", "兆瓦": "MW", "mw": "MW",
     "km": "km", "kms": "km", "kilometre": "km", "kilometres": "km", "kilometer": "km", "kilometers": "km",
     "公里": "km", "千米": "km", "m": "m", "metre": "m", "metres": "m", "meter": "m", "meters": "m", "米": "m",
     "cm": "cm", "centimetres": "cm", "centimeters": "cm", "厘米": "cm", "mm": "mm", "millimetres": "mm", "毫米": "mm",
@@ -59,12 +61,14 @@ _UNITS = {
 _UNIT_WORDS = sorted(_UNITS, key=len, reverse=True)
 _UNIT = "|".join(re.escape(u) for u in _UNIT_WORDS)
 _EN_NUMBER_WORD = "|".join(sorted([*_EN_SMALL, *_EN_TENS], key=len, reverse=True))
-_SCALE = r"萬|万|億|亿|千|百|hundred|thousand|million|billion|bn|mn|m|k|b"
+_SCALE = r"萬|万|億|亿|千(?![瓦克米])|百|hundred|thousand|million|billion|bn|mn|m|k|b"
 # A quantity: a number (digits, Chinese numerals, English number words), an optional scale
 # word, an optional unit. English scale letters (m, k, bn) only right after the digits.
 _EN_PHRASE = rf"\b(?:{_EN_NUMBER_WORD})(?:(?:[- ]|\sand\s)(?:{_EN_NUMBER_WORD}|hundred|thousand|million|billion)\b)*"
 _QUANTITY = re.compile(
-    rf"(?P<number>\d+(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|[{_CN_NUMERAL}]+|{_EN_PHRASE})"
+    rf"(?P<approx>(?:about|around|almost|nearly|roughly|some|over|more than|近|约|約|逾|超过|超過|将近|將近)\s?)?"
+    rf"(?P<number>\d+(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|(?:[{_CN_NUMERAL}](?![瓦克米]))+(?:[点點][{_CN_NUMERAL}]+)?"
+    rf"|{_EN_PHRASE})"
     rf"(?:\s?(?P<scale>{_SCALE})(?![a-z]))?"
     rf"(?:\s?(?P<unit>{_UNIT})(?![a-z]))?",
     re.I,
@@ -88,6 +92,7 @@ class Quantity:
     values: frozenset[str]
     unit: str | None = None
     date: bool = False
+    approximate: bool = False  # "nearly 97", "兩成多": within APPROXIMATE of the article's figure
 
 
 def canonical(value: float | Fraction | int | str) -> str:
@@ -143,8 +148,8 @@ def _english_number(words: str) -> int | None:
 
 def quantities(text: str, lenient: bool = False) -> list[Quantity]:
     """Every quantity in ``text``. ``lenient`` (an article's side) also counts lone Chinese
-    digits (一 in 一些), English number words such as "one", and each scaled number's bare
-    figure (36.5 of 36.5億元): counting too much there only makes a check more lenient."""
+    digits (一 in 一些) and English number words such as "one": counting too much there only
+    makes a check more lenient."""
     folded = unicodedata.normalize("NFKC", text)
     found: list[Quantity] = []
     shares = [m.span() for m in _SHARE.finditer(folded)]
@@ -157,10 +162,13 @@ def quantities(text: str, lenient: bool = False) -> list[Quantity]:
         elif number[0] in _CN_NUMERAL:
             if len(number) == 1 and not lenient and not (scale or unit):
                 continue
-            value = chinese_numeral(number)
+            whole, _, fraction = re.split("[点點]", number + "点")[0], None, re.split("[点點]", number)[1:]
+            value = chinese_numeral(whole)
             if value is None:
                 continue
-            base = float(value)
+            tail = fraction[0] if fraction else ""
+            decimals = "".join(str(_CN_DIGITS[c]) for c in tail if c in _CN_DIGITS)
+            base = (float(f"{value}.{decimals}") if decimals else float(value)) * _CN_BIG.get(tail[-1:], 1)
         else:
             value = _english_number(number)
             if value is None or (not lenient and value < 10 and not (scale or unit) and number.lower() in ("one", "a")):
@@ -172,13 +180,16 @@ def quantities(text: str, lenient: bool = False) -> list[Quantity]:
             scale = None
         multiplier = {**_CN_BIG, **{"千": 1000, "百": 100}, **_EN_SCALES}.get((scale or "").lower(), 1)
         values = {canonical(base * multiplier)}
-        if lenient and multiplier != 1:
-            values.add(canonical(base))
         canonical_unit = _UNITS.get((unit or "").lower())
         if canonical_unit == "%" and unit == "成":
             values = {canonical(base * 10)}
+        if folded[max(0, match.start() - 3):match.start()].endswith(("百分之",)):
+            canonical_unit = "%"
         date = bool(_DATE_CONTEXT.match(folded[match.end():match.end() + 8])) or _next_to_month(folded, match)
-        found.append(Quantity(match.group(0).strip(), frozenset(values), canonical_unit, date))
+        if lenient and date and re.match(r"\s?(?:时|時|点|點)", folded[match.end():]) and 0 < base < 24:
+            values.add(canonical(base + 12 if base < 12 else base - 12))  # 16時 is 下午4時
+        approximate = bool(match.group("approx")) or bool(re.match(r"多|余|餘|plus", folded[match.end():match.end() + 4]))
+        found.append(Quantity(match.group(0).strip(), frozenset(values), canonical_unit, date, approximate))
     for match in _SHARE.finditer(folded):
         if match.group("whole"):
             whole = _english_number(match.group("whole")) or _digits(match.group("whole"))
@@ -233,6 +244,17 @@ def _next_to_month(text: str, match: re.Match) -> bool:
     before, after = text[max(0, match.start() - 11):match.start()], text[match.end():match.end() + 12]
     return bool(re.search(rf"(?:{'|'.join(_EN_MONTHS)})\.?\s$", before, re.I)
                 or re.match(rf"(?:st|nd|rd|th)?\s(?:of\s)?(?:{'|'.join(_EN_MONTHS)})\b", after, re.I))
+
+
+def matches(quantity: Quantity, known: set[str]) -> bool:
+    """Whether ``quantity`` is one of the ``known`` values (within APPROXIMATE when it is
+    written as approximate)."""
+    if quantity.values & known:
+        return True
+    if not quantity.approximate:
+        return False
+    numbers = [float(v) for v in known]
+    return any(abs(float(v) - n) <= APPROXIMATE * max(abs(n), 1e-9) for v in quantity.values for n in numbers)
 
 
 def values(text: str, lenient: bool = False) -> set[str]:

@@ -19,6 +19,7 @@ from summarizer.text import ZH_HANS, convert_script, is_chinese, split_sentences
 # Tags of jieba's dictionary that name someone or something: people, places, organisations,
 # other proper nouns.
 _NAME_TAGS = ("nr", "nrfg", "nrt", "ns", "nt", "nz")
+COMMON_WORD = 5000  # jieba's dictionary tags some everyday words as places (东西): seen this often, a word names nothing
 _CONTENT_TAGS = ("n", "v", "a", "vn", "an", "ad", "i", "l", "j", "z", "b", "s")
 _ZH_NEGATIONS = frozenset("不 未 没 没有 无 非 别 勿 未能 不能 不会 未曾 尚未 并未 并非 无法 否认 拒绝 暂停 取消 停止 禁止 暂缓 推迟 "
                           "叫停 不再 未予 不予 不得 从未 未有 否决".split())
@@ -69,6 +70,13 @@ def _jieba():
     return jieba.posseg
 
 
+def _jieba_frequency(word: str) -> int:
+    """How often jieba's dictionary has seen ``word`` (0: a word its model made up)."""
+    import jieba
+
+    return jieba.dt.FREQ.get(word) or 0
+
+
 @lru_cache(maxsize=256)
 def _zh_tokens(text: str) -> tuple[Token, ...]:
     tokens = []
@@ -76,7 +84,7 @@ def _zh_tokens(text: str) -> tuple[Token, ...]:
         word = word.strip()
         if not word:
             continue
-        name = flag in _NAME_TAGS and len(word) >= 2
+        name = flag in _NAME_TAGS and len(word) >= 2 and _jieba_frequency(word) < COMMON_WORD
         negation = word in _ZH_NEGATIONS
         content = (name or flag.startswith(_CONTENT_TAGS)) and word not in _ZH_STOP and not negation \
             and bool(re.search(r"[\u4e00-\u9fff]", word))

@@ -99,7 +99,7 @@ def test_an_unfaithful_answer_falls_back_to_the_extractive_summary(fake, tmp_pat
     fake.answers = {SPRING: "全區計劃播種糧食作物96萬畝。"}  # 96 is not in the article
     [result] = summarizer_for(tmp_path, fake.base_url).summarize_many([SPRING])
 
-    assert result.fallback and result.reason == "faithfulness check: number 96 is not in the source"
+    assert result.fallback and result.reason == "faithfulness check: number: 96萬畝 is not in the article"
     assert result.model == "textrank" and all(s in SPRING for s in split_sentences(result.summary))
 
 

@@ -99,7 +99,7 @@ def test_traditional_article_gets_traditional_summary_even_if_the_model_writes_s
 @pytest.mark.parametrize("profile", ["tiny-s2s", "tiny-causal"])
 def test_unfaithful_summary_is_replaced_by_the_extractive_one(summarizer, profile):
     result = summarizer.summarize(UNFAITHFUL, profile=profile)
-    assert result.fallback and result.reason == "faithfulness check: number 96 is not in the source"
+    assert result.fallback and result.reason == "faithfulness check: number: 96萬畝 is not in the article"
     assert result.model == "textrank" and "96" not in result.summary
     assert all(sentence in UNFAITHFUL for sentence in split_sentences(result.summary))
 

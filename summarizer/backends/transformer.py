@@ -107,8 +107,8 @@ def weights_present(profile: Profile) -> bool:
 
 
 def _key(profile: Profile) -> tuple:
-    return (profile.kind, profile.model, profile.gguf_file, profile.revision, profile.device, profile.dtype, profile.quantize_int8,
-            profile.engine, profile.compute_type)
+    return (profile.kind, profile.model, profile.revision, profile.device, profile.dtype, profile.quantize_int8,
+            profile.engine, profile.compute_type, profile.gguf_file)
 
 
 def load_failure(profile: Profile) -> str | None:
