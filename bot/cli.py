@@ -1,7 +1,8 @@
 """The ``newsbot`` command line.
 
 Exit codes: 0 success, 2 bad usage or configuration, 1 any other failure; a failure always
-prints one line on stderr (never the bot token). ``--json`` prints exactly one JSON document on stdout.
+prints one line on stderr (never the bot token). ``--json`` prints exactly one JSON document on stdout;
+``check-summaries --json`` prints JSON Lines, one object per line read.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import asyncio
 import json
 import logging
 import sys
+from contextlib import AbstractContextManager, nullcontext
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Sequence
+from typing import IO, Any, Sequence
 
 from bot.config import ConfigError, RegionSettings, Settings, environment_warnings, load_settings
 from bot.redact import install_redaction, redact
@@ -93,9 +96,11 @@ def _parser() -> argparse.ArgumentParser:
     weather.add_argument("--lang", choices=LANGUAGES, help="language of the text (default: region language)")
     weather.add_argument("--region", help="a [[regions]] name (default: the first region)")
 
-    models = command("models", _cmd_models, "show summarization profiles and their weights, or download them")
-    models.add_argument("action", choices=("list", "pull"))
+    models = command("models", _cmd_models, "show summarization profiles and their weights, download them, or show "
+                                            "how often the faithfulness gate accepted their summaries (stats)")
+    models.add_argument("action", choices=("list", "pull", "stats"))
     models.add_argument("profile", nargs="?", help="pull: only this profile (default: every transformer profile)")
+    models.add_argument("--hours", type=_positive_int, help="stats: the last this many hours (default: 24, as /stats)")
 
     extract = command("extract", _cmd_extract, "extract title, date, language, text and weather bulletins")
     extract.add_argument("target", metavar="URL|FILE")
@@ -103,6 +108,11 @@ def _parser() -> argparse.ArgumentParser:
     summarize = command("summarize", _cmd_summarize, "summarize an article (URL, file, or - for stdin)")
     summarize.add_argument("target", metavar="URL|FILE|-")
     summarize.add_argument("--profile", help="profile from models.yaml (default: routed by language)")
+
+    check = command("check-summaries", _cmd_check_summaries, "judge summaries with the faithfulness gate: one JSON "
+                    'object a line, {"id", "source", "summary", "language" (default: detected)}', json_output=False)
+    check.add_argument("file", metavar="FILE|-")
+    check.add_argument("--json", action="store_true", help="print JSON Lines: one verdict a line, in input order")
     return parser
 
 
@@ -306,6 +316,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
     from summarizer import Summarizer
 
     settings = load_settings(args.config)
+    if args.action == "stats":
+        return _gate_stats(settings, args.hours, args.json)
     path, where = _models_file(settings)
     summarizer = Summarizer.from_file(path)
     profiles = summarizer.config.profiles
@@ -360,6 +372,27 @@ def _cmd_models(args: argparse.Namespace) -> int:
     if unreachable:
         print(f"\ninference servers not answering: {', '.join(unreachable)}: their summaries fall back to the "
               "extractive summarizer until they answer")
+    return 0
+
+
+def _gate_stats(settings: Settings, hours: int | None, as_json: bool) -> int:
+    """Per profile, how many of the last ``hours``' summaries (default: the /stats window) the gate
+    accepted, and why the rest fell back."""
+    from bot.gate_report import HOURS, acceptance, report
+    from bot.storage import Database
+    from bot.storage.models import utcnow
+
+    hours = hours or HOURS
+    since = utcnow() - timedelta(hours=hours)
+    db = Database(settings.database.url)
+    try:
+        profiles = acceptance(db, since)
+    finally:
+        db.close()
+    if as_json:
+        _print_json({"since": since.isoformat(), "profiles": [p.to_dict() for p in profiles]})
+    else:
+        print("\n".join(report(profiles, hours, "en")))
     return 0
 
 
@@ -487,6 +520,74 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
         print(result.summary)
         print(f"\n({result.profile} · {result.model}{' · fallback: ' + (result.reason or '') if result.fallback else ''})", file=sys.stderr)
     return 0
+
+
+def _cmd_check_summaries(args: argparse.Namespace) -> int:
+    """Judge each line as it is read, print its verdict at once; exit 2 when a line could not be read."""
+    read = bad = 0
+    with _lines(args.file) as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            read += 1
+            result = _check_line(line, number)
+            bad += "error" in result
+            print(json.dumps(result, ensure_ascii=False) if args.json else _verdict_text(result, number), flush=True)
+    if bad:
+        _fail(f"{bad} of {read} lines could not be read")
+        return 2
+    return 0
+
+
+def _lines(target: str) -> AbstractContextManager[IO[str]]:
+    """Stdin (``-``) or the file, read a line at a time."""
+    if target == "-":
+        return nullcontext(sys.stdin)
+    path = Path(target)
+    if not path.is_file():
+        raise UsageError(f"{target}: no such file (give a JSON Lines file, or - for stdin)")
+    return path.open(encoding="utf-8-sig")
+
+
+def _check_line(line: str, number: int) -> dict:
+    """The gate's verdict on one input line: id, faithful, reason, check; else its error."""
+    from summarizer.checks import judge
+    from summarizer.text import detect_language
+
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return _bad_line(None, number, f"not valid JSON ({exc.msg}, column {exc.colno})")
+    if not isinstance(item, dict):
+        return _bad_line(None, number, "not a JSON object")
+    problem = _item_problem(item)
+    if problem:
+        return _bad_line(item.get("id"), number, problem)
+    verdict = judge(item["summary"], item["source"], item.get("language") or detect_language(item["source"]))
+    return {"id": item.get("id"), "faithful": verdict.faithful, "reason": verdict.reason, "check": verdict.check}
+
+
+def _item_problem(item: dict) -> str | None:
+    for key in ("source", "summary"):
+        if key not in item:
+            return f'no "{key}"'
+        if not isinstance(item[key], str):
+            return f'"{key}" is not a string'
+    if item.get("language") is not None and not isinstance(item["language"], str):
+        return '"language" is not a string'
+    return None
+
+
+def _bad_line(item_id: Any, number: int, problem: str) -> dict:
+    return {"id": item_id, "line": number, "faithful": None, "error": f"line {number}: {problem}"}
+
+
+def _verdict_text(result: dict, number: int) -> str:
+    """A result as ``check-summaries`` prints it without --json."""
+    if "error" in result:
+        return f"line {number}: error: {result['error'].partition(': ')[2]}"
+    label = f"line {number}" if result["id"] is None else result["id"]
+    return f"{label}  ok" if result["faithful"] else f"{label}  refused  {result['reason']}"
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 DEMO_DIR = Path(__file__).parent / "demo"
 ENV_PREFIX = "NEWSBOT_"
 # NEWSBOT_* variables that are not settings: the config file, and the test suite's PostgreSQL
-NON_SETTING_VARIABLES = frozenset({f"{ENV_PREFIX}CONFIG", f"{ENV_PREFIX}TEST_POSTGRES_URL"})
+NON_SETTING_VARIABLES = frozenset({f"{ENV_PREFIX}CONFIG", f"{ENV_PREFIX}TEST_POSTGRES_URL", f"{ENV_PREFIX}REQUIRE_REAL_MODEL"})
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 # full-width digits and colon (Chinese input methods) read as ASCII; other digit forms are refused
 _FULLWIDTH = str.maketrans("０１２３４５６７８９：", "0123456789:")

@@ -158,6 +158,12 @@ _TEXTS: dict[str, dict[str, str]] = {
               "Deliveries today: {sent} sent, {failed} failed\nFollows: {follows} keywords in {following} chats",
     },
     "not_admin": {ZH_HANS: "这个命令只对管理员开放。", "en": "This command is for admins only."},
+    # /stats: the faithfulness gate's acceptance per profile (bot/gate_report.py)
+    "gate_heading": {ZH_HANS: "摘要（{hours} 小时）：", "en": "Summaries ({hours} h):"},
+    "gate_none": {ZH_HANS: "• 没有新摘要", "en": "• none made"},
+    "gate_profile": {ZH_HANS: "• {profile}：模型 {accepted}/{total}（{share}%）", "en": "• {profile}: {accepted}/{total} model ({share}%)"},
+    "gate_extractive": {ZH_HANS: "• {profile}：{count}（抽取式）", "en": "• {profile}: {count} (extractive)"},
+    "gate_fallbacks": {ZH_HANS: "；回退：{reasons}", "en": "; fallbacks: {reasons}"},
     "fetch_started": {ZH_HANS: "开始抓取……", "en": "Fetching…"},
     "fetch_queued": {
         ZH_HANS: "已请求抓取：工作进程将在一分钟内抓取所有来源。",

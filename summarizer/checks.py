@@ -148,6 +148,11 @@ def _names(summary: str, source: str, language: str, written: tuple[Token, ...])
         if is_chinese(language) and _segmentation_artefact(token.text, article):
             continue
         return Verdict.refuse("place" if token.place else "name", f"{token.text!r} is not in the article")
+    if not is_chinese(language):  # lower case hides names: a word neither the article nor the dictionary knows is one
+        for token in written:
+            if token.content and token.key not in keys and token.text.isalpha() and len(token.text) > 2 \
+                    and token.text.lower() not in article and not _known_english(token.text.lower()):
+                return Verdict.refuse("name", f"{token.text!r} is not in the article")
     if is_chinese(language):
         for index, token in enumerate(written):  # an organisation: the word before 集团, 大学, 医院 is the article's
             if token.text in _ORGANISATIONS and index and written[index - 1].content:
@@ -158,6 +163,12 @@ def _names(summary: str, source: str, language: str, written: tuple[Token, ...])
             if match.group(1) not in article:
                 return Verdict.refuse("name", f"{match.group(1)!r} is not in the article")
     return PASS
+
+
+def _known_english(word: str) -> bool:
+    import simplemma
+
+    return simplemma.is_known(word, lang="en")
 
 
 def _segmentation_artefact(word: str, article: str) -> bool:
@@ -182,7 +193,7 @@ def _placement(summary: str, source: str, language: str, written: tuple[Token, .
     # the opening sentence's names, and those of three sentences or more, hold for the whole article
     mentions = Counter(key for sentence in read for key in {t.key for t in sentence if _is_name(t, named)})
     topic = {t.key for t in read[0] if _is_name(t, named)} | {key for key, count in mentions.items() if count >= 3}
-    for clause in clauses(summary):
+    for clause in _aligned_clauses(summary, language, named):
         words = tokens(clause, language)
         content = {t.key for t in words if t.content and not _is_name(t, named)}
         scores = [len(content & {t.key for t in read[i] + (read[i + 1] if i + 1 < len(read) else ())})
@@ -197,7 +208,7 @@ def _placement(summary: str, source: str, language: str, written: tuple[Token, .
         window = range(best, min(len(read), best + 2)) if is_chinese(language) else around
         context_keys = {t.key for i in window for t in read[i]}
         context_text = folded("".join(parts[i] for i in window), language)
-        rivals = {t.key for t in core if _is_name(t, named)} - summary_names - topic
+        rivals = {t.key for t in core if t.key in named} - summary_names - topic
         for token in words:
             if _is_name(token, named) and token.key not in context_keys and token.key not in topic \
                     and folded(token.text, language) not in context_text and rivals:
@@ -219,6 +230,21 @@ def _placement(summary: str, source: str, language: str, written: tuple[Token, .
         if not verdict.faithful:
             return verdict
     return PASS
+
+
+def _aligned_clauses(summary: str, language: str, named: frozenset[str]) -> list[str]:
+    """The summary's clauses, a short one (a speaker: "王強介紹，") joined to the next."""
+    joined: list[str] = []
+    pending = ""
+    for clause in clauses(summary):
+        text = f"{pending} {clause}" if pending and not is_chinese(language) else pending + clause
+        content = [t for t in tokens(text, language) if t.content and not _is_name(t, named)]
+        if len(content) < MIN_ALIGNMENT:
+            pending = text
+            continue
+        joined.append(text)
+        pending = ""
+    return joined + ([pending] if pending else [])
 
 
 def _is_name(token: Token, article_names: frozenset[str]) -> bool:

@@ -70,7 +70,7 @@ _QUANTITY = re.compile(
     rf"(?P<number>\d+(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|(?:[{_CN_NUMERAL}](?![瓦克米]))+(?:[点點][{_CN_NUMERAL}]+)?"
     rf"|{_EN_PHRASE})"
     rf"(?:\s?(?P<scale>{_SCALE})(?![a-z]))?"
-    rf"(?:\s?(?P<unit>{_UNIT})(?![a-z]))?",
+    rf"(?:[\s-]?(?P<unit>{_UNIT})(?![a-z]))?",
     re.I,
 )
 _SHARE = re.compile(rf"\b(?:(?P<count>one|two|three|four|a|an)[ -](?P<part>half|halves|thirds?|quarters?|fifths?|tenths?)"

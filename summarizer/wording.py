@@ -117,7 +117,7 @@ def _en_tokens(text: str) -> tuple[Token, ...]:
         capitalized = word[0].isupper() and not at_start
         negation = lower in _EN_NEGATIONS
         content = not lower[0].isdigit() and lower not in _EN_STOP and not negation and len(lower) > 1
-        name = capitalized and content and lower not in _CALENDAR  # weekdays and months: dates, checked as such
+        name = capitalized and content and lower.removesuffix("s") not in _CALENDAR  # weekdays and months: dates, checked as such
         tokens.append(Token(word, _lemma(lower) if content else lower, name, content, negation))
     return tuple(tokens)
 

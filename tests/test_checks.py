@@ -1,45 +1,83 @@
-"""The faithfulness check of generated summaries."""
+"""The faithfulness gate: what it lets through, what it refuses and why, and how it agrees
+with the labelled corpus in benchmarks/faithfulness/."""
+
+import sys
+from pathlib import Path
 
 import pytest
 
-from summarizer.checks import check_summary, numbers
+from summarizer.checks import check_summary, judge
+from summarizer.quantities import numbers, quantities
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import faithfulness  # noqa: E402
 
 SOURCE = "2月24日，梁平區經濟信息委主任鄧順友介紹，今年一季度新簽約項目12個，協議投資額達36.5億元，去年產值同比增長三成。"
-ENGLISH = "More than 3,000 birds arrived at Shuanggui Lake, Tang Xiaoping said on Saturday."
+MEETING = ("梁平區召開全區交通工作會議。會議由區委辦公室組織。區委書記王強要求各部門加強安全管理。"
+           "會議還通報了去年的工作情況。區長李明介紹，今年將新建農村公路120公里，改造危橋8座。")
+ENGLISH = ("The town council of Millbrook voted on Tuesday to spend $2.4 million on a 1.2-kilometre flood wall along "
+           "River Street. Mayor Linda Okafor said work would start in May and take 18 months. Councillor James Reed "
+           "voted against the plan, saying the money should go to roads. The wall will not be finished before 2026.")
 
 
-def test_numbers_are_normalised():
-    assert {"2", "24", "12", "36.5", "30"} <= numbers(SOURCE)
+def test_numbers_are_compared_by_value():
+    assert {"2", "24", "12", "3650000000", "30"} <= numbers(SOURCE)
     assert numbers("２０２３年，二十四個") == {"2023", "24"}
+    same = ["1.8萬人", "18,000 people", "eighteen thousand people", "一萬八千人"]
+    assert len({frozenset(numbers(text)) for text in same}) == 1
+    assert {"20"} <= numbers("兩成") & numbers("20%") & numbers("a fifth") & numbers("one in five")
+    assert numbers("3.5億元") == numbers("35000萬元") == numbers("350,000,000 yuan")
+    assert [(q.values, q.unit) for q in quantities("900 m, $2.4m")] == [({"900"}, "m"), ({"2400000"}, None)]
 
 
-@pytest.mark.parametrize(
-    "summary, language",
-    [
-        ("梁平区一季度签约12个项目，投资36.5亿元，增长30%。", "zh-Hans"),  # 三成 = 30%, other script
-        ("2-24 梁平區簽約12個項目。", "zh-Hant"),  # 2月24日 as 2-24
-        ("主任鄧順友說，梁平區簽約12個項目。", "zh-Hant"),
-        ("About 3000 birds arrived at Shuanggui Lake.", "en"),
-    ],
-)
+@pytest.mark.parametrize("summary, language", [
+    ("梁平区一季度签约12个项目，投资36.5亿元，产值增长30%。", "zh-Hans"),  # 三成 = 30%, the other script
+    ("梁平區一季度簽約12個項目 投資達365000萬元", "zh-Hant"),  # another way to write the amount
+    ("主任鄧順友說，梁平區簽約12個項目。", "zh-Hant"),
+    ("Millbrook approves $2.4m River Street flood wall", "en"),  # headline
+    ("millbrook council backs a 1.2 km flood wall; work starts in may and lasts 18 months.", "en"),
+    ("Work on the River Street wall, which Councillor James Reed opposed, starts in May.", "en"),
+])
 def test_faithful_summaries_pass(summary, language):
     source = ENGLISH if language == "en" else SOURCE
     assert check_summary(summary, source, language) is None
 
 
-@pytest.mark.parametrize(
-    "summary, language, reason",
-    [
-        ("梁平區一季度簽約15個項目。", "zh-Hant", "number 15 is not in the source"),
-        ("萬州區一季度簽約12個項目。", "zh-Hant", "is not in the source"),
-        ("主任張三說簽約12個項目。", "zh-Hant", "name '张三' is not in the source"),
-        ("arrived Mory Mory 梁平區簽約12個項目。", "zh-Hant", "name 'Mory' is not in the source"),
-        ("簽約簽約簽約簽約簽約簽約簽約簽約簽約簽約", "zh-Hant", "summary repeats itself"),
-        ("", "zh-Hant", "empty summary"),
-        ("About 3000 birds arrived at Dianchi Lake.", "en", "name 'Dianchi Lake' is not in the source"),
-        ("Completely unrelated words about football transfers today.", "en", "shares too little wording"),
-    ],
-)
-def test_unfaithful_summaries_fail_with_a_reason(summary, language, reason):
-    source = ENGLISH if language == "en" else SOURCE
-    assert reason in check_summary(summary, source, language)
+@pytest.mark.parametrize("summary, language, check", [
+    ("梁平區一季度簽約15個項目。", "zh-Hant", "number"),
+    ("梁平區一季度簽約12個項目，投資36.5萬元。", "zh-Hant", "number"),  # the scale is part of the value
+    ("主任張三說簽約12個項目。", "zh-Hant", "name"),
+    ("萬州區一季度簽約12個項目。", "zh-Hant", "place"),
+    ("梁平區今年沒有簽約新項目。", "zh-Hant", "negation"),
+    ("The council will spend $2.4 million on a 1.2-mile flood wall.", "en", "unit"),
+    ("The council voted on Wednesday to build the River Street wall.", "en", "date"),
+    ("Mayor John Smith said work on the flood wall would start in May.", "en", "name"),
+    ("mayor linda okafor said work on the flood wall would start in may.", "en", None),  # lower case is fine
+    ("mayor linda oyelaran said work on the flood wall would start in may.", "en", "name"),  # a name in lower case
+    ("王強介紹，今年將新建農村公路120公里，改造危橋8座。", "zh-Hant", "misplaced name"),  # 李明 said it; 王強 is in the article
+    ("The wall will be finished before 2026, the council said.", "en", "negation"),
+    ("시의회는 홍수 방벽 건설에 240만 달러를 쓰기로 했다", "en", "language"),
+    ("O conselho municipal votou para gastar dinheiro no muro contra enchentes na rua.", "en", "language"),
+    ("... !!! ???", "en", "unjudged"),
+    ("簽約簽約簽約簽約簽約簽約簽約簽約簽約簽約", "zh-Hant", "repetition"),
+    ("", "zh-Hant", "empty"),
+])
+def test_summaries_are_judged_by_the_right_check(summary, language, check):
+    source = ENGLISH if language == "en" else MEETING if "王強" in summary else SOURCE
+    verdict = judge(summary, source, language)
+    assert verdict.check == check, verdict
+    assert verdict.faithful if check is None else verdict.reason.startswith(f"{check}: ")
+
+
+def test_the_gate_agrees_with_the_labelled_corpus():
+    """Regression guard on the project's corpus (benchmarks/faithfulness.py prints the detail):
+    per language, few faithful summaries refused and most unfaithful ones caught."""
+    sources, summaries = faithfulness.load()
+    assert len(summaries) >= 400 and {s["language"] for s in summaries} == {"en", "zh-Hant", "zh-Hans"}
+    results = faithfulness.evaluate(sources, summaries)
+    for language in ("en", "zh-Hant", "zh-Hans"):
+        rows = [r for r in results if r["language"] == language]
+        faithful = [r["refused"] for r in rows if r["label"] == "faithful"]
+        unfaithful = [r["refused"] for r in rows if r["label"] != "faithful"]
+        assert sum(faithful) / len(faithful) <= 0.12, language
+        assert sum(unfaithful) / len(unfaithful) >= 0.55, language

@@ -10,11 +10,13 @@ import asyncio
 import html
 import logging
 import re
+from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
 from telegram.error import NetworkError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
+from bot import gate_report
 from bot.config import parse_hhmm, to_ascii_digits
 from bot.storage import Subscriber
 from bot.telegram import reader
@@ -164,6 +166,9 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         when = f"{source.last_success_at.astimezone(tz):%m-%d %H:%M}" if source.last_success_at else "—"
         error = f" ⚠ {source.error_count}× {source.last_error}" if source.error_count else ""
         lines.append(f"• {source.name}: {when}{error}")
+    since = svc.now() - timedelta(hours=gate_report.HOURS)
+    profiles = await asyncio.to_thread(gate_report.acceptance, svc.subscriptions.db, since)
+    lines += gate_report.report(profiles, gate_report.HOURS, sub.language)
     await reply(update, context, "\n".join(lines))
 
 
