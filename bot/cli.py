@@ -568,6 +568,7 @@ def _check_line(line: str, number: int) -> dict:
 
 
 def _item_problem(item: dict) -> str | None:
+    """What keeps an input object from being judged (None: nothing)."""
     for key in ("source", "summary"):
         if key not in item:
             return f'no "{key}"'
@@ -579,6 +580,7 @@ def _item_problem(item: dict) -> str | None:
 
 
 def _bad_line(item_id: Any, number: int, problem: str) -> dict:
+    """The result of a line that could not be judged."""
     return {"id": item_id, "line": number, "faithful": None, "error": f"line {number}: {problem}"}
 
 

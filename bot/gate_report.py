@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 
@@ -51,6 +52,16 @@ class ProfileAcceptance:
         }
 
 
+class _Group(NamedTuple):
+    """Summaries of one profile alike in model, outcome and reason."""
+
+    model: str
+    fallback: bool
+    reason: str | None
+    count: int
+    latest: datetime
+
+
 def acceptance(db: Database, since: datetime) -> list[ProfileAcceptance]:
     """Each profile's summaries made since ``since``, profiles by name. Translations (stored
     in a language family other than their article's) are left out."""
@@ -61,31 +72,30 @@ def acceptance(db: Database, since: datetime) -> list[ProfileAcceptance]:
         .where(Summary.created_at >= since)
         .group_by(Summary.profile, Summary.model, Summary.fallback, Summary.reason, Summary.language, Article.language)
     )
-    groups: dict[str, list[tuple[str, bool, str | None, int, datetime]]] = {}
+    groups: dict[str, list[_Group]] = {}
     with db.session() as session:
         for profile, model, fallback, reason, language, article_language, count, latest in session.execute(query):
             if language_family(language) == language_family(article_language):
-                groups.setdefault(profile, []).append((model, fallback, reason, count, latest))
+                groups.setdefault(profile, []).append(_Group(model, fallback, reason, count, latest))
     return [_profile(name, groups[name]) for name in sorted(groups)]
 
 
-def _profile(name: str, groups: list[tuple[str, bool, str | None, int, datetime]]) -> ProfileAcceptance:
-    accepted = [g for g in groups if not g[1]]
-    model = max(accepted or groups, key=lambda g: g[4])[0]
+def _profile(name: str, groups: list[_Group]) -> ProfileAcceptance:
+    accepted = [g for g in groups if not g.fallback]
     reasons: Counter[str] = Counter()
-    for _, fallback, reason, count, _ in groups:
-        if fallback:
-            reasons[reason_class(reason)] += count
+    for group in groups:
+        if group.fallback:
+            reasons[reason_class(group.reason)] += group.count
     top = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:TOP_REASONS]
-    total = sum(g[3] for g in groups)
-    made = sum(g[3] for g in accepted)
+    total, made = sum(g.count for g in groups), sum(g.count for g in accepted)
+    model = max(accepted or groups, key=lambda g: g.latest).model
     return ProfileAcceptance(name, model, total, made, total - made, top)
 
 
 def report(profiles: list[ProfileAcceptance], hours: int, language: str) -> list[str]:
     """The lines that show ``profiles`` (a window of ``hours``) to a reader of ``language``."""
-    return [t("gate_heading", language, hours=hours)] + ([describe(p, language) for p in profiles]
-                                                         or [t("gate_none", language)])
+    lines = [describe(p, language) for p in profiles] or [t("gate_none", language)]
+    return [t("gate_heading", language, hours=hours), *lines]
 
 
 def describe(profile: ProfileAcceptance, language: str) -> str:
