@@ -227,7 +227,7 @@ def quantities(text: str, lenient: bool = False) -> list[Quantity]:
             continue  # "may" the verb
         if len(word) <= 4 and not match.group(0)[0].isupper():
             continue  # "mar", "dec" as words
-        found.append(Quantity(match.group(0), frozenset({canonical(_EN_MONTHS[word])}), "month", True))
+        found.append(Quantity(match.group(0).rstrip("."), frozenset({canonical(_EN_MONTHS[word])}), "month", True))
     for match in re.finditer(r"\b(" + "|".join(_EN_ORDINALS) + r")\b", folded, re.I):
         if _next_to_month(folded, match):
             found.append(Quantity(match.group(0), frozenset({canonical(_EN_ORDINALS[match.group(1).lower()])}), None, True))
