@@ -143,7 +143,7 @@ def assert_summary(summary: Summary, max_words: int) -> None:
     assert text_length(summary.summary, EN) <= max_words, summary.summary
     if summary.fallback:
         assert summary.reason and summary.reason.startswith(FAITHFULNESS), summary.reason
-        assert_english(summary.candidate, "rejected candidate")
+        assert summary.candidate and summary.candidate.strip()  # what the model wrote, whatever its language
     else:
         assert (summary.model, summary.reason, summary.candidate) == (MODEL, None, None)
 
@@ -198,7 +198,7 @@ def test_cli_summarize_json_with_the_shipped_models_file(models_file, clean_envi
     assert text_length(document["summary"], EN) <= 35
     if document["fallback"]:
         assert document["reason"] and document["reason"].startswith(FAITHFULNESS), document
-        assert_english(document["candidate"], "rejected candidate")
+        assert document["candidate"] and document["candidate"].strip()  # the refused text, kept for the operator
     else:
         assert (document["model"], document["reason"], document["candidate"]) == (MODEL, None, None)
 
