@@ -13,7 +13,7 @@ from summarizer.backends import Backend
 from summarizer.backends.extractive import ExtractiveBackend
 from summarizer.checks import judge, repeats_itself
 from summarizer.outcomes import Outcomes
-from summarizer.quantities import values
+from summarizer.quantities import numbers
 from summarizer.profiles import CTRANSLATE2, EXTRACTIVE, OPENAI, TRANSLATION, ModelsConfig, Profile, ProfileError, load_models_config
 from summarizer.text import (
     bounded, cjk_count, convert_script, detect_language, for_reader, is_chinese, language_family, text_problem)
@@ -302,7 +302,7 @@ def check_translation(translation: str, source: str, language: str) -> str | Non
         return "translation has no Chinese characters"
     if not is_chinese(language) and cjk_count(translation):
         return "translation has Chinese characters left"
-    missing = sorted(values(translation) - values(source, lenient=True), key=len)
+    missing = sorted(numbers(translation) - numbers(source, lenient=True), key=len)
     if missing:
         return f"number {missing[0]} is not in the source"
     return None

@@ -20,11 +20,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from summarizer import quantities as q
-from summarizer.quantities import numbers
 from summarizer.text import cjk_count, is_chinese
 from summarizer.wording import Token, article_names, clauses, folded, sentences, tokens
 
-__all__ = ["Verdict", "check_summary", "judge", "names", "numbers", "repeats_itself"]
+__all__ = ["Verdict", "check_summary", "judge", "names", "repeats_itself"]
 
 # Share of a summary's content words the article may lack (paraphrase, headline words):
 # above it the summary is refused. Calibrated on the project's corpus (benchmarks/faithfulness.py).
@@ -114,10 +113,10 @@ def _quantities(summary: str, source: str, language: str, _written: tuple[Token,
             units = {k.unit for k in known if k.values & quantity.values}
             if quantity.unit not in units and None not in units:
                 return Verdict.refuse("unit", f"{quantity.text}: the article counts {_first(units)} there")
-    unknown_days = q.weekdays(summary) - q.weekdays(source)
-    if unknown_days:
-        day = next(m.group(0) for m in q._WEEKDAY.finditer(summary) if q.WEEKDAYS[m.group(0).lower()] in unknown_days)
-        return Verdict.refuse("date", f"{day} is not in the article")
+    named_days = q.weekdays(source)
+    unknown_day = next((written for day, written in q.weekdays(summary).items() if day not in named_days), None)
+    if unknown_day:
+        return Verdict.refuse("date", f"{unknown_day} is not in the article")
     return PASS
 
 

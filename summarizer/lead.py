@@ -18,7 +18,7 @@ from typing import Protocol, Sequence, cast
 from summarizer.api import FAITHFULNESS, Summarizer, _failure
 from summarizer.backends.extractive import fit_to_budget
 from summarizer.checks import names, repeats_itself
-from summarizer.quantities import values
+from summarizer.quantities import numbers
 from summarizer.profiles import CAUSAL, OPENAI, ProfileError
 from summarizer.text import EN, ZH_HANS, ZH_HANT, cjk_count, convert_script, detect_language, is_chinese, split_sentences
 
@@ -147,7 +147,7 @@ def check_lead(lead: str, sources: str, language: str) -> str | None:
         return "lead is not in Chinese"
     if not is_chinese(language) and (cjk_count(lead) or not re.search(r"[A-Za-z]{2,}", lead)):
         return "lead is not in English"
-    missing = sorted(values(lead) - values(sources, lenient=True), key=len)
+    missing = sorted(numbers(lead) - numbers(sources, lenient=True), key=len)
     if missing:
         return f"number {missing[0]} is not in the sources"
     folded_lead, folded_sources = _fold(lead), _fold(sources)

@@ -77,10 +77,15 @@ _SHARE = re.compile(rf"\b(?:(?P<count>one|two|three|four|a|an)[ -](?P<part>half|
                     rf"|(?P<num>one|two|three|\d+) (?:in|out of) (?P<den>{_EN_NUMBER_WORD}|\d+)"
                     rf"|(?P<whole>{_EN_NUMBER_WORD}|\d+) and a half)\b", re.I)
 _COUNT_WORD = re.compile(r"\b(?:a |two |three )?(dozens?|couple|pair)\b", re.I)
-_CN_SHARE = re.compile(r"(一半|半数|半數|([一二三四五六七八九十])成)")
+_CN_HALF = re.compile(r"一半|半数|半數")  # 三成 and the like: a numeral with the unit 成
 _DATE_CONTEXT = re.compile(r"^\s?(?:月|日|号|號|时|時|点|點|a\.?m\.?|p\.?m\.?|o'clock)|^(?:st|nd|rd|th)\b", re.I)
 _MONTH_WORD = re.compile(r"\b(" + "|".join(sorted(_EN_MONTHS, key=len, reverse=True)) + r")\b\.?", re.I)
 _WEEKDAY = re.compile("|".join(sorted(WEEKDAYS, key=len, reverse=True)), re.I)
+_MONTHS = "|".join(_EN_MONTHS)
+_MONTH_BEFORE = re.compile(rf"(?:{_MONTHS})\.?\s$", re.I)
+_MONTH_AFTER = re.compile(rf"(?:st|nd|rd|th)?\s(?:of\s)?(?:{_MONTHS})\b", re.I)
+_ORDINAL = re.compile(r"\b(" + "|".join(_EN_ORDINALS) + r")\b", re.I)
+_MULTIPLIERS = {**_CN_BIG, "千": 1000, "百": 100, **_EN_SCALES}
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,16 @@ def _digits(number: str) -> float:
     return float(f"{whole}.{rest.split('.')[0]}" if rest else whole)
 
 
+def _chinese_decimal(number: str) -> float | None:
+    """Value of a Chinese numeral with an optional decimal part (六十四點六萬 = 646,000)."""
+    whole, _, fraction = re.sub("點", "点", number).partition("点")
+    value = chinese_numeral(whole)
+    if value is None:
+        return None
+    decimals = "".join(str(_CN_DIGITS[c]) for c in fraction if c in _CN_DIGITS)
+    return (float(f"{value}.{decimals}") if decimals else float(value)) * _CN_BIG.get(fraction[-1:], 1)
+
+
 def _english_number(words: str) -> int | None:
     """Value of English number words: "twelve", "forty-eight thousand three hundred"."""
     total, current = 0, 0
@@ -162,13 +177,10 @@ def quantities(text: str, lenient: bool = False) -> list[Quantity]:
         elif number[0] in _CN_NUMERAL:
             if len(number) == 1 and not lenient and not (scale or unit):
                 continue
-            whole, _, fraction = re.split("[点點]", number + "点")[0], None, re.split("[点點]", number)[1:]
-            value = chinese_numeral(whole)
-            if value is None:
+            chinese = _chinese_decimal(number)
+            if chinese is None:
                 continue
-            tail = fraction[0] if fraction else ""
-            decimals = "".join(str(_CN_DIGITS[c]) for c in tail if c in _CN_DIGITS)
-            base = (float(f"{value}.{decimals}") if decimals else float(value)) * _CN_BIG.get(tail[-1:], 1)
+            base = chinese
         else:
             value = _english_number(number)
             if value is None or (not lenient and value < 10 and not (scale or unit) and number.lower() in ("one", "a")):
@@ -178,7 +190,7 @@ def quantities(text: str, lenient: bool = False) -> list[Quantity]:
                 number[0].isdigit() and (scale.lower() in ("bn", "mn") or _after_currency(folded, match))):
             unit = unit or (scale if scale.lower() == "m" else None)  # 900 m: metres
             scale = None
-        multiplier = {**_CN_BIG, **{"千": 1000, "百": 100}, **_EN_SCALES}.get((scale or "").lower(), 1)
+        multiplier = _MULTIPLIERS.get((scale or "").lower(), 1)
         values = {canonical(base * multiplier)}
         canonical_unit = _UNITS.get((unit or "").lower())
         if canonical_unit == "%" and unit == "成":
@@ -217,9 +229,7 @@ def quantities(text: str, lenient: bool = False) -> list[Quantity]:
             continue
         count = {"two ": 2, "three ": 3}.get((match.group(0)[: -len(match.group(1))]).lower(), 1)
         found.append(Quantity(match.group(0), frozenset({canonical(count * _EN_COUNTS[match.group(1).lower()])})))
-    for match in _CN_SHARE.finditer(folded):
-        if match.group(2):
-            continue  # 三成: a numeral with the unit 成, taken above
+    for match in _CN_HALF.finditer(folded):
         found.append(Quantity(match.group(0), frozenset({"50", "0.5"}), "%"))
     for match in _MONTH_WORD.finditer(folded):
         word = match.group(1).lower()
@@ -228,7 +238,7 @@ def quantities(text: str, lenient: bool = False) -> list[Quantity]:
         if len(word) <= 4 and not match.group(0)[0].isupper():
             continue  # "mar", "dec" as words
         found.append(Quantity(match.group(0).rstrip("."), frozenset({canonical(_EN_MONTHS[word])}), "month", True))
-    for match in re.finditer(r"\b(" + "|".join(_EN_ORDINALS) + r")\b", folded, re.I):
+    for match in _ORDINAL.finditer(folded):
         if _next_to_month(folded, match):
             found.append(Quantity(match.group(0), frozenset({canonical(_EN_ORDINALS[match.group(1).lower()])}), None, True))
     return found
@@ -242,8 +252,7 @@ def _after_currency(text: str, match: re.Match) -> bool:
 def _next_to_month(text: str, match: re.Match) -> bool:
     """Whether a number stands beside a month's name (3 March, March 3rd)."""
     before, after = text[max(0, match.start() - 11):match.start()], text[match.end():match.end() + 12]
-    return bool(re.search(rf"(?:{'|'.join(_EN_MONTHS)})\.?\s$", before, re.I)
-                or re.match(rf"(?:st|nd|rd|th)?\s(?:of\s)?(?:{'|'.join(_EN_MONTHS)})\b", after, re.I))
+    return bool(_MONTH_BEFORE.search(before) or _MONTH_AFTER.match(after))
 
 
 def matches(quantity: Quantity, known: set[str]) -> bool:
@@ -253,21 +262,19 @@ def matches(quantity: Quantity, known: set[str]) -> bool:
         return True
     if not quantity.approximate:
         return False
-    numbers = [float(v) for v in known]
-    return any(abs(float(v) - n) <= APPROXIMATE * max(abs(n), 1e-9) for v in quantity.values for n in numbers)
+    figures = [float(v) for v in known]
+    return any(abs(float(v) - n) <= APPROXIMATE * max(abs(n), 1e-9) for v in quantity.values for n in figures)
 
 
-def values(text: str, lenient: bool = False) -> set[str]:
-    """All values the quantities of ``text`` may stand for."""
+def numbers(text: str, lenient: bool = False) -> set[str]:
+    """All values the quantities of ``text`` may stand for ("2", "24", "36.5", "18000"), scale
+    words applied; ``lenient`` as for :func:`quantities` (an article's side)."""
     return {value for quantity in quantities(text, lenient) for value in quantity.values}
 
 
-def weekdays(text: str) -> set[int]:
-    """The weekdays ``text`` names (0 = Monday), in English or Chinese."""
-    return {WEEKDAYS[m.group(0).lower()] for m in _WEEKDAY.finditer(text)}
-
-
-def numbers(text: str, single_chinese_digits: bool = False) -> set[str]:
-    """Every number in ``text`` by value, scale words applied ("2", "24", "36.5", "30", "18000").
-    A lone Chinese digit (一 in 一些, 統一) only counts with ``single_chinese_digits``."""
-    return values(text, lenient=single_chinese_digits)
+def weekdays(text: str) -> dict[int, str]:
+    """The weekdays ``text`` names (0 = Monday), in English or Chinese, each as first written."""
+    found: dict[int, str] = {}
+    for match in _WEEKDAY.finditer(text):
+        found.setdefault(WEEKDAYS[match.group(0).lower()], match.group(0))
+    return found
