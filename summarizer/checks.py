@@ -52,6 +52,26 @@ class Verdict:
 PASS = Verdict(True)
 
 
+@dataclass(frozen=True)
+class _Article:
+    """The article as the checks read it, read once per verdict."""
+
+    source: str
+    text: str  # folded: Simplified Chinese, or lower case
+    keys: frozenset[str]  # its words' comparison forms
+    names: frozenset[str]
+    sentences: list[str]
+    read: list[tuple[Token, ...]]  # each sentence's words
+    quantities: list[q.Quantity]  # lenient, as an article's side is counted
+
+    @classmethod
+    def of(cls, source: str, language: str) -> "_Article":
+        parts = sentences(source, language)
+        return cls(source, folded(source, language), frozenset(t.key for t in tokens(source, language)),
+                   article_names(source, language), parts, [tokens(part, language) for part in parts],
+                   q.quantities(source, lenient=True))
+
+
 def check_summary(summary: str, source: str, language: str) -> str | None:
     """Why ``summary`` cannot be trusted as a summary of ``source``; None when it passes."""
     return judge(summary, source, language).reason
@@ -69,8 +89,9 @@ def judge(summary: str, source: str, language: str) -> Verdict:
         return Verdict.refuse("unjudged", "no word the gate can compare with the article")
     if repeats_itself(summary, language):
         return Verdict.refuse("repetition", "a phrase comes back again and again")
+    article = _Article.of(source, language)
     for check in (_quantities, _names, _placement, _novelty):
-        verdict = check(summary, source, language, written)
+        verdict = check(summary, article, language, written)
         if not verdict.faithful:
             return verdict
     return PASS
@@ -99,10 +120,10 @@ def repeats_itself(summary: str, language: str) -> bool:
     return len(set(grams)) / len(grams) < 0.6
 
 
-def _quantities(summary: str, source: str, language: str, _written: tuple[Token, ...]) -> Verdict:
+def _quantities(summary: str, article: _Article, _language: str, _written: tuple[Token, ...]) -> Verdict:
     """Every number of the summary is one of the article's, by value, in the article's unit;
     every weekday it names is the article's."""
-    known = q.quantities(source, lenient=True)
+    known = article.quantities
     known_values = {value for quantity in known for value in quantity.values}
     date_values = {value for quantity in known if quantity.date for value in quantity.values}
     for quantity in q.quantities(summary):
@@ -113,7 +134,7 @@ def _quantities(summary: str, source: str, language: str, _written: tuple[Token,
             units = {k.unit for k in known if k.values & quantity.values}
             if quantity.unit not in units and None not in units:
                 return Verdict.refuse("unit", f"{quantity.text}: the article counts {_first(units)} there")
-    named_days = q.weekdays(source)
+    named_days = q.weekdays(article.source)
     unknown_day = next((written for day, written in q.weekdays(summary).items() if day not in named_days), None)
     if unknown_day:
         return Verdict.refuse("date", f"{unknown_day} is not in the article")
@@ -135,31 +156,30 @@ def names(text: str, language: str) -> set[str]:
     return found
 
 
-def _names(summary: str, source: str, language: str, written: tuple[Token, ...]) -> Verdict:
+def _names(summary: str, article: _Article, language: str, written: tuple[Token, ...]) -> Verdict:
     """Every name of the summary (capitalized or not, in English) is in the article."""
-    article = folded(source, language)
-    keys = {t.key for t in tokens(source, language)}
+    text, keys = article.text, article.keys
     for token in written:
         if not token.name:
             continue
-        if token.key in keys or folded(token.text, language) in article:
+        if token.key in keys or folded(token.text, language) in text:
             continue
-        if is_chinese(language) and _segmentation_artefact(token.text, article):
+        if is_chinese(language) and _segmentation_artefact(token.text, text):
             continue
         return Verdict.refuse("place" if token.place else "name", f"{token.text!r} is not in the article")
     if not is_chinese(language):  # lower case hides names: a word neither the article nor the dictionary knows is one
         for token in written:
             if token.content and token.key not in keys and token.text.isalpha() and len(token.text) > 2 \
-                    and token.text.lower() not in article and not _known_english(token.text.lower()):
+                    and token.text.lower() not in text and not _known_english(token.text.lower()):
                 return Verdict.refuse("name", f"{token.text!r} is not in the article")
     if is_chinese(language):
         for index, token in enumerate(written):  # an organisation: the word before 集团, 大学, 医院 is the article's
             if token.text in _ORGANISATIONS and index and written[index - 1].content:
                 name = written[index - 1].text + token.text
-                if name not in article:
+                if name not in text:
                     return Verdict.refuse("name", f"{name!r} is not in the article")
         for match in _TITLE_NAME.finditer(folded(summary, language)):
-            if match.group(1) not in article:
+            if match.group(1) not in text:
                 return Verdict.refuse("name", f"{match.group(1)!r} is not in the article")
     return PASS
 
@@ -177,16 +197,14 @@ def _segmentation_artefact(word: str, article: str) -> bool:
     return len(pairs) > 1 and sum(pair in article for pair in pairs) * 2 >= len(pairs)
 
 
-def _placement(summary: str, source: str, language: str, written: tuple[Token, ...]) -> Verdict:
+def _placement(summary: str, article: _Article, language: str, written: tuple[Token, ...]) -> Verdict:
     """Each clause of the summary, aligned with the two sentences of the article that share
     most of its words: a name or number that is not there (nor in the sentences around) while
     those sentences have one the summary lacks is a swap; a negation the clause and those
     sentences do not share is a flipped claim."""
-    parts = sentences(source, language)
+    parts, read, named = article.sentences, article.read, article.names
     if not parts:
         return PASS
-    read = [tokens(part, language) for part in parts]
-    named = article_names(source, language)
     summary_names = {t.key for t in written if _is_name(t, named)}
     summary_values = {v for quantity in q.quantities(summary) for v in quantity.values}
     # the opening sentence's names, and those of three sentences or more, hold for the whole article
@@ -200,11 +218,11 @@ def _placement(summary: str, source: str, language: str, written: tuple[Token, .
         best = max(range(len(read)), key=lambda i: scores[i])
         if scores[best] < MIN_ALIGNMENT:
             continue
-        core = [t for i in range(best, min(len(read), best + 2)) for t in read[i]]
-        around = range(max(0, best - 1), min(len(read), best + 3))
+        aligned = range(best, min(len(read), best + 2))
+        core = [t for i in aligned for t in read[i]]
         # where a name must be: the aligned sentences (Chinese), or with those around them (English,
         # whose summaries refer back further); calibrated on the corpus
-        window = range(best, min(len(read), best + 2)) if is_chinese(language) else around
+        window = aligned if is_chinese(language) else range(max(0, best - 1), min(len(read), best + 3))
         context_keys = {t.key for i in window for t in read[i]}
         context_text = folded("".join(parts[i] for i in window), language)
         rivals = {t.key for t in core if t.key in named} - summary_names - topic
@@ -214,7 +232,7 @@ def _placement(summary: str, source: str, language: str, written: tuple[Token, .
                 return Verdict.refuse("misplaced name", f"{token.text!r} is not who or where the article says "
                                                         f"(it names {_example(rivals, core)} there)")
         context_values = {v for quantity in q.quantities(context_text, lenient=True) for v in quantity.values}
-        core_quantities = q.quantities("".join(parts[i] for i in range(best, min(len(read), best + 2))), lenient=True)
+        core_quantities = q.quantities("".join(parts[i] for i in aligned), lenient=True)
         for quantity in q.quantities(clause):
             if quantity.unit == "month" or q.matches(quantity, context_values):
                 continue
@@ -225,7 +243,7 @@ def _placement(summary: str, source: str, language: str, written: tuple[Token, .
             if rival:
                 return Verdict.refuse("misplaced number", f"{quantity.text} belongs to another part of the article "
                                                           f"(it says {rival.text} there)")
-        verdict = _negation(words, read[best : best + 2], content)
+        verdict = _negation(words, [read[i] for i in aligned], content)
         if not verdict.faithful:
             return verdict
     return PASS
@@ -275,14 +293,12 @@ def _negation(clause: tuple[Token, ...], core: list[tuple[Token, ...]], content:
     return PASS
 
 
-def _novelty(summary: str, source: str, language: str, written: tuple[Token, ...]) -> Verdict:
+def _novelty(_summary: str, article: _Article, language: str, written: tuple[Token, ...]) -> Verdict:
     """Too many of the summary's content words missing from the article (an invented
     circumstance, a claim from elsewhere, or another story)."""
     content = [t for t in written if t.content]
-    article = folded(source, language)
-    keys = {t.key for t in tokens(source, language)}
-    prefixes = {key[:5] for key in keys if len(key) >= 5}
-    novel = [t for t in content if not _known(t, keys, prefixes, article, language)]
+    prefixes = {key[:5] for key in article.keys if len(key) >= 5}
+    novel = [t for t in content if not _known(t, article.keys, prefixes, article.text, language)]
     share = len(novel) / len(content)
     limit = MAX_NOVELTY["zh" if is_chinese(language) else "en"]
     if share > limit:
@@ -291,7 +307,7 @@ def _novelty(summary: str, source: str, language: str, written: tuple[Token, ...
     return PASS
 
 
-def _known(token: Token, keys: set[str], prefixes: set[str], article: str, language: str) -> bool:
+def _known(token: Token, keys: frozenset[str], prefixes: set[str], article: str, language: str) -> bool:
     if token.key in keys:
         return True
     if is_chinese(language):  # segmentation differs: a word the article has inside another counts
