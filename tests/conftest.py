@@ -133,6 +133,15 @@ def db(request, tmp_path):
     database.close()
 
 
+@pytest.fixture
+def clean_environment(monkeypatch, tmp_path):
+    """The in-process CLI reads the environment and the working directory: neither may leak in."""
+    for name in list(os.environ):
+        if name.startswith("NEWSBOT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
 def write_config(tmp_path: Path, text: str) -> Path:
     """A TOML config in ``tmp_path`` whose database also lives there."""
     path = tmp_path / "newsbot.toml"

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import select
 import subprocess
 import sys
 
-import pytest
 
 from bot.cli import main
 from tests.conftest import DEMO
@@ -20,15 +18,6 @@ GOOD = {"id": "good", "source": SOURCE, "summary": "About 3,000 migratory birds 
 WRONG_NUMBER = {"id": "number", "source": SOURCE, "language": "en",
                 "summary": "About 15,000 migratory birds returned to Shuanggui Lake this winter."}
 REFUSED = {"id": "number", "faithful": False, "reason": "number: About 15,000 is not in the article", "check": "number"}
-
-
-@pytest.fixture
-def clean_environment(monkeypatch, tmp_path):
-    """The in-process CLI reads the environment and the working directory: neither may leak in."""
-    for name in list(os.environ):
-        if name.startswith("NEWSBOT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
 
 
 def jsonl(*items: object) -> str:

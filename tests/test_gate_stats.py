@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -71,13 +70,9 @@ def test_acceptance_per_profile(db):
 
 
 @pytest.fixture
-def config(tmp_path, monkeypatch):
+def config(tmp_path, clean_environment):
     """A config whose SQLite database holds the stored summaries; the environment and working
     directory kept out of the in-process CLI."""
-    for name in list(os.environ):
-        if name.startswith("NEWSBOT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
     path = write_config(tmp_path, "")
     db = Database(f"sqlite:///{tmp_path / 'news.db'}")
     try:

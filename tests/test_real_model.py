@@ -121,15 +121,6 @@ def config(models_file) -> ModelsConfig:
     return load_models_config(models_file)
 
 
-@pytest.fixture
-def clean_environment(monkeypatch, tmp_path):
-    """The in-process CLI reads the environment and the working directory: neither may leak in."""
-    for name in list(os.environ):
-        if name.startswith("NEWSBOT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-
-
 def assert_english(text: str | None, what: str) -> None:
     assert text and text.strip(), f"{what} is empty"
     assert cjk_count(text) == 0, f"{what} has CJK characters: {text!r}"
