@@ -8,7 +8,6 @@ import select
 import subprocess
 import sys
 
-
 from bot.cli import main
 from tests.conftest import DEMO
 
