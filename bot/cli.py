@@ -347,7 +347,10 @@ def _cmd_models(args: argparse.Namespace) -> int:
         print(f"{row['profile']:<16} {row['kind']:<10} {row['weights']:<8} {model}  "
               f"serves: {', '.join(row['routed']) or '-'}")
         if row["gguf_file"]:
-            print(f"{'':<16} gguf file: {row['gguf_file']} (dequantized on load)")
+            from summarizer.backends.transformer import GGUF_HINT, gguf_installed
+
+            print(f"{'':<16} gguf file: {row['gguf_file']} (dequantized on load)"
+                  + ("" if gguf_installed() else f" (gguf not installed: {GGUF_HINT})"))
         if row["licence"]:
             print(f"{'':<16} licence: {row['licence']}")
         if row["engine"] == "ctranslate2":

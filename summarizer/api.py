@@ -121,7 +121,8 @@ class Summarizer:
 
     def available(self, name: str) -> bool:
         """Whether profile ``name`` can run as configured (extractive, or weights on this machine,
-        and the ctranslate2 package for engine ctranslate2, or an inference server that answers)."""
+        and the ctranslate2 package for engine ctranslate2, the gguf packages for a gguf_file, or
+        an inference server that answers)."""
         profile = self.config.profiles[name]
         if profile.kind == EXTRACTIVE:
             return True
@@ -130,10 +131,11 @@ class Summarizer:
 
             return openai_chat.reachable(profile)
         from summarizer.backends import ct2
-        from summarizer.backends.transformer import load_failure, weights_present
+        from summarizer.backends.transformer import gguf_installed, load_failure, weights_present
 
         return (weights_present(profile) and load_failure(profile) is None
-                and (profile.engine != CTRANSLATE2 or ct2.installed()))
+                and (profile.engine != CTRANSLATE2 or ct2.installed())
+                and (profile.gguf_file is None or gguf_installed()))
 
     def produces(self, name: str) -> tuple[str, str]:
         """(model, revision) that profile ``name`` writes summaries with when all goes well."""

