@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
-
 from bot.ingest.encoding import decode_bytes
 from bot.ingest.extract import extract_html
 from summarizer import Summarizer
