@@ -5,7 +5,10 @@ error type).
 Prints, per language: the false-rejection rate (faithful summaries refused) by style, the catch
 rate (unfaithful summaries refused) by error type, and the checks that refused them.
 
-    python benchmarks/faithfulness.py [--errors] [--language en]
+    python benchmarks/faithfulness.py [--errors] [--language en] [--models models.yaml]
+
+With ``--models``, the file's ``checker`` profile judges too (after the rule checks), where it
+can run: that measures a checker model or server on the same corpus.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from summarizer.checks import judge  # noqa: E402
+from summarizer import Summarizer  # noqa: E402
 
 CORPUS = Path(__file__).with_name("faithfulness")
 # The goals the gate is held to (issue "Summaries people can trust").
@@ -43,13 +46,13 @@ def load(folder: Path = CORPUS) -> tuple[dict[str, dict], list[dict]]:
     return sources, summaries
 
 
-def evaluate(sources: dict[str, dict], summaries: list[dict]) -> list[dict]:
-    """Each summary with the gate's verdict (``refused``, ``check``, ``reason``)."""
-    results = []
-    for item in summaries:
-        verdict = judge(item["summary"], sources[item["source"]]["text"], item["language"])
-        results.append({**item, "refused": not verdict.faithful, "check": verdict.check, "reason": verdict.reason})
-    return results
+def evaluate(sources: dict[str, dict], summaries: list[dict], summarizer: Summarizer | None = None) -> list[dict]:
+    """Each summary with the gate's verdict (``refused``, ``check``, ``reason``): the rule checks,
+    and the checker of ``summarizer``'s models file when it names one."""
+    summarizer = summarizer or Summarizer()
+    verdicts = summarizer.judge_many([(i["summary"], sources[i["source"]]["text"], i["language"]) for i in summaries])
+    return [{**item, "refused": not verdict.faithful, "check": verdict.check, "reason": verdict.reason}
+            for item, verdict in zip(summaries, verdicts)]
 
 
 def rate(items: list[dict]) -> str:
@@ -101,12 +104,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--errors", action="store_true", help="list every false rejection and every miss")
     parser.add_argument("--language", help="only this language (en, zh-Hant, zh-Hans)")
+    parser.add_argument("--models", type=Path, help="a models.yaml whose checker profile judges too")
     args = parser.parse_args()
+    summarizer = Summarizer.from_file(args.models)
+    if summarizer.config.checker:
+        name = summarizer.config.checker
+        print(f"checker: {name} ({'can run' if summarizer.available(name) else 'cannot run: rule checks only'})")
     sources, summaries = load()
     if args.language:
         summaries = [s for s in summaries if s["language"] == args.language]
     started = time.perf_counter()
-    results = evaluate(sources, summaries)
+    results = evaluate(sources, summaries, summarizer)
     elapsed = time.perf_counter() - started
     met = report(results, args.errors)
     print(f"\n{len(results)} summaries judged in {elapsed:.1f} s ({elapsed / max(1, len(results)) * 1000:.1f} ms each); "

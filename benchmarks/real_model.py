@@ -114,11 +114,11 @@ def main() -> None:
     config = models_config()
     profile = config.profiles[PROFILE]
     summarizer = Summarizer(config)
-    from summarizer.backends.transformer import ModelUnavailable, _load
+    from summarizer.backends.transformer import ModelUnavailable, load_model
 
     start = time.perf_counter()
     try:
-        _load(profile)
+        load_model(profile)
     except ModelUnavailable as exc:
         sys.exit(f"{PROFILE}: {exc}")
     load_seconds = time.perf_counter() - start

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Callable, Sequence, TypeVar, cast
 
 from summarizer.backends import Backend
 from summarizer.backends.extractive import ExtractiveBackend
-from summarizer.checks import judge, repeats_itself
+from summarizer.checker import Checker, build_checker
+from summarizer.checks import Verdict, judge, repeats_itself
 from summarizer.outcomes import Outcomes
 from summarizer.quantities import numbers
 from summarizer.profiles import CTRANSLATE2, EXTRACTIVE, OPENAI, TRANSLATION, ModelsConfig, Profile, ProfileError, load_models_config
@@ -76,8 +77,8 @@ class Translation:
 class Summarizer:
     """Summarizes texts with the profile routed for their language; backends are built once.
 
-    Transformer output is converted to the source's script, then checked
-    (:func:`summarizer.checks.check_summary`); a summary that fails, every summary of a
+    Transformer output is converted to the source's script, then judged (:meth:`judge_many`:
+    the rule checks, then the ``checker`` profile where one is named); a summary that fails, every summary of a
     profile whose weights are missing, and every text the backend fails on (out of memory,
     runtime errors) is replaced by the extractive one, marked as a fallback with the reason.
     """
@@ -85,6 +86,8 @@ class Summarizer:
     def __init__(self, config: ModelsConfig | None = None) -> None:
         self.config = config or ModelsConfig()
         self._backends: dict[str, Backend] = {}
+        self._checker: Checker | None = None
+        self._checker_missing = False  # said once in the log, until it can run again
         self.outcomes = Outcomes()
 
     @classmethod
@@ -206,21 +209,64 @@ class Summarizer:
             failed = sum(isinstance(o, Exception) for o in outputs)
             log.warning("profile %s: a batch of %d failed (%s); %d fell back to extractive after one-by-one retries",
                         name, len(texts), _describe(exc), failed)
+        if is_chinese(language):
+            outputs = [convert_script(o, language) if isinstance(o, str) else o for o in outputs]
+        verdicts = iter(self.judge_many([(o, text, language) for o, text in zip(outputs, texts) if isinstance(o, str)]))
         summaries = []
         for text, title, output in zip(texts, titles, outputs):
             if isinstance(output, Exception):
                 summaries.append(Summary(extractive.summarize(text, language, title), language, name, extractive.model, True,
                                          _failure(output)))
                 continue
-            if is_chinese(language):
-                output = convert_script(output, language)
-            verdict = judge(output, text, language)
+            verdict = next(verdicts)
             if not verdict.faithful:
                 summaries.append(Summary(extractive.summarize(text, language, title), language, name, extractive.model, True,
                                          f"{FAITHFULNESS}: {verdict.reason}", candidate=output))
             else:
                 summaries.append(Summary(output, language, name, profile.model or "", revision=profile.revision))
         return summaries
+
+    def judge_many(self, items: Sequence[tuple[str, str, str]]) -> list[Verdict]:
+        """The gate's verdicts on (summary, article, language) items: the rule checks
+        (:func:`summarizer.checks.judge`), then, for the summaries that pass them, the
+        ``checker`` profile models.yaml names, where it reads the language and can run now.
+        A checker that fails or gives no verdict leaves the rule checks' verdict (logged)."""
+        verdicts = [judge(*item) for item in items]
+        checker = self._ready_checker()
+        if checker is None:
+            return verdicts
+        passed = [i for i, v in enumerate(verdicts) if v.faithful and items[i][2] in checker.profile.languages]
+        if not passed:
+            return verdicts
+        try:
+            second = checker.judge_batch([items[i] for i in passed])
+        except Exception as exc:  # a checker must never cost a summary: the rule checks' verdict stands
+            log.warning("checker %s failed (%s): %d summaries judged by the rule checks only",
+                        self.config.checker, _describe(exc), len(passed))
+            return verdicts
+        for index, verdict in zip(passed, second):
+            if verdict is not None:
+                verdicts[index] = verdict
+        if None in second:
+            log.info("checker %s gave no verdict on %d of %d summaries: the rule checks' verdict stands",
+                     self.config.checker, second.count(None), len(second))
+        return verdicts
+
+    def _ready_checker(self) -> Checker | None:
+        """The checker profile's checker, when one is named and can run now."""
+        name = self.config.checker
+        if name is None:
+            return None
+        if not self.available(name):
+            if not self._checker_missing:
+                log.warning("checker %s cannot run (weights absent or server down: see `newsbot models list`); "
+                            "summaries are judged by the rule checks only", name)
+                self._checker_missing = True
+            return None
+        self._checker_missing = False
+        if self._checker is None:
+            self._checker = build_checker(self.config.profiles[name])
+        return self._checker
 
     def translate_many(
         self, summaries: Sequence[str], titles: Sequence[str | None], texts: Sequence[str], languages: Sequence[str],

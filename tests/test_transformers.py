@@ -118,13 +118,13 @@ def test_each_model_is_loaded_once_per_process(models_dir):
     first.summarize(ZH_HANT)
     second.summarize(ZH_HANS)
     profile = first.config.profiles["tiny-s2s"]
-    assert transformer._load(profile) is transformer._load(second.config.profiles["tiny-s2s"])
+    assert transformer.load_model(profile) is transformer.load_model(second.config.profiles["tiny-s2s"])
     assert sum(1 for key in transformer._CACHE if key[1] == profile.model and key[5] is False) == 1
 
 
 def test_int8_quantization_on_cpu(summarizer):
     result = summarizer.summarize(ZH_HANT, profile="tiny-int8")
-    loaded = transformer._load(summarizer.config.profiles["tiny-int8"])
+    loaded = transformer.load_model(summarizer.config.profiles["tiny-int8"])
     modules = list(loaded.model.modules())
     assert any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in modules)
     assert not any(type(m) is torch.nn.Linear for m in modules)
@@ -132,7 +132,7 @@ def test_int8_quantization_on_cpu(summarizer):
 
 
 def test_chunks_follow_sentences_and_fit_the_budget(summarizer):
-    tokenizer = transformer._load(summarizer.config.profiles["tiny-s2s"]).tokenizer
+    tokenizer = transformer.load_model(summarizer.config.profiles["tiny-s2s"]).tokenizer
     text = SEED_TEXT.read_text(encoding="utf-8")
     chunks = chunk_text(tokenizer, text, 40, "")
     assert len(chunks) > 5
@@ -143,7 +143,7 @@ def test_chunks_follow_sentences_and_fit_the_budget(summarizer):
 
 
 def test_long_text_is_map_reduced(summarizer):
-    loaded = transformer._load(summarizer.config.profiles["tiny-chunked"])
+    loaded = transformer.load_model(summarizer.config.profiles["tiny-chunked"])
     calls = []
     hook = loaded.model.get_encoder().register_forward_hook(
         lambda module, args, kwargs, output: calls.append(kwargs["input_ids"].shape[0]), with_kwargs=True

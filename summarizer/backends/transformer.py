@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from summarizer.backends.extractive import fit_to_budget
-from summarizer.profiles import CAUSAL, CTRANSLATE2, PACKAGE_PREFIX, TRANSLATION, Profile
+from summarizer.profiles import CAUSAL, CTRANSLATE2, NLI, PACKAGE_PREFIX, TRANSLATION, Profile
 from summarizer.text import is_chinese, split_sentences, text_length
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ def load_failure(profile: Profile) -> str | None:
     return failure[0]
 
 
-def _load(profile: Profile) -> _Loaded:
+def load_model(profile: Profile) -> _Loaded:
     """The loaded model for a profile, loading it on first use (thread-safe)."""
     key = _key(profile)
     with _CACHE_LOCK:
@@ -157,7 +157,7 @@ def _load(profile: Profile) -> _Loaded:
 
 def _from_pretrained(profile: Profile) -> _Loaded:
     import torch
-    from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
@@ -175,7 +175,7 @@ def _from_pretrained(profile: Profile) -> _Loaded:
         options["gguf_file"] = gguf
         _quiet_gguf_progress()
     tokenizer = AutoTokenizer.from_pretrained(location, **options)
-    auto = AutoModelForCausalLM if profile.kind == CAUSAL else AutoModelForSeq2SeqLM
+    auto = {CAUSAL: AutoModelForCausalLM, NLI: AutoModelForSequenceClassification}.get(profile.kind, AutoModelForSeq2SeqLM)
     model = auto.from_pretrained(location, dtype=dtype, **options).to(device).eval()
     if profile.quantize_int8 and device == "cpu":
         # torch.ao's dynamic quantization is deprecated in favour of torchao, but it is what
@@ -228,7 +228,7 @@ class TransformerBackend:
         Map-reduce: a text that needs several chunks is replaced by its chunk summaries,
         which are summarized again in the next round, until one chunk is left.
         """
-        loaded = _load(self.profile)
+        loaded = load_model(self.profile)
         writing = output_language or language
         budget = self.profile.max_input_tokens - self._prompt_overhead(loaded, writing)
         reading = language
@@ -263,7 +263,7 @@ class TransformerBackend:
         """Translations of ``texts`` (in ``language``) into ``target``, sentence by sentence (as
         translation models are trained), each within the profile's budget for ``target``;
         raises ModelUnavailable when the weights are missing. An empty text stays empty."""
-        loaded = _load(self.profile)
+        loaded = load_model(self.profile)
         sentences = [split_sentences(text) for text in texts]
         outputs = iter(self._generate(loaded, [s for parts in sentences for s in parts], language, target))
         translations = [_separator(target).join(next(outputs) for _ in parts) for parts in sentences]
@@ -274,7 +274,7 @@ class TransformerBackend:
         """Causal profiles: the model's answers to ``prompts`` (each the user message of a chat),
         at most ``max_new_tokens`` new tokens each, with the profile's generation settings;
         raises ModelUnavailable when the weights are missing."""
-        loaded = _load(self.profile)
+        loaded = load_model(self.profile)
         chats = [_chat(loaded.tokenizer, prompt) for prompt in prompts]
         with loaded.lock:
             return [text.strip() for text in self._run(loaded, chats, max_new_tokens)]
