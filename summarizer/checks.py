@@ -33,6 +33,7 @@ _TITLE_NAME = re.compile(
     r"(?:书记|主任|局长|部长|区长|县长|市长|镇长|村长|校长|院长|记者|经理|董事长|负责人|主席|委员)([\u4e00-\u9fff]{2,3}?)(?=[说表介称指认强在，,。：:“”])"
 )
 _ORGANISATIONS = frozenset("集团 公司 大学 医院 学院 银行 中学 小学 协会 合作社 研究院 研究所 委员会 法院 检察院 基金会".split())
+_SIDES = re.compile(r"以[东西南北]|[东西南北]侧")  # which side of a road or river: 以东 is not 以西
 _EN_FUNCTION_WORDS = frozenset("the a an of to in on at for and is was were are has have will by with from that said".split())
 
 
@@ -120,9 +121,10 @@ def repeats_itself(summary: str, language: str) -> bool:
     return len(set(grams)) / len(grams) < 0.6
 
 
-def _quantities(summary: str, article: _Article, _language: str, _written: tuple[Token, ...]) -> Verdict:
+def _quantities(summary: str, article: _Article, language: str, _written: tuple[Token, ...]) -> Verdict:
     """Every number of the summary is one of the article's, by value, in the article's unit;
-    every weekday it names is the article's."""
+    every weekday it names, every date a Chinese summary writes in words (明年, 正月初八) and every
+    side it names (以东, 西侧), is the article's."""
     known = article.quantities
     known_values = {value for quantity in known for value in quantity.values}
     date_values = {value for quantity in known if quantity.date for value in quantity.values}
@@ -132,13 +134,23 @@ def _quantities(summary: str, article: _Article, _language: str, _written: tuple
             return Verdict.refuse("date" if quantity.date else "number", f"{quantity.text} is not in the article")
         if quantity.unit and quantity.unit != "month":
             units = {k.unit for k in known if k.values & quantity.values}
-            if quantity.unit not in units and None not in units:
+            if units and quantity.unit not in units and None not in units:  # (none: matched approximately)
                 return Verdict.refuse("unit", f"{quantity.text}: the article counts {_first(units)} there")
+    if is_chinese(language):
+        written = folded(summary, language)
+        for check, found in (("date", q.relative_dates), ("place", _sides)):
+            unknown = sorted(found(written) - found(article.text))
+            if unknown:
+                return Verdict.refuse(check, f"{unknown[0]} is not in the article")
     named_days = q.weekdays(article.source)
     unknown_day = next((written for day, written in q.weekdays(summary).items() if day not in named_days), None)
     if unknown_day:
         return Verdict.refuse("date", f"{unknown_day} is not in the article")
     return PASS
+
+
+def _sides(text: str) -> set[str]:
+    return set(_SIDES.findall(text))
 
 
 def _first(units: set[str | None]) -> str:
@@ -226,9 +238,12 @@ def _placement(summary: str, article: _Article, language: str, written: tuple[To
         context_keys = {t.key for i in window for t in read[i]}
         context_text = folded("".join(parts[i] for i in window), language)
         rivals = {t.key for t in core if t.key in named} - summary_names - topic
+        # a sentence nearly as close that has the name: the clause joins two facts of the article
+        fused = {t.key for i, sentence in enumerate(read) if scores[i] * 2 >= scores[best] and scores[i] >= MIN_ALIGNMENT
+                 for t in sentence}
         for token in words:
             if _is_name(token, named) and token.key not in context_keys and token.key not in topic \
-                    and folded(token.text, language) not in context_text and rivals:
+                    and token.key not in fused and folded(token.text, language) not in context_text and rivals:
                 return Verdict.refuse("misplaced name", f"{token.text!r} is not who or where the article says "
                                                         f"(it names {_example(rivals, core)} there)")
         context_values = {v for quantity in q.quantities(context_text, lenient=True) for v in quantity.values}
@@ -236,8 +251,8 @@ def _placement(summary: str, article: _Article, language: str, written: tuple[To
         for quantity in q.quantities(clause):
             if quantity.unit == "month" or q.matches(quantity, context_values):
                 continue
-            if not (quantity.unit or quantity.date):
-                continue  # a bare count: too often an ordinal or part of a name to place
+            if not (quantity.unit or quantity.date) or quantity.unit in q.CURRENCIES:
+                continue  # a bare count (too often an ordinal or part of a name) or money: not placed
             rival = next((k for k in core_quantities if k.unit == quantity.unit and k.date == quantity.date
                           and not k.values & summary_values), None)
             if rival:

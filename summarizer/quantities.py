@@ -57,7 +57,11 @@ _UNITS = {
     "mins": "min", "分钟": "min", "分鐘": "min", "days": "day", "day": "day", "天": "day",
     "weeks": "week", "week": "week", "个月": "month", "個月": "month", "months": "month", "month": "month",
     "years": "year", "year": "year",
+    "人次": "visits", "户": "household", "戶": "household", "households": "household", "人": "person",
+    "residents": "person", "people": "person", "美元": "USD", "元": "CNY", "yuan": "CNY",
+    "mph": "mph", "square feet": "ft2", "sq ft": "ft2", "feet": "ft", "ft": "ft",
 }
+CURRENCIES = frozenset({"CNY", "USD"})
 _UNIT_WORDS = sorted(_UNITS, key=len, reverse=True)
 _UNIT = "|".join(re.escape(u) for u in _UNIT_WORDS)
 _EN_NUMBER_WORD = "|".join(sorted([*_EN_SMALL, *_EN_TENS], key=len, reverse=True))
@@ -270,6 +274,17 @@ def numbers(text: str, lenient: bool = False) -> set[str]:
     """All values the quantities of ``text`` may stand for ("2", "24", "36.5", "18000"), scale
     words applied; ``lenient`` as for :func:`quantities` (an article's side)."""
     return {value for quantity in quantities(text, lenient) for value in quantity.values}
+
+
+_RELATIVE_DATE = re.compile(
+    r"[明后後前]年|[上下]半年|[明后後昨前]天|[明昨]晚|[上下][周週]|[上下]个?月"
+    r"|[正腊臘冬]月(?:初[一二三四五六七八九十]|二十[一二三四五六七八九]?|廿[一二三四五六七八九]|十[一二三四五六七八九]?|三十|底|末)?")
+
+
+def relative_dates(text: str) -> set[str]:
+    """The dates a Chinese text names by words (明年, 下半年, 昨天, 下周, 正月初八, 腊月底), as written;
+    not 今年, 去年, 本周: summaries write those for the article's own dates."""
+    return set(_RELATIVE_DATE.findall(text))
 
 
 def weekdays(text: str) -> dict[int, str]:

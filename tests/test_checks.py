@@ -48,6 +48,8 @@ def test_faithful_summaries_pass(summary, language):
     ("梁平區一季度簽約12個項目，投資36.5萬元。", "zh-Hant", "number"),  # the scale is part of the value
     ("主任張三說簽約12個項目。", "zh-Hant", "name"),
     ("萬州區一季度簽約12個項目。", "zh-Hant", "place"),
+    ("梁平區明年一季度簽約12個項目。", "zh-Hant", "date"),  # a date in words the article does not give
+    ("梁平區一季度簽約12個項目，投資36.5億美元。", "zh-Hant", "unit"),  # 元 (yuan), not US dollars
     ("梁平區今年沒有簽約新項目。", "zh-Hant", "negation"),
     ("The council will spend $2.4 million on a 1.2-mile flood wall.", "en", "unit"),
     ("The council voted on Wednesday to build the River Street wall.", "en", "date"),
@@ -69,6 +71,14 @@ def test_summaries_are_judged_by_the_right_check(summary, language, check):
     assert verdict.faithful if check is None else verdict.reason.startswith(f"{check}: ")
 
 
+def test_sides_dates_in_words_and_what_is_counted_must_be_the_articles():
+    source = "正月初八起，名豪大道以西區域停水兩天，影響居民約1.6萬人。"
+    assert judge("正月初八起，名豪大道以西區域停水兩天。", source, "zh-Hant").faithful
+    assert judge("正月初六起，名豪大道以西區域停水兩天。", source, "zh-Hant").check == "date"
+    assert judge("正月初八起，名豪大道以東區域停水兩天。", source, "zh-Hant").check == "place"
+    assert judge("名豪大道以西區域停水兩天，影響約1.6萬戶。", source, "zh-Hant").check == "unit"
+
+
 def test_the_gate_agrees_with_the_labelled_corpus():
     """Regression guard on the project's corpus (benchmarks/faithfulness.py prints the detail):
     per language, few faithful summaries refused and most unfaithful ones caught."""
@@ -79,5 +89,5 @@ def test_the_gate_agrees_with_the_labelled_corpus():
         rows = [r for r in results if r["language"] == language]
         faithful = [r["refused"] for r in rows if r["label"] == "faithful"]
         unfaithful = [r["refused"] for r in rows if r["label"] != "faithful"]
-        assert sum(faithful) / len(faithful) <= 0.12, language
-        assert sum(unfaithful) / len(unfaithful) >= 0.55, language
+        assert sum(faithful) / len(faithful) <= 0.10, language
+        assert sum(unfaithful) / len(unfaithful) >= 0.60, language
