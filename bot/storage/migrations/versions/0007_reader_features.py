@@ -4,6 +4,10 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-26
 """
+import re
+import unicodedata
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -64,10 +68,27 @@ def upgrade() -> None:
     )
 
 
-def _fill_search_text() -> None:
-    """Articles stored before search existed get their search form (bot.matching), in batches."""
-    from summarizer.text import search_form
+# A frozen copy of summarizer.text.search_form as it was when this migration was written (a
+# migration must give the same data whenever it runs): width, case and script folded (one
+# character at a time, Traditional to Simplified, the table beside this file), one space kept
+# between Latin words and none next to Chinese characters.
+_NON_WORD = re.compile(r"[^\w]+|_+")
+_SPACE_BY_CJK = re.compile(r" (?=[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])|(?<=[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]) ")
 
+
+def _folding() -> dict[int, str]:
+    pairs = Path(__file__).with_name("0007_search_folding.txt").read_text(encoding="utf-8").splitlines()[1]
+    return {ord(pairs[i]): pairs[i + 1] for i in range(0, len(pairs), 2)}
+
+
+def _search_form(text: str, folding: dict[int, str]) -> str:
+    folded = unicodedata.normalize("NFKC", text).lower().translate(folding)
+    return _SPACE_BY_CJK.sub("", " ".join(_NON_WORD.split(folded)).strip())
+
+
+def _fill_search_text() -> None:
+    """Articles stored before search existed get their search form, in batches."""
+    folding = _folding()
     connection = op.get_bind()
     articles = sa.table('articles', sa.column('id', sa.Integer), sa.column('title', sa.Text),
                         sa.column('text', sa.Text), sa.column('search_text', sa.Text))
@@ -78,7 +99,7 @@ def _fill_search_text() -> None:
     ).all():
         for row in rows:
             connection.execute(articles.update().where(articles.c.id == row.id)
-                               .values(search_text=search_form(f"{row.title}\n{row.text}")))
+                               .values(search_text=_search_form(f"{row.title}\n{row.text}", folding)))
         last = rows[-1].id
 
 
