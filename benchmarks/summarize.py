@@ -50,7 +50,7 @@ DISTILBART_CNN = dict(
     pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, forced_bos_token_id=0,
     normalize_before=False, add_final_layer_norm=False, scale_embedding=False,
 )
-BEST_TORCH = "int8 + batching 4"  # the shipped torch setting, the fastest at beam search (README, "Benchmark")
+BEST_TORCH = "int8 + batching 4"  # the shipped torch setting, the fastest at beam search (benchmarks/RESULTS.md)
 CT2 = "ctranslate2 int8,"
 CT2_BATCHES = (1, 4, 8)  # articles per call (the profile's batch_size); more than 8 gains nothing on 2 cores
 ARCHITECTURES = {

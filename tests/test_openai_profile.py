@@ -341,7 +341,7 @@ async def test_articles_summarized_while_the_server_refused_are_summarized_again
 
 
 def test_the_readme_example_is_a_valid_models_yaml(tmp_path):
-    readme = (REPO_MODELS.parent / "README.md").read_text(encoding="utf-8")
+    readme = (REPO_MODELS.parent / "docs" / "models.md").read_text(encoding="utf-8")
     example = readme.split("**Inference servers**")[1].split("```yaml\n")[1].split("```")[0]
     (tmp_path / "models.yaml").write_text(textwrap.dedent(example), encoding="utf-8")
     config = load_models_config(tmp_path / "models.yaml")

@@ -17,7 +17,7 @@ On CPU the model runs as one single-threaded worker per core (``inter_threads``;
 share the weights), and each call's inputs are split among them: decoding a few short rows
 is too small a job to split well across cores (``intra_threads``), but independent batches in
 parallel keep every core busy. A call uses at most as many cores as it has inputs, so give
-``engine: ctranslate2`` profiles a ``batch_size`` of a few inputs per core (README, "Benchmark").
+``engine: ctranslate2`` profiles a ``batch_size`` of a few inputs per core (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations

@@ -179,7 +179,7 @@ def _from_pretrained(profile: Profile) -> _Loaded:
     model = auto.from_pretrained(location, dtype=dtype, **options).to(device).eval()
     if profile.quantize_int8 and device == "cpu":
         # torch.ao's dynamic quantization is deprecated in favour of torchao, but it is what
-        # runs fast on CPU with the pinned torch 2.13 (README, "Benchmark"); silence the notice.
+        # runs fast on CPU with the pinned torch 2.13 (benchmarks/RESULTS.md); silence the notice.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", (DeprecationWarning, UserWarning))
             from torch.ao.quantization import quantize_dynamic
