@@ -20,7 +20,7 @@ from typing import IO, Any, Sequence
 from bot.config import ConfigError, RegionSettings, Settings, environment_warnings, load_settings
 from bot.redact import install_redaction, redact
 from bot.texts import LANGUAGES
-from summarizer.profiles import PACKAGE_PREFIX, Profile, ProfileError
+from summarizer.profiles import CTRANSLATE2, EXTRACTIVE, OPENAI, PACKAGE_PREFIX, ProfileError
 
 log = logging.getLogger("newsbot")
 
@@ -35,11 +35,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``newsbot`` console script."""
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s") if args.verbose
+                         else _ShortFormatter())
+    logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
+                        handlers=[handler])
+    if args.verbose > 1:  # their debug lines carry whole updates and requests: names, texts, locations
+        for name in ("telegram", "httpx", "httpcore", "tornado"):
+            logging.getLogger(name).setLevel(logging.INFO)
     for warning in environment_warnings():
         print(f"newsbot: warning: {warning}", file=sys.stderr)
     try:
@@ -55,8 +58,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:  # last resort: one line for the operator, the traceback in the log
         log.debug("command failed", exc_info=True)
-        _fail(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        _fail(str(exc) or f"unexpected {type(exc).__name__} (run with -vv for the details)")
         return 1
+
+
+class _ShortFormatter(logging.Formatter):
+    """Log records without -v: one line each, in the voice of the command's own messages
+    (``newsbot: warning: …``), without time, logger name or traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"newsbot: {record.levelname.lower()}: {record.getMessage()}"
 
 
 def _fail(message: str) -> None:
@@ -313,7 +324,7 @@ def _cmd_weather(args: argparse.Namespace) -> int:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from summarizer import Summarizer
+    from summarizer import Summarizer, weights
 
     settings = load_settings(args.config)
     if args.action == "stats":
@@ -329,14 +340,15 @@ def _cmd_models(args: argparse.Namespace) -> int:
     for name, profile in profiles.items():
         rows.append({
             "profile": name, "kind": profile.kind, "model": profile.model or "textrank", "gguf_file": profile.gguf_file or "",
-            "revision": profile.revision if profile.model and profile.kind != "openai"
+            "revision": profile.revision if profile.model and profile.kind != OPENAI
             and not profile.model.startswith((PACKAGE_PREFIX, "/")) else "",
-            "languages": profile.languages, "weights": _weights(summarizer, name), "base_url": profile.base_url or "",
+            "languages": profile.languages, "weights": weights.status(summarizer, name), "base_url": profile.base_url or "",
             "routed": sorted(lang for lang, target in summarizer.config.routing.items() if target == name)
-            + (["(default)"] if summarizer.config.default == name else []),
+            + (["(default)"] if summarizer.config.default == name else [])
+            + (["(checker)"] if summarizer.config.checker == name else []),
             "licence": profile.licence,
-            "engine": "" if profile.kind in ("extractive", "openai") else profile.engine,
-            "compute_type": profile.compute_type if profile.engine == "ctranslate2" else "",
+            "engine": "" if profile.kind in (EXTRACTIVE, OPENAI) else profile.engine,
+            "compute_type": profile.compute_type if profile.engine == CTRANSLATE2 else "",
         })
     if args.json:
         _print_json({"models_file": str(path) if path else None, "found": where, "profiles": rows})
@@ -353,7 +365,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
                   + ("" if gguf_installed() else f" (gguf not installed: {GGUF_HINT})"))
         if row["licence"]:
             print(f"{'':<16} licence: {row['licence']}")
-        if row["engine"] == "ctranslate2":
+        if row["engine"] == CTRANSLATE2:
             from summarizer.backends.ct2 import INSTALL_HINT, installed
 
             print(f"{'':<16} engine: ctranslate2 {row['compute_type']}"
@@ -399,87 +411,61 @@ def _gate_stats(settings: Settings, hours: int | None, as_json: bool) -> int:
     return 0
 
 
-def _weights(summarizer, name: str) -> str:
-    """A profile's weights as ``models list`` shows them: present or missing; for an inference
-    server (openai), reachable or why not (it is asked for its models, briefly)."""
-    profile = summarizer.config.profiles[name]
-    if profile.kind == "openai":
-        from summarizer.backends.openai_chat import probe
-
-        problem = probe(profile)
-        return f"unreachable: {problem}" if problem else "reachable"
-    return "present" if summarizer.available(name) else "missing"
-
-
 def _pull(summarizer, only: str | None, models_file: Path | None) -> int:
-    from huggingface_hub import snapshot_download
+    """``models pull``: each profile's weights fetched (and converted) where they must be; a line each."""
+    from summarizer import weights
 
-    names = [only] if only else [n for n, p in summarizer.config.profiles.items() if p.kind != "extractive"]
+    names = [only] if only else [n for n, p in summarizer.config.profiles.items() if p.kind != EXTRACTIVE]
     if not names:
         print(f"nothing to pull: {models_file or 'the built-in configuration'} has no transformer profiles")
         return 0
     failures = 0
     for name in names:
         profile = summarizer.config.profiles[name]
-        if profile.kind == "openai":
-            print(f"{name}: nothing to download ({profile.model} is served by {profile.base_url})")
-        elif profile.model and profile.model.startswith(PACKAGE_PREFIX):
-            from summarizer.backends.transformer import install_hint
-
-            present = "installed" if summarizer.available(name) else f"not installed: {install_hint(profile)}"
-            print(f"{name}: nothing to download ({profile.model} comes with a Python package; {present})")
-        elif profile.kind == "extractive" or (profile.model and Path(profile.model).is_dir()) or (
-                profile.gguf_file and Path(profile.gguf_file).is_absolute()):
-            print(f"{name}: nothing to download ({profile.gguf_file or profile.model or 'no model weights needed'})")
-        else:
+        if weights.needs_download(profile):
             print(f"{name}: downloading {profile.model}@{profile.revision}", file=sys.stderr)
-            try:
-                snapshot_download(profile.model, revision=profile.revision,
-                                  allow_patterns=[profile.gguf_file] if profile.gguf_file else None)
-            except Exception as exc:  # hub errors come in many classes; report one line each
-                failures += 1
-                print(f"newsbot: error: {name}: cannot download {profile.model}: {str(exc).splitlines()[0]}", file=sys.stderr)
-                continue
-            print(f"{name}: {profile.model}@{profile.revision} ready")
-        if profile.engine == "ctranslate2":
-            failures += not _convert(name, profile)
+        for step in weights.pull(summarizer, name):
+            failures += step.failed
+            print(f"newsbot: error: {name}: {step.message}" if step.failed else f"{name}: {step.message}",
+                  file=sys.stderr if step.failed else sys.stdout)
     return 1 if failures else 0
 
 
-def _convert(name: str, profile: Profile) -> bool:
-    """Convert a profile's weights for CTranslate2 (once; see summarizer.backends.ct2); says how it went."""
-    from summarizer.backends import ct2
-
-    print(f"{name}: converting {profile.model} for CTranslate2 ({profile.compute_type}) if needed", file=sys.stderr)
-    try:
-        folder = ct2.convert(profile)
-    except (OSError, ValueError, ImportError) as exc:
-        print(f"newsbot: error: {name}: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return False
-    print(f"{name}: CTranslate2 {profile.compute_type} model in {folder}")
-    return True
-
-
 def _read_target(target: str, settings: Settings) -> tuple[str, bool, str | None]:
-    """Text of a URL, a file or stdin; whether it is HTML; and the URL if any."""
-    from bot.ingest.encoding import decode_bytes
-
+    """Text of a URL, a file or stdin; whether it is HTML; and the URL if any. UsageError for
+    binary data (compressed, an image, an executable) and for empty input."""
     if target == "-":
-        text = sys.stdin.read()
-        return text, text.lstrip().startswith("<"), None
+        return _decoded("stdin", sys.stdin.buffer.read(), None, None, None)
     if target.startswith(("http://", "https://")):
-        from bot.ingest.http import PoliteClient
+        from bot.ingest.http import PoliteClient, host_of
 
         async def fetch():
-            async with PoliteClient(settings.fetch) as client:
+            async with PoliteClient(settings.fetch, trusted_hosts=[host_of(target)]) as client:
                 return await client.get(target)
 
         response = asyncio.run(fetch())
-        return decode_bytes(response.content, response.charset), True, response.url
+        return _decoded(target, response.content, response.charset, True, response.url)
     path = Path(target)
     if not path.is_file():
         raise UsageError(f"{target}: no such file (give a URL, a file path, or - for stdin)")
-    return decode_bytes(path.read_bytes()), path.suffix.lower() in {".html", ".htm", ".xhtml"}, None
+    return _decoded(target, path.read_bytes(), None, path.suffix.lower() in {".html", ".htm", ".xhtml"}, None)
+
+
+def _decoded(
+    target: str, data: bytes, charset: str | None, is_html: bool | None, url: str | None
+) -> tuple[str, bool, str | None]:
+    """``_read_target``'s answer for the bytes ``data`` (HTML when they look like it, for None);
+    UsageError when they are binary or empty."""
+    from bot.ingest.encoding import decode_bytes
+    from summarizer.text import binary_problem
+
+    problem = binary_problem(data)
+    if problem:
+        raise UsageError(f"{target}: not text: {problem}")
+    text = decode_bytes(data, charset)
+    if not text.strip():
+        raise UsageError(f"{target}: it is empty (give a page or a text with an article)")
+    return text, text.lstrip().startswith("<") if is_html is None else is_html, url
 
 
 def _extract(args: argparse.Namespace):
@@ -488,7 +474,10 @@ def _extract(args: argparse.Namespace):
     settings = load_settings(args.config)
     text, is_html, url = _read_target(args.target, settings)
     tz = settings.region.tz
-    return settings, (extract_html(text, tz, url=url) if is_html else extract_plain_text(text, tz))
+    article = extract_html(text, tz, url=url) if is_html else extract_plain_text(text, tz)
+    if not article.text and not article.bulletins:
+        raise UsageError(f"{args.target}: no article text found")
+    return settings, article
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
@@ -526,14 +515,18 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
 
 
 def _cmd_check_summaries(args: argparse.Namespace) -> int:
-    """Judge each line as it is read, print its verdict at once; exit 2 when a line could not be read."""
+    """Judge each line as it is read, print its verdict at once; exit 2 when a line could not be read.
+    The models file's ``checker`` profile judges too, where one is named and can run."""
+    from summarizer import Summarizer
+
+    summarizer = Summarizer.from_file(_models_file(load_settings(args.config))[0])
     read = bad = 0
     with _lines(args.file) as lines:
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             read += 1
-            result = _check_line(line, number)
+            result = _check_line(summarizer, line, number)
             bad += "error" in result
             print(json.dumps(result, ensure_ascii=False) if args.json else _verdict_text(result, number), flush=True)
     if bad:
@@ -552,9 +545,8 @@ def _lines(target: str) -> AbstractContextManager[IO[str]]:
     return path.open(encoding="utf-8-sig")
 
 
-def _check_line(line: str, number: int) -> dict:
+def _check_line(summarizer, line: str, number: int) -> dict:
     """The gate's verdict on one input line: id, faithful, reason, check; else its error."""
-    from summarizer.checks import judge
     from summarizer.text import detect_language
 
     try:
@@ -566,7 +558,8 @@ def _check_line(line: str, number: int) -> dict:
     problem = _item_problem(item)
     if problem:
         return _bad_line(item.get("id"), number, problem)
-    verdict = judge(item["summary"], item["source"], item.get("language") or detect_language(item["source"]))
+    language = item.get("language") or detect_language(item["source"])
+    verdict = summarizer.judge_many([(item["summary"], item["source"], language)])[0]
     return {"id": item.get("id"), "faithful": verdict.faithful, "reason": verdict.reason, "check": verdict.check}
 
 

@@ -7,6 +7,7 @@ directory, the bundled demo sources (local files, so it runs offline), the Liang
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 import tomllib
@@ -23,6 +24,7 @@ ENV_PREFIX = "NEWSBOT_"
 # NEWSBOT_* variables that are not settings: the config file, and the test suite's PostgreSQL
 NON_SETTING_VARIABLES = frozenset({f"{ENV_PREFIX}CONFIG", f"{ENV_PREFIX}TEST_POSTGRES_URL", f"{ENV_PREFIX}REQUIRE_REAL_MODEL"})
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
+HOST_NAME = re.compile(r"[\w-]{1,63}(\.[\w-]{1,63})*")  # [fetch] allow_hosts entries that are not IP addresses
 # full-width digits and colon (Chinese input methods) read as ASCII; other digit forms are refused
 _FULLWIDTH = str.maketrans("０１２３４５６７８９：", "0123456789:")
 
@@ -40,7 +42,7 @@ class TelegramSettings(_Section):
     api_base_url: str = "https://api.telegram.org/bot"
     admins: list[int] = Field(default_factory=list)
     webhook_url: str = Field("", description="public HTTPS URL: webhook mode instead of long polling")
-    webhook_listen: str = "0.0.0.0"
+    webhook_listen: str = Field("127.0.0.1", description="behind a reverse proxy; 0.0.0.0 to be reached directly")
     webhook_port: int = Field(8443, ge=1, le=65535)
     webhook_secret: str = Field("", description="empty: one is generated and kept in the database")
     broadcast_per_second: float = Field(25.0, gt=0, description="pace of pushes, below Telegram's ~30/s")
@@ -164,6 +166,20 @@ class FetchSettings(_Section):
     max_bytes: int = Field(5_000_000, ge=10_000)
     respect_robots: bool = True
     group_window_hours: int = Field(72, ge=1, description="near-duplicate stories are grouped within this window")
+    allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="hosts that links and redirects may reach although they are on loopback, private or "
+                    "link-local addresses (a source's own host always may)")
+
+    @field_validator("allow_hosts")
+    @classmethod
+    def _valid_hosts(cls, value: list[str]) -> list[str]:
+        hosts = [entry.strip().lower().removeprefix("[").removesuffix("]") for entry in value]
+        for entry, host in zip(value, hosts):
+            if not (HOST_NAME.fullmatch(host) or _is_ip_address(host)):
+                raise ValueError(f"{entry!r} is not a host name or IP address "
+                                 "(e.g. 'intranet.example' or '10.0.0.5': no scheme, port or path)")
+        return hosts
 
 
 class SourceSettings(_Section):
@@ -262,6 +278,14 @@ class Settings(_Section):
         return path
 
 
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def to_ascii_digits(value: str) -> str:
     """Full-width digits and colon (as Chinese input methods type them) in ASCII; nothing else changes."""
     return value.translate(_FULLWIDTH)
@@ -351,7 +375,7 @@ def environment_warnings(environ: Mapping[str, str] | None = None) -> list[str]:
     for name in sorted(environ):
         if name.startswith(ENV_PREFIX) and name.removeprefix(ENV_PREFIX) not in known:
             close = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), sorted(known), n=1, cutoff=0.6)
-            hint = f"did you mean {ENV_PREFIX}{close[0]}?" if close else "see README 'Configuration' for the names"
+            hint = f"did you mean {ENV_PREFIX}{close[0]}?" if close else "see docs/configuration.md for the names"
             lines.append(f"{name} is not a setting and is ignored ({hint})")
     return lines
 
@@ -373,6 +397,21 @@ def _apply_environment(data: dict, environ: Mapping[str, str]) -> dict[str, str]
     return used
 
 
+def _keys_beside(loc: tuple) -> list[str]:
+    """The keys the settings model knows where ``loc`` (a misspelled key's path) points."""
+    model: type[BaseModel] = Settings
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue  # an item of a list of sections ([[sources]])
+        annotation = model.model_fields[str(part)].annotation if str(part) in model.model_fields else None
+        inner = next((a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type)
+                      and issubclass(a, BaseModel)), None)
+        if inner is None:
+            return []
+        model = inner
+    return sorted(model.model_fields)
+
+
 def _describe(exc: ValidationError, where: str, from_environment: Mapping[str, str]) -> str:
     """One line per error: where the value came from (file, variable or defaults), the key, the reason."""
     lines = []
@@ -382,7 +421,9 @@ def _describe(exc: ValidationError, where: str, from_environment: Mapping[str, s
         if not error["loc"] and ": " in message:  # a check across sections names its key first
             key, message = message.split(": ", 1)
         if error["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling; see README 'Configuration')"
+            close = difflib.get_close_matches(str(error["loc"][-1]), _keys_beside(error["loc"]), n=1, cutoff=0.6)
+            message = f"unknown key: did you mean '{close[0]}'?" if close else \
+                "unknown key (check the spelling; see docs/configuration.md)"
         origin = from_environment.get(".".join(str(part) for part in error["loc"][:2]), where)
         lines.append(f"{origin}: key '{key}': {message}")
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -30,6 +31,18 @@ LEAD_CACHE = 32  # leads kept for editions with the same weather and stories
 SEARCH_CANDIDATES = 500  # newest matching articles a search looks at
 _STORY_LOADS = (selectinload(Story.articles).selectinload(Article.source),
                 selectinload(Story.articles).selectinload(Article.summaries))
+# control characters and lone surrogates (not line breaks or other white space): never shown
+_INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
+
+
+def one_line(text: str) -> str:
+    """``text`` (a title, a source's name) on one line: every run of white space one space."""
+    return " ".join(_INVISIBLE.sub("", text).split())
+
+
+def without_blank_lines(text: str) -> str:
+    """``text`` (a summary) with its lines kept but white space collapsed in each, and no blank lines."""
+    return "\n".join(line for line in map(one_line, _INVISIBLE.sub("", text).splitlines()) if line)
 
 
 @dataclass
@@ -43,6 +56,11 @@ class StoryItem:
     sources: list[dict[str, str]]
     fallback: bool = False  # the summary is the extractive stand-in for a model
     original_language: str | None = None  # the summary's language (zh, en) when not the reader's: marked
+
+    def __post_init__(self) -> None:
+        # feeds put anything in a title; a blank line there once broke a whole day's push
+        self.title, self.summary = one_line(self.title), without_blank_lines(self.summary)
+        self.sources = [{**source, "name": one_line(source["name"])} for source in self.sources]
 
     def to_dict(self) -> dict:
         return {
@@ -120,21 +138,26 @@ def build_digest(
     sources: frozenset[str] | None = None,
 ) -> Digest:
     """The digest for a reader of ``language`` at ``now`` (aware, region time): the weather,
-    then up to ``limit`` stories (only stories first seen after ``since``, when given; only
+    then up to ``limit`` stories first seen by ``now`` (and after ``since``, when given; only
     from ``sources``, when given: the reader's region)."""
-    stories = story_items(db, language, limit, now.tzinfo, since, now, sources)
+    stories = story_items(db, language, limit, now.tzinfo, since, now, sources, until=now)
     return Digest(language=language, weather=weather.to_dict(language, now), stories=stories)
 
 
 def story_items(
     db: Database, language: str, limit: int, tz: tzinfo | None, since: datetime | None = None, now: datetime | None = None,
-    sources: frozenset[str] | None = None,
+    sources: frozenset[str] | None = None, until: datetime | None = None,
 ) -> list[StoryItem]:
-    """The newest ``limit`` stories for a reader of ``language`` (first seen after ``since``; run
-    by one of ``sources`` when given), among those updated within :data:`STORY_WINDOW` of ``now``."""
+    """The newest ``limit`` stories for a reader of ``language`` (first seen after ``since``, and by
+    ``until``; run by one of ``sources`` when given), among those updated within
+    :data:`STORY_WINDOW` of ``now``.
+
+    A push bounds its stories with ``until``, the time its cursor then moves to: a story stored
+    while the push is being built waits for the next push rather than coming twice.
+    """
     horizon = (now or utcnow()) - STORY_WINDOW
     with db.session() as session:
-        return [_story_item(story, language, tz) for story in _latest_stories(session, limit, since, horizon, sources)]
+        return [_story_item(story, language, tz) for story in _latest_stories(session, limit, since, until, horizon, sources)]
 
 
 def story_item(db: Database, story_id: int, language: str, tz: tzinfo | None) -> StoryItem | None:
@@ -185,13 +208,15 @@ class Stories:
 
 
 def newest_story_at(db: Database, now: datetime) -> datetime | None:
-    """When the newest story within :data:`STORY_WINDOW` was first seen (None: no stories)."""
+    """When the newest story within :data:`STORY_WINDOW` was first seen, by ``now`` (None: no stories)."""
     with db.session() as session:
-        return session.scalar(select(func.max(Story.first_seen_at)).where(Story.updated_at >= now - STORY_WINDOW))
+        return session.scalar(select(func.max(Story.first_seen_at)).where(
+            Story.updated_at >= now - STORY_WINDOW, Story.first_seen_at <= now))
 
 
 def _latest_stories(
-    session: Session, limit: int, since: datetime | None, horizon: datetime, sources: frozenset[str] | None = None
+    session: Session, limit: int, since: datetime | None, until: datetime | None, horizon: datetime,
+    sources: frozenset[str] | None = None,
 ) -> list[Story]:
     newest = func.max(func.coalesce(Article.published_at, Article.fetched_at))
     query = (
@@ -205,6 +230,8 @@ def _latest_stories(
     )
     if since is not None:
         query = query.where(Story.first_seen_at > since)
+    if until is not None:
+        query = query.where(Story.first_seen_at <= until)
     return list(session.scalars(query.where(run_by(sources))))
 
 

@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from bot.storage import (
-    Article, BotState, Bulletin, Database, Delivery, FollowHit, ForecastRecord, PageRetry, Summary, WeatherEvent,
+    Article, BotState, Bulletin, Database, Delivery, FollowHit, ForecastRecord, PageRetry, Subscriber, Summary, WeatherEvent,
 )
+from bot.subscriptions import delete_subscribers
 
 BATCH = 500  # rows per transaction: a large backlog never holds long locks or huge IN lists
 WEBHOOK_SECRET_KEY = "webhook_secret"
@@ -25,8 +26,9 @@ def prune(db: Database, keep_days: int, now: datetime) -> dict[str, int]:
     Articles published (else fetched) before the cutoff, and stored for at least ``keep_days``
     (a back-dated article fetched today is news to the readers: it is not emptied before they see
     it), lose their text, signature, bulletins and summaries; the rows stay, so their canonical
-    URL, guid and content hash keep the article from being ingested again. Works on SQLite and
-    PostgreSQL, in batches of :data:`BATCH` rows.
+    URL, guid and content hash keep the article from being ingested again. Chats that blocked or
+    removed the bot before the cutoff are forgotten with everything kept about them. Works on
+    SQLite and PostgreSQL, in batches of :data:`BATCH` rows.
     """
     if keep_days < 1:
         raise ValueError(f"keep_days must be at least 1, got {keep_days}")
@@ -42,6 +44,7 @@ def prune(db: Database, keep_days: int, now: datetime) -> dict[str, int]:
         "forecasts": _delete(db, ForecastRecord, ForecastRecord.fetched_at < cutoff, superseded),
         "follow_hits": _delete(db, FollowHit, FollowHit.created_at < cutoff),
         "weather_events": _delete(db, WeatherEvent, WeatherEvent.created_at < cutoff),
+        "blocked_chats": _forget_blocked(db, cutoff),
     }
     counts.update(_empty_articles(db, cutoff))
     return counts
@@ -57,6 +60,18 @@ def _delete(db: Database, model: type[Delivery | PageRetry | ForecastRecord | Fo
         deleted += len(ids)
         if len(ids) < BATCH:
             return deleted
+
+
+def _forget_blocked(db: Database, cutoff: datetime) -> int:
+    forgotten = 0
+    while True:
+        with db.session() as session:
+            ids = session.scalars(select(Subscriber.id).where(Subscriber.blocked_at < cutoff, ~Subscriber.managed)
+                                  .order_by(Subscriber.id).limit(BATCH)).all()
+            delete_subscribers(session, list(ids))
+        forgotten += len(ids)
+        if len(ids) < BATCH:
+            return forgotten
 
 
 def _empty_articles(db: Database, cutoff: datetime) -> dict[str, int]:

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings, parse_hhmm, parse_window
-from bot.storage import Database, Delivery, Follow, Source, Story, Subscriber
+from bot.storage import Database, Delivery, Follow, FollowHit, Source, Story, Subscriber
 from bot.storage.locks import PROCESS_ID
+from bot.storage.models import utcnow
 
 
 DAILY_KEY = "digest:"
@@ -22,7 +23,7 @@ FOLLOW_KEY = "follow:"
 MAX_ATTEMPTS = 12  # a push failing this often (about two hours of backoff) waits for the next day
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 1800.0
-CLAIM_LEASE = timedelta(seconds=60)  # longer than any one send (Bot API timeouts are 30 s)
+CLAIM_LEASE = timedelta(seconds=60)  # wall clock; longer than any one send (Bot API timeouts are 30 s)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -63,6 +64,15 @@ def in_window(moment: time, window: str) -> bool:
     return start <= moment < end if start <= end else moment >= start or moment < end
 
 
+def delete_subscribers(session: Session, ids: list[int]) -> None:
+    """Delete subscriber rows and every row that refers to them (follows, follow hits,
+    deliveries), without relying on the database's foreign-key cascades."""
+    if ids:
+        for model in (FollowHit, Follow, Delivery):
+            session.execute(delete(model).where(model.subscriber_id.in_(ids)))
+        session.execute(delete(Subscriber).where(Subscriber.id.in_(ids)))
+
+
 class Subscriptions:
     """All subscriber reads and writes; safe to call from worker threads."""
 
@@ -86,10 +96,10 @@ class Subscriptions:
             session.add(row)
             session.flush()
         else:
-            if not row.language_chosen and row.language != language:
-                row.language = language  # follows the Telegram client until /lang is used
+            if not row.language_chosen and row.language != language and row.chat_type == "private":
+                row.language = language  # follows the reader's Telegram client until /lang is used
             if row.inactive_reason and not row.managed:
-                row.inactive_reason = None  # the chat talks to the bot again: it has not blocked it
+                row.inactive_reason = row.blocked_at = None  # the chat talks to the bot again: it has not blocked it
         return row
 
     def update(self, ref: ChatRef, default_language: str, now: datetime, **changes) -> Subscriber:
@@ -108,7 +118,7 @@ class Subscriptions:
                 row.next_push_at = None
             elif (row.active, row.push_time, row.timezone) != schedule or row.next_push_at is None:
                 # only a new schedule moves the next push: one that is due or being retried stays
-                row.inactive_reason = None
+                row.inactive_reason = row.blocked_at = None
                 row.next_push_at = next_push_at(row.push_time, row.timezone, now, skip_date=row.last_push_date)
             if row.active and row.news_mode == "instant" and row.last_news_at is None:
                 row.last_news_at = now
@@ -185,18 +195,21 @@ class Subscriptions:
         reached the subscriber; ``"given up"`` after its last failure; ``"later"`` while a retry or
         flood wait is not yet due, or while another process is sending it.
 
-        Written (and committed) before the message goes out, so that after a crash only the
-        pushes that were in flight can be sent twice. On PostgreSQL, where several processes
-        may push, another process's claim is honoured for ``CLAIM_LEASE`` (then it is taken
-        to have died); with SQLite there is one process, so an older claim is a dead run's.
+        Written (and committed) just before the message goes out (once it is built), so that
+        after a crash only the pushes that were in flight can be sent twice. ``now`` is the
+        tick's time, for retry times; the claim itself lasts ``CLAIM_LEASE`` on the wall clock
+        (``claimed_until``), whenever in a long tick it is taken. On PostgreSQL, where several
+        processes may push, another process's claim is honoured until then (after that it is
+        taken to have died); with SQLite there is one process, so an older claim is a dead run's.
         """
+        wall = utcnow()
         try:
             with self.db.session() as session:
                 row = session.scalar(select(Delivery).where(
                     Delivery.subscriber_id == subscriber_id, Delivery.push_key == key).with_for_update())
                 if row is None:
                     session.add(Delivery(subscriber_id=subscriber_id, push_key=key, status="sending", attempts=0,
-                                         claimed_by=PROCESS_ID, created_at=now))
+                                         claimed_by=PROCESS_ID, claimed_until=wall + CLAIM_LEASE, created_at=now))
                     session.flush()  # two processes claiming at once: the second fails here
                     return "go"
                 if row.status == "sent":
@@ -206,9 +219,9 @@ class Subscriptions:
                 if row.status == "failed" and row.next_attempt_at > now:
                     return "later"
                 if (row.status == "sending" and row.claimed_by != PROCESS_ID and self.db.shared
-                        and row.created_at > now - CLAIM_LEASE):
+                        and row.claimed_until is not None and row.claimed_until > wall):
                     return "later"
-                row.status, row.claimed_by, row.created_at = "sending", PROCESS_ID, now
+                row.status, row.claimed_by, row.claimed_until, row.created_at = "sending", PROCESS_ID, wall + CLAIM_LEASE, now
                 return "go"
         except IntegrityError:
             return "later"
@@ -285,11 +298,21 @@ class Subscriptions:
             session.add(row)
         return row
 
-    def deactivate(self, chat_id: int, reason: str) -> None:
-        """The chat blocked or removed the bot: stop pushing to it (settings kept)."""
+    def deactivate(self, chat_id: int, reason: str, now: datetime | None = None) -> None:
+        """The chat blocked or removed the bot: stop pushing to it (settings kept until
+        :func:`bot.maintenance.prune` forgets chats blocked for ``keep_days``)."""
         with self.db.session() as session:
             for row in session.scalars(select(Subscriber).where(Subscriber.chat_id == chat_id)):
                 row.active, row.inactive_reason, row.next_push_at = False, reason, None
+                row.blocked_at = row.blocked_at or now or utcnow()
+
+    def forget(self, chat_id: int) -> int:
+        """``/forget``: delete everything kept about the chat (every topic): its settings,
+        follows, held alerts and delivery log. Returns the subscriber rows deleted."""
+        with self.db.session() as session:
+            ids = list(session.scalars(select(Subscriber.id).where(Subscriber.chat_id == chat_id)))
+            delete_subscribers(session, ids)
+            return len(ids)
 
     def migrate(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: its rows follow the new chat id.

@@ -21,14 +21,16 @@ _TEXTS: dict[str, dict[str, str]] = {
         ZH_HANS: "可用命令：\n/subscribe [HH:MM] 订阅每日推送\n/unsubscribe 退订（保留设置）\n/latest [N] 最新 N 条新闻\n"
                  "/weather 天气预报\n/time HH:MM 修改推送时间\n/lang zh-Hant|zh-Hans|en 语言\n/settings 设置\n/sources 新闻来源\n"
                  "/follow 关键词 新闻提到它时立即通知（多个用空格或逗号分开）\n/unfollow 关键词 取消关注\n/follows 我关注的关键词\n"
-                 "/search 关键词 查找最近的新闻\n/alerts on|off 恶劣天气提醒\n/region [名称] 选择地区（也可以发送位置）",
+                 "/search 关键词 查找最近的新闻\n/alerts on|off 恶劣天气提醒\n/region [名称] 选择地区（也可以发送位置）\n"
+                 "/forget 删除这个聊天的全部数据",
         "en": "Commands:\n/subscribe [HH:MM] daily digest at that time\n/unsubscribe stop pushes (settings kept)\n"
               "/latest [N] the newest N stories\n/weather the forecast\n/time HH:MM change the push time\n"
               "/lang zh-Hant|zh-Hans|en language\n/settings settings\n/sources news sources\n"
               "/follow words: a message as soon as a new story mentions them (separate keywords with commas; "
               "\"quote\" a phrase)\n/unfollow words: stop following\n/follows: your keywords\n"
               "/search words: find recent stories\n/alerts on|off: bad-weather alerts\n"
-              "/region [name]: choose your town (or share your location)",
+              "/region [name]: choose your town (or share your location)\n"
+              "/forget: delete everything kept about this chat",
     },
     "help_admin": {ZH_HANS: "管理员：/stats 统计，/fetch 立即抓取", "en": "Admins: /stats statistics, /fetch fetch now"},
     "subscribed": {
@@ -181,6 +183,25 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "This chat's daily digest is set in the bot's configuration ([[channels]]); ask its operator to change it.",
     },
     "group_admins_only": {ZH_HANS: "在群组里，只有管理员可以修改订阅。", "en": "In groups, only admins can change the subscription."},
+    # hostile or careless use: forged buttons, floods, oversized commands
+    "button_unknown": {ZH_HANS: "这个按钮已失效，请重新发送命令。", "en": "This button no longer works; send the command again."},
+    "cooldown": {ZH_HANS: "请稍等 {seconds} 秒再试。", "en": "Please wait {seconds} seconds before trying again."},
+    "follow_too_many": {
+        ZH_HANS: "一次最多 {max} 个关键词（你写了 {count} 个），什么都没有改。",
+        "en": "At most {max} keywords at once (you gave {count}); nothing was changed.",
+    },
+    "search_too_many": {ZH_HANS: "最多用 {max} 个词搜索，请少写几个。", "en": "Search with at most {max} words; please use fewer."},
+    # /forget
+    "forget_confirm": {
+        ZH_HANS: "要删除这个聊天的全部数据吗？包括订阅和设置、关注的关键词和推送记录，无法恢复。点下面的按钮或发送 /forget yes 确认。",
+        "en": "Delete everything kept about this chat? Its subscription and settings, keywords and delivery log "
+              "go, for good. Tap the button below or send /forget yes to confirm.",
+    },
+    "button_forget": {ZH_HANS: "🗑 删除全部数据", "en": "🗑 Delete everything"},
+    "forgotten": {
+        ZH_HANS: "🗑 已删除这个聊天的全部数据。发送 /start 可以重新开始。",
+        "en": "🗑 Everything kept about this chat is deleted. Send /start to begin again.",
+    },
     "weather": {ZH_HANS: "天气", "en": "Weather"},
     "weather_head": {ZH_HANS: "{region}天气：", "en": "{region} weather: "},
     "weather_stale": {
@@ -232,6 +253,7 @@ COMMANDS = {
     "search": {ZH_HANS: "搜索最近的新闻", "en": "Search recent stories"},
     "alerts": {ZH_HANS: "天气提醒 on|off", "en": "Weather alerts on|off"},
     "region": {ZH_HANS: "选择地区", "en": "Choose your town"},
+    "forget": {ZH_HANS: "删除这个聊天的数据", "en": "Delete this chat's data"},
 }
 
 

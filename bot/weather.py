@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from bot.config import FetchSettings, RegionSettings, Settings
-from bot.ingest.http import FetchError, PoliteClient
+from bot.ingest.http import FetchError, PoliteClient, host_of
 from bot.storage import Bulletin, Database, ForecastRecord
 from bot.storage.models import run_by, utcnow
 from bot.texts import LANGUAGES, t
@@ -196,6 +196,7 @@ class WeatherService:
         self.settings = settings
         self.db = db
         self.transport = transport
+        self._in_flight: dict[str, asyncio.Task[Forecast]] = {}  # region name -> its provider request now
 
     async def report(self, now: datetime | None = None, region: str | None = None) -> WeatherReport:
         """The current report for ``region`` (a name; None: the first region); ``now`` (aware)
@@ -211,8 +212,7 @@ class WeatherService:
                 forecast = cached
             else:
                 try:
-                    forecast = await self._fetch(now, place)
-                    await asyncio.to_thread(self._store, forecast)
+                    forecast = await self._shared_fetch(now, place)
                 except (WeatherError, FetchError) as exc:
                     error = str(exc)
                     log.info("weather provider failed: %s", error)
@@ -233,13 +233,32 @@ class WeatherService:
         }
         return f"{self.settings.weather.api_base_url.rstrip('/')}/forecast?{urlencode(query)}"
 
+    async def _shared_fetch(self, now: datetime, region: RegionSettings) -> Forecast:
+        """The region's forecast from the provider, stored; whoever asks while a request for the
+        region is under way shares its outcome (many chats asking while the provider hangs or
+        fails make one request, not one each)."""
+        task = self._in_flight.get(region.name)
+        if task is None or task.get_loop() is not asyncio.get_running_loop():
+            task = asyncio.ensure_future(self._fetch_and_store(now, region))
+            self._in_flight[region.name] = task
+            task.add_done_callback(lambda done: self._in_flight.pop(region.name, None)
+                                   if self._in_flight.get(region.name) is done else None)
+        else:
+            log.debug("weather for %s: waiting for the provider request under way", region.name)
+        return await asyncio.shield(task)  # one caller giving up does not cancel the others' request
+
+    async def _fetch_and_store(self, now: datetime, region: RegionSettings) -> Forecast:
+        forecast = await self._fetch(now, region)
+        await asyncio.to_thread(self._store, forecast)
+        return forecast
+
     async def _fetch(self, now: datetime, region: RegionSettings) -> Forecast:
         weather = self.settings.weather
         fetch = FetchSettings(
             user_agent=self.settings.fetch.user_agent, timeout_seconds=weather.timeout_seconds,
             max_retries=weather.max_retries, min_delay_seconds=0, max_bytes=2_000_000,
         )
-        async with PoliteClient(fetch, self.transport) as client:
+        async with PoliteClient(fetch, self.transport, trusted_hosts=[host_of(weather.api_base_url)]) as client:
             try:
                 response = await client.get(self.request_url(region), robots=False)
             except FetchError as exc:

@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence, TypeVar, cast
 
-from summarizer.backends import Backend
+from summarizer.backends import Backend, build_backend
 from summarizer.backends.extractive import ExtractiveBackend
 from summarizer.checker import Checker, build_checker
 from summarizer.checks import Verdict, judge, repeats_itself
@@ -112,14 +112,7 @@ class Summarizer:
     def _transformer(self, name: str) -> Backend:
         """The transformer (or inference-server) backend of profile ``name``, built on first use."""
         if name not in self._backends:
-            from summarizer.backends.ct2 import CT2Backend
-            from summarizer.backends.openai_chat import OpenAIChatBackend
-            from summarizer.backends.transformer import TransformerBackend
-
-            profile = self.config.profiles[name]
-            factory = (OpenAIChatBackend if profile.kind == OPENAI
-                       else CT2Backend if profile.engine == CTRANSLATE2 else TransformerBackend)
-            self._backends[name] = factory(profile)
+            self._backends[name] = build_backend(self.config.profiles[name])
         return self._backends[name]
 
     def available(self, name: str) -> bool:

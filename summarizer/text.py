@@ -235,6 +235,35 @@ def text_problem(text: str) -> str | None:
     return None
 
 
+# Signatures that open binary formats a user may hand over as a text or a page by mistake.
+_BINARY_SIGNATURES = {
+    b"\x1f\x8b": "gzip-compressed data (decompress it first)",
+    b"BZh": "bzip2-compressed data (decompress it first)",
+    b"\xfd7zXZ\x00": "xz-compressed data (decompress it first)",
+    b"\x28\xb5\x2f\xfd": "zstd-compressed data (decompress it first)",
+    b"PK\x03\x04": "a zip archive (or a document made of one: docx, xlsx, epub)",
+    b"7z\xbc\xaf\x27\x1c": "a 7-Zip archive",
+    b"%PDF-": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF87a": "a GIF image",
+    b"GIF89a": "a GIF image",
+    b"\x7fELF": "an ELF executable",
+}
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16 text holds NUL bytes
+
+
+def binary_problem(data: bytes) -> str | None:
+    """Why the bytes ``data`` are not a text or a page (a compressed, archive, document, image or
+    executable format, or NUL bytes in the first 8 KB); None when they may be text."""
+    for signature, what in _BINARY_SIGNATURES.items():
+        if data.startswith(signature):
+            return f"it is {what}"
+    if b"\x00" in data[:8192] and not data.startswith(_UTF16_BOMS):
+        return "it holds NUL bytes: binary data, not text"
+    return None
+
+
 def bounded(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters at the last sentence end before it (the
     news of an article is at its top; the rest would only cost time and memory)."""

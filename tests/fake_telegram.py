@@ -2,7 +2,7 @@
 
 It speaks the Bot API's HTTP shape: form-encoded requests with JSON-encoded values, answers
 ``{"ok": ..., "result": ...}``, long-polled ``getUpdates``. ``sendMessage`` rejects invalid
-HTML and texts over 4096 characters like Telegram does; tests can make chats answer 429 with
+HTML (unclosed or mismatched tags) and texts over 4096 UTF-16 code units like Telegram does; tests can make chats answer 429 with
 ``retry_after``, 403 (blocked), or 400 with ``migrate_to_chat_id``. ``editMessageText`` answers 400
 "message is not modified" when the new text and keyboard equal the message's current ones.
 
@@ -50,6 +50,11 @@ class _HTMLCheck(html.parser.HTMLParser):
         self.text.append(data)
 
 
+def utf16_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji is 2)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def check_html(text: str) -> tuple[str | None, str]:
     """(error, visible text) as Telegram would see an HTML message."""
     parser = _HTMLCheck()
@@ -61,6 +66,10 @@ def check_html(text: str) -> tuple[str | None, str]:
     if not parser.error and (re.search(r"[<>]", outside_tags) or re.search(r"&(?!#?\w+;)", outside_tags)):
         parser.error = "unescaped <, > or & outside a tag or entity"
     return parser.error, "".join(parser.text)
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # many replies at once (floods): a backlog of 5 would stall connections under load
 
 
 class FakeTelegram:
@@ -78,6 +87,7 @@ class FakeTelegram:
         self.flood: dict[int, int] = {}
         self.failing: dict[int, int] = {}  # chat -> how many sendMessage calls answer 502 first
         self.send_latency = 0.0  # seconds before sendMessage answers
+        self.held: set[int] = set()  # chats whose sendMessage calls wait until released (discard, then notify)
         self._sending = 0
         self.max_in_flight = 0  # most sendMessage calls being answered at once
         self.plain_members: set[tuple[int, int]] = set()  # (chat, user) pairs that are not group admins
@@ -124,7 +134,7 @@ class FakeTelegram:
             def log_message(self, *args) -> None:
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _Server(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._httpd.handle_error = lambda request, address: None  # clients hanging up at shutdown
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}/bot"
@@ -140,8 +150,15 @@ class FakeTelegram:
             else:
                 self.unanswered.pop(chat_id, None)
 
+    def release(self) -> None:
+        """Let the held chats' sendMessage calls through."""
+        with self._condition:
+            self.held.clear()
+            self._condition.notify_all()
+
     def close(self) -> None:
         with self._condition:
+            self.held.clear()
             self._condition.notify_all()
         self._httpd.shutdown()
         self._httpd.server_close()
@@ -174,14 +191,32 @@ class FakeTelegram:
             "from": {"id": chat_id, "is_bot": False, "first_name": "Resident", "language_code": language_code},
         }})
 
-    def user_taps(self, chat_id: int, data: str, message: dict, user_id: int | None = None, language_code: str = "zh-hant") -> None:
+    def user_taps(self, chat_id: int, data: str, message: dict, user_id: int | None = None, language_code: str = "zh-hant",
+                  chat_type: str = "private") -> None:
         """A tap on an inline keyboard button under ``message`` (one the bot sent)."""
         user_id = user_id or chat_id
         self._add_update({"callback_query": {
             "id": str(next(self._update_ids)), "chat_instance": "ci", "data": data,
             "from": {"id": user_id, "is_bot": False, "first_name": "Resident", "language_code": language_code},
             "message": {"message_id": message["message_id"], "date": int(time.time()), "text": message["text"],
-                        "chat": {"id": chat_id, "type": "private", "first_name": "R"}},
+                        "chat": {"id": chat_id, "type": chat_type, **({"title": "Group"} if chat_type != "private" else {"first_name": "R"})}},
+        }})
+
+    def user_edits(self, chat_id: int, text: str, language_code: str = "zh-hant") -> None:
+        """A private message edited into ``text`` (Telegram sends it as ``edited_message``)."""
+        self._add_update({"edited_message": {
+            "message_id": next(self._message_ids), "date": int(time.time()), "edit_date": int(time.time()), "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}] if text.startswith("/") else [],
+            "chat": {"id": chat_id, "type": "private", "first_name": "R"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Resident", "language_code": language_code},
+        }})
+
+    def channel_posts(self, chat_id: int, text: str) -> None:
+        """A post in a channel the bot is an admin of (no sender, as Telegram sends it)."""
+        self._add_update({"channel_post": {
+            "message_id": next(self._message_ids), "date": int(time.time()), "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}] if text.startswith("/") else [],
+            "chat": {"id": chat_id, "type": "channel", "title": "Channel"},
         }})
 
     def _add_update(self, payload: dict) -> None:
@@ -258,6 +293,9 @@ class FakeTelegram:
             self.max_in_flight = max(self.max_in_flight, self._sending)
         try:
             time.sleep(self.send_latency)
+            with self._condition:
+                while int(params.get("chat_id") or 0) in self.held:
+                    self._condition.wait(0.1)
             return self._send_message(params)
         finally:
             with self._condition:
@@ -284,7 +322,7 @@ class FakeTelegram:
                 return self._reject("sendMessage", params, 400, f"Bad Request: can't parse entities: {error}")
         if not visible.strip():
             return self._reject("sendMessage", params, 400, "Bad Request: message text is empty")
-        if len(visible) > 4096 or len(text) > 4096 * 2:
+        if utf16_length(visible) > 4096 or len(text) > 4096 * 2:  # Telegram counts UTF-16 code units
             return self._reject("sendMessage", params, 400, "Bad Request: message is too long")
         message = {"message_id": next(self._message_ids), "date": int(time.time()), "text": visible,
                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}}

@@ -8,9 +8,9 @@ import logging
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
-from bot.storage import Delivery, Subscriber
+from bot.storage import Delivery, Story, Subscriber
 from bot.telegram.app import build_application
 from bot.telegram.render import split_message
 from summarizer import Summarizer
@@ -90,6 +90,13 @@ async def stop(application) -> None:
     await application.shutdown()
 
 
+def seen_before(db, moment: datetime) -> None:
+    """Ingestion stamps stories with the wall clock: for a test whose clock stands at ``moment``
+    (in the past), the stories were first seen an hour before it (a push takes only those)."""
+    with db.session() as session:
+        session.execute(update(Story).values(first_seen_at=moment - timedelta(hours=1)))
+
+
 def subscriber(db, chat_id: int) -> Subscriber:
     with db.session() as session:
         return session.scalars(select(Subscriber).where(Subscriber.chat_id == chat_id)).one()
@@ -117,6 +124,7 @@ async def test_start_offers_a_subscribe_button_that_subscribes(bot, fake_telegra
 async def test_subscribe_then_the_push_arrives_at_the_chosen_time_once(bot, fake_telegram, db):
     _, services, clock = bot
     await services.ingestor.run()
+    seen_before(db, DAY)
     fake_telegram.user_says(500, "/subscribe 07:45")
     [reply] = await fake_telegram.wait_for_messages(500, 1)
     assert reply["text"] == "✅ 已訂閱：每天 07:45（Asia/Shanghai）推送天氣和新聞摘要。\n用 /time HH:MM 修改時間，/unsubscribe 退訂。"
@@ -381,7 +389,7 @@ def test_article_text_is_escaped_in_html():
     story = StoryItem(title="<script>alert(1)</script> & 梁平", summary="a < b > c", published=None,
                       sources=[{"name": "x<y", "url": 'http://e.example/a?b=1&c="2"'}, {"name": "本地檔案", "url": "file:///tmp/a.html"}],
                       fallback=True)
-    rendered = render_stories([story], "en")
+    rendered = "\n\n".join(render_stories([story], "en"))
     assert check_html(rendered)[0] is None
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; 梁平" in rendered and "a &lt; b &gt; c" in rendered
     assert '<a href="http://e.example/a?b=1&amp;c=&quot;2&quot;">x&lt;y</a> · 本地檔案' in rendered

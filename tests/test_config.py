@@ -121,7 +121,7 @@ def test_misspelled_variables_are_named_with_the_closest_setting():
         "NEWSBOT_TELEGRAM_TOKN": "x", "NEWSBOT_CONFIG": "a.toml", "NEWSBOT_TEST_POSTGRES_URL": "postgresql://",
         "NEWSBOT_DATABASE_URL": "sqlite://", "NEWSBOT_FOO": "1", "HOME": "/root",
     }) == [
-        "NEWSBOT_FOO is not a setting and is ignored (see README 'Configuration' for the names)",
+        "NEWSBOT_FOO is not a setting and is ignored (see docs/configuration.md for the names)",
         "NEWSBOT_TELEGRAM_TOKN is not a setting and is ignored (did you mean NEWSBOT_TELEGRAM_TOKEN?)",
     ]
 

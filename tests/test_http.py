@@ -10,7 +10,7 @@ from tests.conftest import Reply
 
 
 def fetch_settings(**overrides) -> FetchSettings:
-    values = {"min_delay_seconds": 0, "max_retries": 1, "timeout_seconds": 2, "max_bytes": 10_000}
+    values = {"min_delay_seconds": 0, "max_retries": 1, "timeout_seconds": 2, "max_bytes": 10_000, "allow_hosts": ["127.0.0.1"]}
     values.update(overrides)
     return FetchSettings(**values)
 

@@ -75,7 +75,7 @@ def test_prune_deletes_old_rows_and_empties_old_articles_but_keeps_their_keys(db
     counts = prune(db, 60, NOW)
 
     assert counts == {"deliveries": 1, "page_retries": 1, "forecasts": 2, "follow_hits": 0, "weather_events": 0,
-                      "articles": 2, "summaries": 2, "bulletins": 2}
+                      "blocked_chats": 0, "articles": 2, "summaries": 2, "bulletins": 2}
     with db.session() as session:
         articles = {a.guid: a for a in session.scalars(select(Article))}
         assert {key: (a.text, a.signature) for key, a in articles.items()} == {
@@ -263,6 +263,7 @@ async def test_commands_for_another_bot_are_ignored_in_groups(bot, fake_telegram
         fake_telegram.user_says(group, text, user_id=21, chat_type="group", language_code="en")
     fake_telegram.user_says(group, "/frobnicate@newsbot_test_bot", user_id=21, chat_type="group", language_code="en")
     fake_telegram.user_says(group, "/help@NewsBot_Test_Bot", user_id=21, chat_type="group", language_code="en")
-    await fake_telegram.wait_for(lambda sent: any(m["chat_id"] == group and m["text"].startswith("Commands:") for m in sent))
+    # a group speaks the region's language (zh-Hant here), whatever a member's client says
+    await fake_telegram.wait_for(lambda sent: any(m["chat_id"] == group and m["text"].startswith("可用命令：") for m in sent))
     assert [m["text"].split("\n")[0] for m in fake_telegram.messages_to(group)] == [
-        "I don't know that command. Send /help for the list.", "Commands:"]
+        "我不認識這個命令。發送 /help 查看可用命令。", "可用命令："]

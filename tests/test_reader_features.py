@@ -18,7 +18,7 @@ from summarizer import Summarizer
 from tests.conftest import DEMO, SHANGHAI, Reply
 from tests.fake_openai import FakeOpenAI
 from tests.fake_telegram import FakeTelegram
-from tests.test_bot import DAY, TOKEN, Clock, fake_telegram, stop  # noqa: F401 - fake_telegram is a fixture
+from tests.test_bot import DAY, TOKEN, Clock, fake_telegram, seen_before, stop  # noqa: F401 - fake_telegram is a fixture
 from tests.test_weather import open_meteo_payload
 
 PAGES = {
@@ -205,6 +205,7 @@ sources = ["重庆日报"]
 async def test_two_regions_each_get_their_own_weather_and_stories(start_bot, fake_telegram, site, db):
     services = await start_bot(REGIONS)
     await services.ingestor.run()
+    seen_before(db, DAY)
     await say(fake_telegram, 630, "/subscribe 07:30")
     choose = await say(fake_telegram, 631, "/region", language_code="en")
     assert [row[0]["text"] for row in choose["reply_markup"]["inline_keyboard"]] == ["梁平區", "Chongqing"]

@@ -273,7 +273,7 @@ async def test_without_translation_weights_stories_are_marked_and_sources_in_the
     assert stories(db, "zh-Hans")["birds"]["summary"].endswith("（英文原文）")
     assert [s["name"] for s in traditional["birds"]["sources"]] == ["重慶日報"]
     assert [s["name"] for s in english["birds"]["sources"]] == ["重庆日报"]
-    html = render_stories(story_items(db, "en", 10, SHANGHAI), "en")
+    html = "\n\n".join(render_stories(story_items(db, "en", 10, SHANGHAI), "en"))
     assert "(in Chinese)" in html and "梁平新建標準化廠房" in html
 
     assert ingestor.summarize_pending() == 0  # still no weights: nothing to do

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -23,19 +23,32 @@ SCHEME = "affine32"
 CANDIDATE_JACCARD = 0.15  # LSH recall threshold; candidates are then checked by containment
 GROUP_THRESHOLD = 0.6  # a republication keeping a third of the original scores > 0.9; unrelated < 0.1
 MIN_SHINGLES_FOR_CONTAINMENT = 40
-_TRACKING_PARAMS = ("utm_", "spm", "from", "fbclid", "gclid", "share", "isappinstalled", "scene", "wfr")
+# Query parameters that only say how a reader came to a page, by exact (lower-case) name: any
+# other parameter may pick the article (view.asp?spmid=1001), so none is dropped by prefix.
+TRACKING_PARAMS = frozenset({
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id", "utm_name",
+    "utm_brand", "utm_social", "utm_social-type", "utm_cid", "utm_reader", "utm_viz_id", "utm_pubreferrer",
+    "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "twclid", "igshid", "mc_cid", "mc_eid", "_ga", "_gl",
+    "spm", "scm", "from", "share", "share_token", "share_source", "share_medium", "shareid", "isappinstalled",
+    "scene", "wfr", "clicktime", "enterid", "sharer_sharetime", "sharer_shareid", "from_source", "share_from",
+})
+_QUERY_SAFE = "!$%&'()*+,/:;=?@[]~"  # characters quote() leaves as they are in a query: only others are escaped
 
 
 def canonical_url(url: str) -> str:
-    """Lower-case scheme and host, no fragment, default port or tracking parameters, sorted query."""
+    """Lower-case scheme and host, no fragment, default port or tracking parameters
+    (:data:`TRACKING_PARAMS`), sorted query."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https"):
         return url.strip()
     host = (parts.hostname or "").lower()
     if parts.port and not ((parts.scheme == "http" and parts.port == 80) or (parts.scheme == "https" and parts.port == 443)):
         host = f"{host}:{parts.port}"
-    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.lower().startswith(_TRACKING_PARAMS))
-    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", urlencode(query), ""))
+    # Latin-1 maps every byte to one character and back: values that are not UTF-8 (a GBK search
+    # term) keep their bytes instead of all turning into U+FFFD, and so stay apart.
+    pairs = parse_qsl(quote(parts.query, safe=_QUERY_SAFE), keep_blank_values=True, encoding="latin-1")
+    query = sorted((k, v) for k, v in pairs if k.lower() not in TRACKING_PARAMS)
+    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", urlencode(query, encoding="latin-1"), ""))
 
 
 def content_hash(title: str, text: str) -> str:

@@ -16,15 +16,21 @@ _WIDER = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "bi
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([\w-]+)["']""", re.I)
 _CANDIDATES = ["utf_8", "gb18030", "big5hkscs"]
+# codecs Python counts as text encodings that no document is written in
+_NOT_CHARSETS = frozenset({"punycode", "idna", "undefined", "unicode-escape", "raw-unicode-escape"})
 
 
 def _normalise(name: str | None) -> str | None:
+    """The codec to decode a declared charset with; None for unknown names and non-text codecs."""
     if not name:
         return None
     try:
-        canonical = codecs.lookup(name).name
-    except LookupError:
+        codec = codecs.lookup(name)
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
         return None
+    if not codec._is_text_encoding or codec.name in _NOT_CHARSETS:  # base64, zlib, rot13, hex, punycode...
+        return None
+    canonical = codec.name
     return _WIDER.get(name.lower(), _WIDER.get(canonical, canonical))
 
 
@@ -46,7 +52,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
             tried.append(name)
             try:
                 return data.decode(name)
-            except UnicodeDecodeError:
+            except UnicodeError:
                 continue
     best = from_bytes(data, cp_isolation=_CANDIDATES).best()
     if best is not None:

@@ -32,6 +32,8 @@ from summarizer.text import detect_language
 from summarizer.weather import Bulletin, parse_bulletins
 
 log = logging.getLogger(__name__)
+# trafilatura warns of a page it finds nothing in ("discarding data"); callers say so themselves
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 MIN_TEXT_CHARS = 40
 # trafilatura's 250-character floor is tuned for alphabetic text: below it, a county news brief of

@@ -27,7 +27,7 @@ from bot.ingest.dates import parse_local_datetime
 from bot.ingest.dedup import Signature, StoryIndex, canonical_url, content_hash, text_signature
 from bot.ingest.encoding import decode_bytes
 from bot.ingest.extract import ExtractedArticle, extract_html, extract_plain_text
-from bot.ingest.http import FetchError, PoliteClient, Response
+from bot.ingest.http import FetchError, PoliteClient, Response, host_of
 from bot.ingest.sources import Candidate, SourceError, find_article_links, parse_feed, read_files
 from bot.storage import Article, Bulletin, Database, PageRetry, Source, Story, Summary
 from bot.storage.locks import PROCESS_ID
@@ -200,7 +200,8 @@ class Ingestor:
         """One client for the sources running together, so that host politeness holds across
         them; closed (with its robots.txt cache) when the last of them ends."""
         if self._client is None:
-            self._client = PoliteClient(self.settings.fetch, self.transport)
+            sources = [host_of(s.url) for s in self.settings.sources if s.kind != "files"]
+            self._client = PoliteClient(self.settings.fetch, self.transport, trusted_hosts=sources)
         client = self._client
         self._client_users += 1
         try:
@@ -267,7 +268,10 @@ class Ingestor:
             error = f"{candidate.url}: {type(exc).__name__}: {exc}"
         report.errors.append(error)
         if config.kind != "files":
-            await asyncio.to_thread(self._page_failed, source_id, candidate, error)
+            try:
+                await asyncio.to_thread(self._page_failed, source_id, candidate, error)
+            except Exception:  # the queue refusing one page must not stop the pass
+                log.exception("could not queue %s for a retry", candidate.url)
 
     def _extract(self, candidate: Candidate, config: SourceSettings, page: Response | None) -> ExtractedArticle:
         tz = self.settings.region.tz
@@ -445,7 +449,7 @@ class Ingestor:
             else:
                 story.updated_at = now
                 story.matched_at = None  # matched against the follows again, with this article (once per chat still)
-            title = extracted.title or extracted.text[:40]
+            title = " ".join((extracted.title or extracted.text[:40]).split())  # one line: feeds put blank lines in titles
             article = Article(
                 source_id=source_id,
                 story=story,
@@ -486,12 +490,14 @@ class Ingestor:
             row.next_fetch_at = now + timedelta(minutes=config.interval_minutes)
 
     def _record_failure(self, source_id: int, config: SourceSettings, error: str) -> None:
-        """Count the failure and back off: the interval doubles per failure, up to a day."""
+        """Count the failure and back off: the interval doubles per failure, up to a day. The
+        stored validators are forgotten, so that a bad one cannot fail every later pass."""
         with self.db.session() as session:
             row = session.get_one(Source, source_id)
             now = utcnow()
             row.last_attempt_at = now
             row.last_error = error
+            row.etag = row.last_modified = None  # the next attempt asks unconditionally
             row.error_count = (row.error_count or 0) + 1
             backoff = timedelta(minutes=config.interval_minutes) * 2 ** min(row.error_count, 10)
             row.next_fetch_at = now + min(backoff, MAX_BACKOFF)

@@ -3,14 +3,17 @@
 ``rss`` parses a feed (feedparser) and keeps full content when the feed carries it; a feed
 that declares XML entities is refused before feedparser sees it (expanding them can take
 gigabytes);
-``page`` finds article links on a listing page; ``files`` reads local .html/.txt files.
+``page`` finds article links on a listing page; ``files`` reads local .html/.txt files (and
+gzipped ones, .html.gz/.txt.gz), skipping binary ones and ones larger than ``MAX_FILE_BYTES``.
 Article pages are fetched later, and only for candidates not seen before.
 """
 
 from __future__ import annotations
 
 import glob
+import logging
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -24,7 +27,7 @@ from lxml import html as lxml_html
 
 from bot.ingest.encoding import decode_bytes
 from bot.ingest.http import Response
-from summarizer.text import detect_language, is_chinese, text_length
+from summarizer.text import binary_problem, detect_language, is_chinese, text_length
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _ARTICLE_PATH = re.compile(r"(\d{3,}|/(article|articles|news|content|detail|story|stories|post|posts|a|p)/)", re.I)
@@ -32,6 +35,10 @@ _ROOT_START = re.compile(rb"<\w")  # where feedparser's loose parser ends the pr
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.I)
 _TEASER_END = re.compile(r"(\.\.\.|…|\[more\]|閱讀全文|阅读全文|read more)\s*$", re.I)
 FILE_SUFFIXES = {".html", ".htm", ".txt"}
+GZIP_SUFFIX = ".gz"
+MAX_FILE_BYTES = 5_000_000  # a file (a gzipped one once inflated) is read up to this size, as fetch.max_bytes a page
+
+log = logging.getLogger(__name__)
 
 
 class SourceError(Exception):
@@ -150,12 +157,54 @@ def read_files(pattern: Path, limit: int) -> list[Candidate]:
     matches = sorted(glob.glob(str(pattern), recursive=True)) if glob.has_magic(str(pattern)) else [str(pattern)]
     if pattern.is_dir():
         matches = sorted(str(p) for p in pattern.iterdir())
-    files = [Path(m) for m in matches if Path(m).suffix.lower() in FILE_SUFFIXES and Path(m).is_file()]
+    files = [Path(m) for m in matches if _text_suffix(Path(m)) in FILE_SUFFIXES and Path(m).is_file()]
     if not files:
-        raise SourceError(f"{pattern}: no .html, .htm or .txt files found")
+        raise SourceError(f"{pattern}: no .html, .htm or .txt files found (gzipped or not)")
     candidates = []
     for path in files[-limit:]:
-        data = path.read_bytes()
-        candidates.append(Candidate(url=path.resolve().as_uri(), content=decode_bytes(data), is_html=path.suffix.lower() != ".txt"))
+        try:
+            data = _read_file(path)
+        except (OSError, SourceError) as exc:
+            log.warning("skipping %s: %s", path, exc)
+            continue
+        problem = binary_problem(data)
+        if problem:
+            log.warning("skipping %s: not text: %s", path, problem)
+            continue
+        is_html = _text_suffix(path) != ".txt"
+        candidates.append(Candidate(url=path.resolve().as_uri(), content=decode_bytes(data), is_html=is_html))
     return candidates
+
+
+def _text_suffix(path: Path) -> str:
+    """The suffix that says what a file holds: .html for page.html and for page.html.gz."""
+    suffixes = [s.lower() for s in path.suffixes]
+    return suffixes[-2] if suffixes[-1:] == [GZIP_SUFFIX] and len(suffixes) > 1 else (suffixes or [""])[-1]
+
+
+def _read_file(path: Path) -> bytes:
+    """The bytes of a file, inflated when gzipped; SourceError past MAX_FILE_BYTES (counted as
+    it inflates, so a gzip bomb costs no more) or for a corrupt gzip file."""
+    with path.open("rb") as file:
+        data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) <= MAX_FILE_BYTES and path.suffix.lower() == GZIP_SUFFIX:
+        data = _gunzip(data)
+    if len(data) > MAX_FILE_BYTES:
+        raise SourceError(f"larger than {MAX_FILE_BYTES} bytes{' once inflated' if path.suffix.lower() == GZIP_SUFFIX else ''}")
+    return data
+
+
+def _gunzip(data: bytes) -> bytes:
+    """``data`` inflated (every gzip member), at most MAX_FILE_BYTES + 1 bytes of it."""
+    inflated = bytearray()
+    while data and len(inflated) <= MAX_FILE_BYTES:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            inflated += inflater.decompress(data, MAX_FILE_BYTES + 1 - len(inflated))
+        except zlib.error as exc:
+            raise SourceError(f"corrupt gzip file: {exc}") from None
+        if not inflater.eof and not inflater.unconsumed_tail:
+            raise SourceError("corrupt gzip file: it ends early")
+        data = inflater.unused_data
+    return bytes(inflated)
 

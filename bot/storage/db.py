@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_SECONDS = 60  # another process holding the database this long still gets waited for
+
+
+def advisory_key(name: str) -> int:
+    """A stable 32-bit PostgreSQL advisory lock id for ``name``."""
+    return zlib.crc32(f"newsbot:{name}".encode())
+
+
+MIGRATION_LOCK = advisory_key("migrations")
 
 
 class Database:
@@ -36,12 +45,24 @@ class Database:
         return self.engine.dialect.name == "postgresql"
 
     def upgrade(self) -> None:
-        """Apply every pending Alembic migration."""
+        """Apply every pending Alembic migration.
+
+        On PostgreSQL, processes started together take turns: each migrates holding an advisory
+        lock on its connection, so the next one waits, then finds the schema up to date.
+        """
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        with self.engine.connect() as connection:
+            try:
+                if self.shared:
+                    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+                    connection.commit()
+                with connection.begin():
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+            finally:
+                if self.shared:  # closed for real, not pooled: that frees the lock whatever happened
+                    connection.invalidate()
 
     @contextmanager
     def session(self) -> Iterator[Session]:

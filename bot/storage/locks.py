@@ -11,11 +11,10 @@ import logging
 import os
 import socket
 import uuid
-import zlib
 
 from sqlalchemy import Connection, text
 
-from bot.storage.db import Database
+from bot.storage.db import Database, advisory_key
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +27,7 @@ class Leadership:
 
     def __init__(self, db: Database, name: str) -> None:
         self.db = db
-        self.key = zlib.crc32(f"newsbot:{name}".encode())  # a stable 32-bit id for the lock
+        self.key = advisory_key(name)
         self._connection: Connection | None = None
 
     def acquire(self) -> bool:
@@ -71,9 +70,18 @@ class Leadership:
         return held
 
     def release(self) -> None:
-        """Give the leadership up: the connection is closed for real (not returned to the pool,
-        where the lock would live on), which frees the lock."""
-        if self._connection is not None:
-            self._connection.invalidate()
-            self._connection.close()
-            self._connection = None
+        """Give the leadership up: the lock is freed at once (another process may take it right
+        after), then its connection goes back to the pool; a connection that cannot unlock is
+        closed for real (in the pool, the lock would live on), which frees the lock too."""
+        if self._connection is None:
+            return
+        connection, self._connection = self._connection, None
+        try:
+            unlocked = bool(connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key}).scalar())
+            connection.commit()
+        except Exception as exc:  # the connection is gone, and the lock with it
+            log.debug("could not unlock %s: %s", self.key, exc)
+            unlocked = False
+        if not unlocked:
+            connection.invalidate()
+        connection.close()

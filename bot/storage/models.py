@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 
 from sqlalchemy import (
@@ -23,7 +24,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from summarizer.text import language_family
+from summarizer.text import bounded, language_family
+
+ARTICLE_TEXT_CHARS = 100_000  # an article's text is kept up to here: 5x what a summarizer reads by default
 
 
 def utcnow() -> datetime:
@@ -48,6 +51,76 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc) if value is not None else None
 
 
+class CleanText(TypeDecorator):
+    """Text without NUL characters: PostgreSQL refuses them in any text (SQLite keeps them)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect) -> str | None:
+        return value.replace("\x00", "") if value else value
+
+
+class BoundedString(TypeDecorator):
+    """A ``VARCHAR(length)`` that every value fits: a longer one is cut to ``length`` characters
+    (PostgreSQL refuses it; SQLite would keep it whole); NUL characters are dropped as in
+    :class:`CleanText`. For values only shown or parsed."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def process_bind_param(self, value: str | None, dialect) -> str | None:
+        if value is None:
+            return None
+        value = value.replace("\x00", "")
+        return value if len(value) <= self.length else self.overflow(value)
+
+    def overflow(self, value: str) -> str | None:
+        """What is stored for a value longer than ``length``."""
+        return value[: self.length]
+
+
+class KeyString(BoundedString):
+    """A bounded string that identifies something (unique, or looked up): a longer value keeps
+    its start and a hash of the whole, so two long values that share that start stay distinct.
+    Lookups bind the same way: comparing with the long value finds its row."""
+
+    cache_ok = True
+    HASH_CHARS = 16
+
+    def overflow(self, value: str) -> str:
+        digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[: self.HASH_CHARS]
+        return f"{value[: self.length - self.HASH_CHARS - 1]}~{digest}"
+
+
+class ValidatorString(BoundedString):
+    """A bounded HTTP validator (ETag, Last-Modified): a cut one would never match, so a longer
+    value is not kept and the next request is simply unconditional."""
+
+    cache_ok = True
+
+    def overflow(self, value: str) -> None:
+        return None
+
+
+class BoundedText(CleanText):
+    """:class:`CleanText` kept to ``limit`` characters, cut at the last sentence end before it."""
+
+    cache_ok = True
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def process_bind_param(self, value: str | None, dialect) -> str | None:
+        value = super().process_bind_param(value, dialect)
+        return None if value is None else bounded(value, self.limit)
+
+
 class Base(DeclarativeBase):
     """Declarative base of all models."""
 
@@ -58,17 +131,17 @@ class Source(Base):
     __tablename__ = "sources"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    url: Mapped[str] = mapped_column(Text)
-    etag: Mapped[str | None] = mapped_column(String(500))
-    last_modified: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(KeyString(200), unique=True)
+    kind: Mapped[str] = mapped_column(BoundedString(20))
+    url: Mapped[str] = mapped_column(CleanText)
+    etag: Mapped[str | None] = mapped_column(ValidatorString(500))
+    last_modified: Mapped[str | None] = mapped_column(ValidatorString(100))
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     next_fetch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    claimed_by: Mapped[str | None] = mapped_column(String(100))  # the process fetching it now
+    claimed_by: Mapped[str | None] = mapped_column(KeyString(100))  # the process fetching it now
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # its claim lapses then (a crashed process)
 
 
@@ -97,18 +170,19 @@ class Article(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
-    url: Mapped[str] = mapped_column(Text)
-    canonical_url: Mapped[str] = mapped_column(String(2000))
-    guid: Mapped[str | None] = mapped_column(String(2000))
-    content_hash: Mapped[str] = mapped_column(String(64))
-    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(CleanText)
+    canonical_url: Mapped[str] = mapped_column(KeyString(2000))
+    guid: Mapped[str | None] = mapped_column(KeyString(2000))
+    content_hash: Mapped[str] = mapped_column(KeyString(64))
+    title: Mapped[str] = mapped_column(CleanText)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    language: Mapped[str] = mapped_column(String(20))
-    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(KeyString(20))
+    text: Mapped[str] = mapped_column(BoundedText(ARTICLE_TEXT_CHARS))
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
-    search_text: Mapped[str | None] = mapped_column(Text)  # title and text, normalized (bot.matching) for search and follows
-    summary_claimed_by: Mapped[str | None] = mapped_column(String(100))  # the process summarizing it now
+    # title and text, normalized (bot.matching) for search and follows
+    search_text: Mapped[str | None] = mapped_column(BoundedText(ARTICLE_TEXT_CHARS))
+    summary_claimed_by: Mapped[str | None] = mapped_column(KeyString(100))  # the process summarizing it now
     summary_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     source: Mapped[Source] = relationship()
@@ -151,14 +225,14 @@ class Summary(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
-    profile: Mapped[str] = mapped_column(String(100))
-    model: Mapped[str] = mapped_column(String(300))
-    revision: Mapped[str] = mapped_column(String(100), default="")
-    language: Mapped[str] = mapped_column(String(20))
-    text: Mapped[str] = mapped_column(Text)
+    profile: Mapped[str] = mapped_column(KeyString(100))
+    model: Mapped[str] = mapped_column(KeyString(300))
+    revision: Mapped[str] = mapped_column(KeyString(100), default="")
+    language: Mapped[str] = mapped_column(KeyString(20))
+    text: Mapped[str] = mapped_column(CleanText)
     fallback: Mapped[bool] = mapped_column(Boolean, default=False)
-    reason: Mapped[str | None] = mapped_column(Text)
-    title: Mapped[str | None] = mapped_column(Text)  # translations: the article's title, translated
+    reason: Mapped[str | None] = mapped_column(CleanText)
+    title: Mapped[str | None] = mapped_column(CleanText)  # translations: the article's title, translated
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     article: Mapped[Article] = relationship(back_populates="summaries")
@@ -171,10 +245,10 @@ class Bulletin(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
-    issuer: Mapped[str | None] = mapped_column(String(200))
+    issuer: Mapped[str | None] = mapped_column(BoundedString(200))
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     periods: Mapped[list] = mapped_column(JSON)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(CleanText)
 
     article: Mapped[Article] = relationship(back_populates="bulletins")
 
@@ -186,7 +260,7 @@ class ForecastRecord(Base):
     __table_args__ = (Index("ix_forecast_place_time", "provider", "latitude", "longitude", "fetched_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    provider: Mapped[str] = mapped_column(String(50))
+    provider: Mapped[str] = mapped_column(KeyString(50))
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -202,19 +276,20 @@ class Subscriber(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
     thread_id: Mapped[int] = mapped_column(Integer, default=0)  # forum topic; 0 = none
-    chat_type: Mapped[str] = mapped_column(String(20), default="private")
-    language: Mapped[str] = mapped_column(String(20))
+    chat_type: Mapped[str] = mapped_column(BoundedString(20), default="private")
+    language: Mapped[str] = mapped_column(KeyString(20))
     language_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
-    push_time: Mapped[str] = mapped_column(String(5))
-    timezone: Mapped[str] = mapped_column(String(64))
-    news_mode: Mapped[str] = mapped_column(String(10), default="daily")  # daily | instant
+    push_time: Mapped[str] = mapped_column(BoundedString(5))
+    timezone: Mapped[str] = mapped_column(BoundedString(64))
+    news_mode: Mapped[str] = mapped_column(KeyString(10), default="daily")  # daily | instant
     active: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     next_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    last_push_date: Mapped[str | None] = mapped_column(String(10))  # local date of the last daily push
+    last_push_date: Mapped[str | None] = mapped_column(BoundedString(10))  # local date of the last daily push
     last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_news_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # instant mode: stories sent up to here
-    inactive_reason: Mapped[str | None] = mapped_column(Text)
-    region: Mapped[str | None] = mapped_column(String(200))  # None: the first configured region
+    inactive_reason: Mapped[str | None] = mapped_column(CleanText)
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it blocked or removed the bot
+    region: Mapped[str | None] = mapped_column(KeyString(200))  # None: the first configured region
     alerts: Mapped[bool] = mapped_column(Boolean, default=False)  # weather alerts wanted
     managed: Mapped[bool] = mapped_column(Boolean, default=False)  # a [[channels]] entry: the config owns it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -228,8 +303,8 @@ class Follow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
-    keyword: Mapped[str] = mapped_column(String(100))  # as the reader typed it
-    normalized: Mapped[str] = mapped_column(String(100))
+    keyword: Mapped[str] = mapped_column(BoundedString(100))  # as the reader typed it
+    normalized: Mapped[str] = mapped_column(KeyString(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -242,7 +317,7 @@ class FollowHit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
-    keyword: Mapped[str] = mapped_column(String(100))
+    keyword: Mapped[str] = mapped_column(BoundedString(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
@@ -255,8 +330,8 @@ class WeatherEvent(Base):
     __table_args__ = (UniqueConstraint("region", "event_key", name="uq_weather_event"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    region: Mapped[str] = mapped_column(String(200))
-    event_key: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(KeyString(200))
+    event_key: Mapped[str] = mapped_column(KeyString(200))
     level: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -273,12 +348,13 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
-    push_key: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(20))  # sending | sent | failed
-    error: Mapped[str | None] = mapped_column(Text)
+    push_key: Mapped[str] = mapped_column(KeyString(100))
+    status: Mapped[str] = mapped_column(KeyString(20))  # sending | sent | failed
+    error: Mapped[str | None] = mapped_column(CleanText)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    claimed_by: Mapped[str | None] = mapped_column(String(100))  # the process that marked it sending
+    claimed_by: Mapped[str | None] = mapped_column(KeyString(100))  # the process that marked it sending
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # wall clock: its claim lapses then (a crashed process)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
@@ -291,14 +367,14 @@ class PageRetry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
-    url: Mapped[str] = mapped_column(Text)
-    canonical_url: Mapped[str] = mapped_column(String(2000))
-    guid: Mapped[str | None] = mapped_column(String(2000))
-    title: Mapped[str | None] = mapped_column(Text)
-    published_raw: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(CleanText)
+    canonical_url: Mapped[str] = mapped_column(KeyString(2000))
+    guid: Mapped[str | None] = mapped_column(KeyString(2000))
+    title: Mapped[str | None] = mapped_column(CleanText)
+    published_raw: Mapped[str | None] = mapped_column(BoundedString(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -307,5 +383,5 @@ class BotState(Base):
 
     __tablename__ = "bot_state"
 
-    key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(KeyString(100), primary_key=True)
+    value: Mapped[str] = mapped_column(CleanText)

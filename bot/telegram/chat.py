@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import html
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Callable
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable, Literal
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -25,6 +26,40 @@ from bot.texts import language_from_telegram, t
 from bot.weather import WeatherService
 
 
+@dataclass(frozen=True)
+class Rate:
+    """How often a chat may use a costly command: ``burst`` uses at once, then one every ``seconds``."""
+
+    burst: int
+    seconds: float
+
+
+class Cooldown:
+    """Per chat and command, a bucket of ``Rate.burst`` uses that refills one use every
+    ``Rate.seconds``: a flooding chat must not keep the database or the weather provider busy.
+    A chat over its rate is told once, then ignored until it may go again."""
+
+    MAX_KEYS = 10_000  # beyond this many remembered buckets, the full ones are forgotten
+
+    def __init__(self) -> None:
+        self._buckets: dict[tuple[str, int], tuple[float, datetime, bool]] = {}  # -> (uses left, when, told)
+
+    def check(self, command: str, chat_id: int, rate: Rate, now: datetime) -> tuple[Literal["go", "tell", "quiet"], float]:
+        """Returns "go" (a use is taken), "tell" (the first refusal since the last use) or "quiet", and
+        the seconds until the next use is allowed."""
+        key = (command, chat_id)
+        left, at, told = self._buckets.get(key, (float(rate.burst), now, False))
+        left = min(float(rate.burst), left + max((now - at).total_seconds(), 0.0) / rate.seconds)
+        if len(self._buckets) >= self.MAX_KEYS:
+            full = timedelta(seconds=rate.burst * rate.seconds)
+            self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < full}
+        if left >= 1:
+            self._buckets[key] = (left - 1, now, False)
+            return "go", 0.0
+        self._buckets[key] = (left, now, True)
+        return ("quiet" if told else "tell"), (1 - left) * rate.seconds
+
+
 @dataclass
 class Services:
     """What the handlers and jobs share; kept in ``application.bot_data['services']``."""
@@ -39,6 +74,7 @@ class Services:
     follows: Follows
     clock: Callable[[], datetime] = utcnow
     role: str = "all"  # "bot": sources are fetched by worker processes
+    cooldown: Cooldown = field(default_factory=Cooldown)  # per chat, for costly commands
 
     def now(self) -> datetime:
         return self.clock()
@@ -55,12 +91,21 @@ def chat_ref(update: Update) -> ChatRef:
     return ChatRef(update.effective_chat.id, thread or 0, update.effective_chat.type)
 
 
+def reader_language(update: Update, svc: Services) -> str:
+    """The language of the person behind ``update``: their Telegram client's, else the region's."""
+    user = update.effective_user
+    return language_from_telegram(user.language_code if user else None) or svc.settings.region.language
+
+
 async def current_subscriber(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Services, ChatRef, Subscriber]:
-    """The services, the chat and its subscriber row (created on first contact)."""
+    """The services, the chat and its subscriber row (created on first contact).
+
+    A private chat's language follows its reader's Telegram client until ``/lang`` is used; a
+    group's or channel's is the region's until an admin picks one: no member's client decides it.
+    """
     svc = services(context)
     ref = chat_ref(update)
-    user = update.effective_user
-    language = language_from_telegram(user.language_code if user else None) or svc.settings.region.language
+    language = reader_language(update, svc) if ref.chat_type == "private" else svc.settings.region.language
     subscriber = await asyncio.to_thread(svc.subscriptions.get, ref, language)
     return svc, ref, subscriber
 
@@ -71,9 +116,13 @@ class NotAllowed(Exception):
 
 async def may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """In private chats always; in groups only the group's admins (and the bot's admins)."""
-    chat, user = update.effective_chat, update.effective_user
-    if chat.type == "private" or user is None or user.id in services(context).settings.telegram.admins:
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat.type == "private" or (user is not None and user.id in services(context).settings.telegram.admins):
         return True
+    if update.callback_query is None and message is not None and message.sender_chat is not None:
+        return message.sender_chat.id == chat.id  # an anonymous admin writes as the group itself
+    if user is None:
+        return False
     member = await context.bot.get_chat_member(chat.id, user.id)
     return member.status in ("creator", "administrator")
 
@@ -82,11 +131,20 @@ async def check_may_change(update: Update, context: ContextTypes.DEFAULT_TYPE, s
     """Raise NotAllowed (answered politely) for a group member who is not an admin, and for a chat
     whose digest the operator set in ``[[channels]]`` (a change here would be undone at restart)."""
     if subscriber.managed:
-        await reply(update, context, t("managed_chat", subscriber.language))
+        await refuse(update, context, t("managed_chat", subscriber.language))
         raise NotAllowed
     if not await may_change(update, context):
-        await reply(update, context, t("group_admins_only", subscriber.language))
+        await refuse(update, context, t("group_admins_only", subscriber.language))
         raise NotAllowed
+
+
+async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """Say no to the one who asked: an alert on the tapped button (nothing posted to the
+    group), else a reply."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await reply(update, context, text)
 
 
 async def change_settings(update: Update, context: ContextTypes.DEFAULT_TYPE, **changes) -> tuple[Services, ChatRef, Subscriber]:
@@ -97,8 +155,10 @@ async def change_settings(update: Update, context: ContextTypes.DEFAULT_TYPE, **
     return svc, ref, subscriber
 
 
-async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, keyboard=None, escape: bool = True) -> None:
-    """Reply in the update's chat and topic, through the one sending path."""
+async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str | list[str], keyboard=None,
+                escape: bool = True) -> None:
+    """Reply in the update's chat and topic, through the one sending path (``text``: plain text,
+    or with ``escape=False`` HTML or a rendering's units)."""
     await services(context).deliverer.send(chat_ref(update), html.escape(text) if escape else text, keyboard=keyboard)
 
 
@@ -111,3 +171,12 @@ async def edit(update: Update, html_text: str, keyboard: InlineKeyboardMarkup | 
         except BadRequest as exc:  # the already-selected button: the view is already what it should be
             if "message is not modified" not in str(exc).lower():
                 raise
+
+
+async def within_rate(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str, rate: Rate, language: str) -> bool:
+    """Whether the chat may run ``command`` now; the first refusal after a use is answered."""
+    svc = services(context)
+    verdict, wait = svc.cooldown.check(command, update.effective_chat.id, rate, svc.now())
+    if verdict == "tell":
+        await reply(update, context, t("cooldown", language, seconds=math.ceil(wait)))
+    return verdict == "go"

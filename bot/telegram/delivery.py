@@ -1,6 +1,7 @@
 """The one path every message takes to Telegram: split, paced, failures classified.
 
-- Messages are split at paragraph boundaries under 4096 characters, sent as HTML.
+- Messages are HTML, packed from whole units (see ``render.split_message``) into parts of at
+  most 4096 UTF-16 code units, never cut inside a tag.
 - Pushes (``broadcast=True``) are paced evenly at ``broadcast_per_second`` so that any one
   second stays under Telegram's ~30 messages/s and interactive replies keep room.
 - A flood wait (RetryAfter) on a reply is waited out in that chat's own handler (other chats
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Sequence
 
 from aiolimiter import AsyncLimiter
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
@@ -57,9 +59,11 @@ class Deliverer:
         self._broadcast = AsyncLimiter(2, 2 / broadcast_per_second)
 
     async def send(
-        self, ref: ChatRef, html_text: str, broadcast: bool = False, keyboard: InlineKeyboardMarkup | None = None
+        self, ref: ChatRef, html_text: str | Sequence[str], broadcast: bool = False,
+        keyboard: InlineKeyboardMarkup | None = None,
     ) -> Outcome:
-        """Send ``html_text`` (split as needed) to ``ref``; the keyboard goes on the last part."""
+        """Send ``html_text`` (HTML, or a rendering's units; split as needed) to ``ref``; the
+        keyboard goes on the last part."""
         parts = split_message(html_text)
         chat_id = ref.chat_id
         for index, part in enumerate(parts):

@@ -13,7 +13,7 @@ import re
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
-from telegram.error import NetworkError
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot import gate_report
@@ -21,16 +21,41 @@ from bot.config import parse_hhmm, to_ascii_digits
 from bot.storage import Subscriber
 from bot.telegram import reader
 from bot.telegram.chat import (
-    NotAllowed, Services, change_settings, current_subscriber, edit, reply, services,
+    NotAllowed, Rate, Services, change_settings, check_may_change, current_subscriber, edit, reader_language, reply,
+    services, within_rate,
 )
 from bot.telegram.render import render_stories, render_weather
-from bot.texts import LANGUAGE_NAMES, LANGUAGES, language_from_telegram, name_for_reader, t
+from bot.texts import LANGUAGE_NAMES, LANGUAGES, name_for_reader, t
 
 log = logging.getLogger(__name__)
 
 TIME_PRESETS = ("06:30", "07:00", "07:30", "08:00", "12:00", "18:00", "21:00")
-AWAITING_TIME = "awaiting_time"
+AWAITING_TIME = "awaiting_time"  # chat_data: the users of the chat who tapped "Type a time"
 LATEST_MAX = 20
+WEATHER_RATE = Rate(burst=3, seconds=10.0)  # per chat: /weather spam while the provider is down
+
+# Every button the bot sends, as action -> the values it may carry; anything else is forged or
+# from an older version, and is answered without being acted on.
+CALLBACK_PATTERNS: dict[str, re.Pattern[str]] = {
+    action: re.compile(values) for action, values in {
+        "start": "subscribe",
+        "time": "|".join((*TIME_PRESETS, "type")),
+        "lang": "|".join(map(re.escape, LANGUAGES)),
+        "mode": "daily|instant",
+        "sub": "on|off",
+        "alerts": "on|off",
+        "unfollow": "[0-9]{1,9}",  # a follow's id: fits the integer column
+        "region": "choose|[0-9]{1,3}",
+        "forget": "yes",
+    }.items()
+}
+
+
+def parse_callback(data: str | None) -> tuple[str, str] | None:
+    """``(action, value)`` of button data the bot could have sent, else None."""
+    action, colon, value = (data or "").partition(":")
+    pattern = CALLBACK_PATTERNS.get(action)
+    return (action, value) if colon and pattern is not None and pattern.fullmatch(value) else None
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -125,6 +150,8 @@ def _count_argument(args: list[str], most: int) -> int | None:
 
 async def weather(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc, _, sub = await current_subscriber(update, context)
+    if not await within_rate(update, context, "weather", WEATHER_RATE, sub.language):
+        return
     now = svc.now()
     report = await svc.weather.report(now, sub.region)
     local = now.astimezone(svc.settings.region_for(sub.region).tz)
@@ -221,44 +248,56 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A tap on the settings keyboard (or on /start's Subscribe button)."""
+    """A tap on any of the bot's buttons: settings, /start's Subscribe, /follows, regions, /forget.
+
+    The tap is answered once done; a refusal (a group member who is not an admin) is answered
+    as an alert instead, and data the bot never sent as "this button no longer works".
+    """
     query = update.callback_query
-    await query.answer()
-    action, _, value = (query.data or "").partition(":")
+    parsed = parse_callback(query.data) if update.effective_chat is not None else None
+    if parsed is None:
+        await query.answer(t("button_unknown", reader_language(update, services(context))))
+        return
+    action, value = parsed
     if action == "unfollow":
-        await reader.unfollow_button(update, context, value)
-        return
-    if action == "region":
+        await reader.unfollow_button(update, context, int(value))
+    elif action == "region":
         await reader.region_button(update, context, value)
-        return
-    if action == "time" and value == "type":
-        context.chat_data[AWAITING_TIME] = True
+    elif action == "forget":
+        svc, _, sub = await current_subscriber(update, context)
+        await check_may_change(update, context, sub)
+        await _forget(update, context, svc, sub.language)
+    elif action == "time" and value == "type":
         _, _, sub = await current_subscriber(update, context)
+        await check_may_change(update, context, sub)
+        context.chat_data.setdefault(AWAITING_TIME, set()).add(update.effective_user.id)
         await reply(update, context, t("time_prompt", sub.language))
-        return
-    changes = {
-        "time": lambda: {"push_time": value} if value in TIME_PRESETS else {},
-        "lang": lambda: {"language": value} if value in LANGUAGES else {},
-        "mode": lambda: {"news_mode": value} if value in ("daily", "instant") else {},
-        "sub": lambda: {"active": value == "on"},
-        "alerts": lambda: {"alerts": value == "on"},
-    }.get(action, dict)()
-    if action == "start":  # the Subscribe button under /start's welcome
+    elif action == "start":  # the Subscribe button under /start's welcome
         _, _, sub = await change_settings(update, context, active=True)
         await reply(update, context, t("subscribed", sub.language, time=sub.push_time, tz=sub.timezone))
-        return
-    svc, _, sub = await change_settings(update, context, **changes)
-    text, keyboard = settings_view(sub, svc, len(await asyncio.to_thread(svc.follows.list, sub.id)))
-    await edit(update, html.escape(text), keyboard)
+    else:
+        changes = {"time": {"push_time": value}, "lang": {"language": value}, "mode": {"news_mode": value},
+                   "sub": {"active": value == "on"}, "alerts": {"alerts": value == "on"}}[action]
+        svc, _, sub = await change_settings(update, context, **changes)
+        text, keyboard = settings_view(sub, svc, len(await asyncio.to_thread(svc.follows.list, sub.id)))
+        await edit(update, html.escape(text), keyboard)
+    try:
+        await query.answer()
+    except BadRequest as exc:  # answered too late (a slow edit): the tap's spinner has stopped anyway
+        if "query is too old" not in str(exc).lower():
+            raise
 
 
 async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A typed time after "Type a time", else a hint."""
-    if context.chat_data.pop(AWAITING_TIME, False):
+    """A typed time from the user who tapped "Type a time" in this chat, else a hint."""
+    waiting: set[int] = context.chat_data.get(AWAITING_TIME, set())
+    user = update.effective_user
+    if user is not None and user.id in waiting:
+        waiting.discard(user.id)
         try:
             at = parse_hhmm(update.effective_message.text or "")
         except ValueError:
-            context.chat_data[AWAITING_TIME] = True
+            waiting.add(user.id)
             _, _, sub = await current_subscriber(update, context)
             await reply(update, context, t("time_bad", sub.language))
             return
@@ -297,29 +336,50 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
-        user = update.effective_user
-        language = language_from_telegram(user.language_code if user else None) or services(context).settings.region.language
+        language = reader_language(update, services(context))
         try:
             await reply(update, context, t("error", language))
         except Exception:  # the error reply is best effort; the log has the cause
             log.exception("could not tell the user about the error")
 
 
+async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/forget``: asks for confirmation (a button, or ``/forget yes``), then deletes the chat's data."""
+    svc, _, sub = await current_subscriber(update, context)
+    await check_may_change(update, context, sub)
+    if [arg.lower() for arg in context.args or []] == ["yes"]:
+        await _forget(update, context, svc, sub.language)
+        return
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("button_forget", sub.language), callback_data="forget:yes")]])
+    await reply(update, context, t("forget_confirm", sub.language), keyboard)
+
+
+async def _forget(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: Services, language: str) -> None:
+    await asyncio.to_thread(svc.subscriptions.forget, update.effective_chat.id)
+    context.chat_data.clear()
+    await reply(update, context, t("forgotten", language))
+
+
+# Telegram is asked for these only; the handlers accept nothing else either (an edited message
+# must not run its command again, a channel post is not a command to the bot).
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+
 def register(application: Application) -> None:
-    """Attach every handler."""
+    """Attach every handler: new messages (not edits, not channel posts) and button taps."""
     commands = {
         "start": start, "help": help_command, "subscribe": subscribe, "unsubscribe": unsubscribe,
         "latest": latest, "weather": weather, "time": set_time, "lang": set_language,
         "settings": settings_command, "sources": sources, "stats": stats, "fetch": fetch,
         "follow": reader.follow, "unfollow": reader.unfollow, "follows": reader.follows, "search": reader.search,
-        "alerts": reader.alerts, "region": reader.region,
+        "alerts": reader.alerts, "region": reader.region, "forget": forget,
     }
+    new_message = filters.UpdateType.MESSAGE
     for name, callback in commands.items():
-        application.add_handler(CommandHandler(name, callback))
+        application.add_handler(CommandHandler(name, callback, filters=new_message))
     application.add_handler(CallbackQueryHandler(settings_button))
     # a location shared in a private chat picks the region; live-location edits and group chatter do not
-    application.add_handler(MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE,
-                                           reader.location))
-    application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, plain_text))
+    application.add_handler(MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE & new_message, reader.location))
+    application.add_handler(MessageHandler(filters.COMMAND & new_message, unknown_command))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & new_message, plain_text))
     application.add_error_handler(on_error)

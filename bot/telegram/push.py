@@ -9,9 +9,12 @@ deliverer's rate limiter.
 
 Delivery guarantees, all kept in the database so that they survive a restart:
 
-- A push is claimed (``sending``) before it goes out and recorded (``sent``, together with
-  the subscriber's next push time) right after; after a crash only pushes that were in
-  flight can be sent twice.
+- A push is claimed (``sending``, for a lease on the wall clock) once its message is built,
+  just before it goes out, and recorded (``sent``, together with the subscriber's next push
+  time) right after; after a crash only pushes that were in flight can be sent twice.
+- Telegram's pace is per bot token: with several processes on one PostgreSQL database, a tick
+  pushes only while it holds the token's broadcast lock (a tick that finds it held by another
+  process skips), so that together they never send faster than ``broadcast_per_second``.
 - One subscriber's failure never touches the others: the error is logged, that push is
   retried with backoff (seconds at first), and a flood wait reschedules that chat.
 """
@@ -19,6 +22,7 @@ Delivery guarantees, all kept in the database so that they survive a restart:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import html
 import logging
 import math
@@ -34,6 +38,7 @@ from bot.alerts import Announcement, WeatherAlerts
 from bot.digest import build_digest, newest_story_at, story_item, story_items
 from bot.follows import Follows, Pending
 from bot.storage import Database, Subscriber
+from bot.storage.locks import Leadership
 from bot.storage.models import utcnow
 from bot.subscriptions import DAILY_KEY, FOLLOW_KEY, NEWS_KEY, ChatRef, Subscriptions, in_window
 from bot.telegram.delivery import Deliverer, Outcome
@@ -52,6 +57,7 @@ T = TypeVar("T", Subscriber, Pending)
 CONCURRENCY = 32  # sends in flight at once; the rate limiter sets the pace
 PAGE = 500  # subscribers loaded per query
 MAX_UNRECORDED = 10_000  # sent pushes whose record failed, kept to record at the next tick
+Message = str | list[str]  # HTML, or a rendering's units (see bot.telegram.render)
 
 
 @dataclass(frozen=True)
@@ -73,9 +79,9 @@ class Editions:
         self.summarizer = summarizer
         self.now = now
         self._reports: dict[str, asyncio.Task[WeatherReport]] = {}
-        self._built: dict[tuple, asyncio.Future[str | None]] = {}
+        self._built: dict[tuple, asyncio.Future[Message | None]] = {}
 
-    async def digest(self, language: str, timezone: str, since: datetime | None, region: str | None) -> str:
+    async def digest(self, language: str, timezone: str, since: datetime | None, region: str | None) -> list[str]:
         """The daily digest of ``region``: the weather, then the stories first seen after ``since``."""
         place = self.settings.region_for(region)
         if place.name not in self._reports:
@@ -84,27 +90,27 @@ class Editions:
         local = self.now.astimezone(ZoneInfo(timezone))
         limit, sources = self.settings.digest.max_items, self.settings.region_sources(place.name)
 
-        def build() -> str:
+        def build() -> list[str]:
             return render_digest(build_digest(self.db, language, limit, report, local, since, sources).with_lead(self.summarizer))
 
         return await self._once(("digest", place.name, language, timezone, since), build)
 
-    async def news(self, language: str, since: datetime, region: str | None) -> str | None:
+    async def news(self, language: str, since: datetime, region: str | None) -> list[str] | None:
         """New stories of ``region`` first seen after ``since``, or None when there are none."""
         place = self.settings.region_for(region)
         limit, sources = self.settings.digest.max_items, self.settings.region_sources(place.name)
 
-        def build() -> str | None:
-            stories = story_items(self.db, language, limit, place.tz, since, self.now, sources)
+        def build() -> list[str] | None:
+            stories = story_items(self.db, language, limit, place.tz, since, self.now, sources, until=self.now)
             return render_stories(stories, language, heading=t("new_stories", language)) if stories else None
 
         return await self._once(("news", place.name, language, since), build)
 
-    async def followed(self, story_id: int, language: str, keyword: str, region: str | None) -> str | None:
+    async def followed(self, story_id: int, language: str, keyword: str, region: str | None) -> list[str] | None:
         """The alert for a story that mentions a followed keyword (None: the story is gone)."""
         tz = self.settings.region_for(region).tz
 
-        def build() -> str | None:
+        def build() -> list[str] | None:
             story = story_item(self.db, story_id, language, tz)
             return render_stories([story], language, heading=t("follow_alert", language, keyword=keyword)) if story else None
 
@@ -120,7 +126,7 @@ class Editions:
 
         return await self._once(("alert", announcement.push_key, language), build)
 
-    async def _once(self, key: tuple, build: Callable[[], str | None]) -> str | None:
+    async def _once(self, key: tuple, build: Callable[[], Message | None]) -> Message | None:
         if key not in self._built:
             self._built[key] = asyncio.ensure_future(asyncio.to_thread(build))
         return await self._built[key]
@@ -145,12 +151,15 @@ class Pusher:
         self._running = asyncio.Lock()
         self._started = 0.0  # monotonic start of the running tick
         self._unrecorded: OrderedDict[tuple[int, str], _Sent] = OrderedDict()
+        # the pace is the bot token's: one process at a time pushes with it (the lock's name hides the token)
+        self._broadcast = Leadership(db, f"broadcast:{hashlib.sha256(deliverer.bot.token.encode()).hexdigest()[:16]}")
 
     async def tick(self, now: datetime | None = None) -> int:
         """Push everything due at ``now`` (aware; default: the current time). Returns pushes sent.
 
         A tick that finds the previous one still sending returns at once: the running one
-        pages on through whatever has become due.
+        pages on through whatever has become due. So does a tick while another process pushes
+        with the same bot token (it holds the token's broadcast lock).
         """
         if self._running.locked():
             return 0
@@ -158,14 +167,29 @@ class Pusher:
             now = now or utcnow()
             self._started = time.monotonic()
             await self._record_unrecorded()
-            editions = Editions(self.db, self.settings, self.weather, self.summarizer, now)
-            sent = 0
-            for stage in (self._dailies, self._news, self._follow_alerts, self._weather_alerts):
-                try:
-                    sent += await stage(editions, now)
-                except Exception:  # one kind of push failing (say, its query) never stops the others
-                    log.exception("%s failed in this tick; it is tried again at the next", stage.__name__.strip("_"))
-            return sent
+            if not await self._take_broadcast_lock():
+                return 0
+            try:
+                return await self._stages(now)
+            finally:
+                await asyncio.to_thread(self._broadcast.release)
+
+    async def _take_broadcast_lock(self) -> bool:
+        try:
+            return await asyncio.to_thread(self._broadcast.acquire)
+        except Exception as exc:  # the database is away for a moment: push at the next tick
+            log.warning("cannot reach the database to take the broadcast lock: %s", exc)
+            return False
+
+    async def _stages(self, now: datetime) -> int:
+        editions = Editions(self.db, self.settings, self.weather, self.summarizer, now)
+        sent = 0
+        for stage in (self._dailies, self._news, self._follow_alerts, self._weather_alerts):
+            try:
+                sent += await stage(editions, now)
+            except Exception:  # one kind of push failing (say, its query) never stops the others
+                log.exception("%s failed in this tick; it is tried again at the next", stage.__name__.strip("_"))
+        return sent
 
     async def _dailies(self, editions: Editions, now: datetime) -> int:
         return await self._pages(lambda after: self.subscriptions.due(now, after, PAGE),
@@ -219,13 +243,13 @@ class Pusher:
         key = f"{DAILY_KEY}{local_day.isoformat()}"
         if (subscriber.id, key) in self._unrecorded:
             return 0
+        text = await editions.digest(subscriber.language, subscriber.timezone, subscriber.last_push_at, subscriber.region)
         state = await asyncio.to_thread(self.subscriptions.claim, subscriber.id, key, now)
         if state == "sent":  # delivered already (e.g. by a run that stopped before rescheduling)
             await asyncio.to_thread(self.subscriptions.sent, subscriber.id, key, now, local_day)
             return 0
         if state != "go":
             return 0
-        text = await editions.digest(subscriber.language, subscriber.timezone, subscriber.last_push_at, subscriber.region)
         outcome = await self.deliverer.send(_ref(subscriber), text, broadcast=True)
         return await self._settle(subscriber, key, outcome, now, local_day)
 
@@ -250,12 +274,11 @@ class Pusher:
         key = f"{FOLLOW_KEY}{pending.story_id}"  # one alert per story, whichever keywords matched
         if (subscriber.id, key) in self._unrecorded:
             return 0
-        state = await asyncio.to_thread(self.subscriptions.claim, subscriber.id, key, now)
+        text = await editions.followed(pending.story_id, subscriber.language, pending.keyword, subscriber.region)
+        state = await asyncio.to_thread(self.subscriptions.claim, subscriber.id, key, now) if text is not None else None
         if state == "later":
             return 0
-        text = await editions.followed(pending.story_id, subscriber.language, pending.keyword, subscriber.region) \
-            if state == "go" else None
-        if text is None:  # sent already, given up, or the story is gone
+        if state != "go":  # the story is gone, or sent already, or given up
             await asyncio.to_thread(self.follows.done, pending.id, now)
             return 0
         outcome = await self.deliverer.send(_ref(subscriber), text, broadcast=True)
@@ -286,9 +309,9 @@ class Pusher:
         key = announcement.push_key
         if (subscriber.id, key) in self._unrecorded:
             return 0
+        text = await editions.alert(announcement, subscriber.language)
         if await asyncio.to_thread(self.subscriptions.claim, subscriber.id, key, now) != "go":
             return 0
-        text = await editions.alert(announcement, subscriber.language)
         outcome = await self.deliverer.send(_ref(subscriber), text, broadcast=True)
         return await self._settle(subscriber, key, outcome, now, None)
 

@@ -12,12 +12,17 @@ from telegram.ext import ContextTypes
 from bot.config import RegionSettings
 from bot.matching import MAX_KEYWORD_CHARS, parse_keywords
 from bot.storage import Subscriber
-from bot.telegram.chat import Services, change_settings, check_may_change, current_subscriber, edit, reply
+from bot.telegram.chat import (
+    Rate, Services, change_settings, check_may_change, current_subscriber, edit, reply, within_rate,
+)
 from bot.telegram.render import render_stories
 from bot.texts import name_for_reader, t
 from summarizer.text import search_form
 
 EARTH_RADIUS_KM = 6371.0
+MAX_WORDS = 20  # keywords one /follow or /unfollow takes: its answer stays one message
+SEARCH_MAX_WORDS = 5  # each word is one LIKE over the search window
+SEARCH_RATE = Rate(burst=3, seconds=10.0)  # per chat
 
 
 def _words(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
@@ -36,6 +41,9 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not words:
         await reply(update, context, t("follow_usage", sub.language, quiet=quiet))
         return
+    if len(words) > MAX_WORDS:  # one short answer, not a line (and a message) per word
+        await reply(update, context, t("follow_too_many", sub.language, count=len(words), max=MAX_WORDS))
+        return
     await check_may_change(update, context, sub)  # in groups, only admins choose what the group follows
     added, refused = await asyncio.to_thread(svc.follows.add, sub.id, words, svc.now())
     lines = [t("follow_added", sub.language, words=_joined(added, sub.language), quiet=quiet)] if added else []
@@ -51,6 +59,9 @@ async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     words = _words(context)
     if not words:
         await reply(update, context, t("unfollow_usage", sub.language))
+        return
+    if len(words) > MAX_WORDS:
+        await reply(update, context, t("follow_too_many", sub.language, count=len(words), max=MAX_WORDS))
         return
     await check_may_change(update, context, sub)
     removed = await asyncio.to_thread(svc.follows.remove, sub.id, words)
@@ -73,12 +84,11 @@ def _follows_view(svc: Services, subscriber_id: int, language: str) -> tuple[str
     return t("follows_list", language), InlineKeyboardMarkup(buttons)
 
 
-async def unfollow_button(update: Update, context: ContextTypes.DEFAULT_TYPE, value: str) -> None:
+async def unfollow_button(update: Update, context: ContextTypes.DEFAULT_TYPE, follow_id: int) -> None:
     """A tap on a keyword in /follows: remove it and show the shorter list."""
     svc, _, sub = await current_subscriber(update, context)
     await check_may_change(update, context, sub)
-    if value.isdigit():
-        await asyncio.to_thread(svc.follows.remove_id, sub.id, int(value))
+    await asyncio.to_thread(svc.follows.remove_id, sub.id, follow_id)
     text, keyboard = await asyncio.to_thread(_follows_view, svc, sub.id, sub.language)
     await edit(update, html.escape(text), keyboard)
 
@@ -89,6 +99,11 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     words = [w for w in _words(context) if search_form(w)]
     if not words:
         await reply(update, context, t("search_usage", sub.language))
+        return
+    if len(words) > SEARCH_MAX_WORDS:
+        await reply(update, context, t("search_too_many", sub.language, max=SEARCH_MAX_WORDS))
+        return
+    if not await within_rate(update, context, "search", SEARCH_RATE, sub.language):
         return
     days = svc.settings.search.window_days
     shown = " ".join(words)
@@ -152,10 +167,11 @@ def _find_region(regions: list[RegionSettings], name: str) -> RegionSettings | N
 
 
 async def region_button(update: Update, context: ContextTypes.DEFAULT_TYPE, value: str) -> None:
-    """A tap on the region keyboard (or on the settings' region button, which opens it)."""
+    """A tap on the region keyboard (or on the settings' region button, which opens it);
+    ``value`` is "choose" or a region's index (one no longer configured opens the keyboard)."""
     svc, _, sub = await current_subscriber(update, context)
     regions = svc.settings.all_regions()
-    if value == "choose" or not value.isdigit() or int(value) >= len(regions):
+    if value == "choose" or int(value) >= len(regions):
         text, keyboard = _region_choice(svc, sub)
         await edit(update, html.escape(text), keyboard)
         return

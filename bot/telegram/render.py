@@ -1,24 +1,33 @@
-"""Telegram HTML for digests and story lists; every article-derived string is escaped."""
+"""Telegram HTML for digests and story lists; every article-derived string is escaped.
+
+A rendering is a list of *units* (heading, lead, weather, each story, the note), each a
+whole piece of HTML with its tags balanced. ``split_message`` packs units into messages and
+never cuts inside a tag: Telegram refuses a message whose tags are not closed.
+"""
 
 from __future__ import annotations
 
 import html
 import re
+from typing import Sequence
 
-from bot.digest import Digest, StoryItem, lead_lines
+from bot.digest import Digest, StoryItem, lead_lines, without_blank_lines
 from bot.texts import t
 
-MAX_MESSAGE = 4096
+MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units
+_TAG = re.compile(r"<(/?)[a-zA-Z][^<>]*>")
+_PARAGRAPH = "\n\n"
 
 
 def _link(url: str, name: str) -> str:
+    name = name or url
     if url.startswith(("http://", "https://")):
         return f'<a href="{html.escape(url, quote=True)}">{html.escape(name)}</a>'
     return html.escape(name)
 
 
 def render_story(number: int, story: StoryItem) -> str:
-    """One story: number and bold title, summary, its sources as links."""
+    """One story (one unit): number and bold title, summary, its sources as links."""
     lines = [f"{number}. <b>{html.escape(story.title)}</b>"]
     if story.summary:
         lines.append(html.escape(story.summary))
@@ -26,71 +35,112 @@ def render_story(number: int, story: StoryItem) -> str:
     return "\n".join(lines)
 
 
-def render_stories(stories: list[StoryItem], language: str, heading: str | None = None) -> str:
-    """A list of stories (``/latest``, instant news), with the fallback note when it applies."""
+def render_stories(stories: list[StoryItem], language: str, heading: str | None = None) -> list[str]:
+    """A list of stories (``/latest``, instant news) as units: the heading, each story, and the
+    fallback note when it applies."""
     if not stories:
-        return t("no_news", language)
-    parts = [f"<b>{html.escape(heading)}</b>"] if heading else []
-    parts += [render_story(n, s) for n, s in enumerate(stories, 1)]
+        return [html.escape(t("no_news", language))]
+    units = [f"<b>{html.escape(without_blank_lines(heading))}</b>"] if heading else []
+    units += [render_story(n, s) for n, s in enumerate(stories, 1)]
     if any(s.fallback for s in stories):
-        parts.append(f"<i>{html.escape(t('fallback_note', language))}</i>")
-    return "\n\n".join(parts)
+        units.append(f"<i>{html.escape(t('fallback_note', language))}</i>")
+    return units
 
 
 def render_weather(text: str, language: str) -> str:
-    """The weather block."""
-    return f"<b>☀️ {html.escape(t('weather', language))}</b>\n{html.escape(text)}"
+    """The weather block (one unit)."""
+    return f"<b>☀️ {html.escape(t('weather', language))}</b>\n{html.escape(without_blank_lines(text))}"
 
 
-def render_digest(digest: Digest) -> str:
-    """The daily push: the lead (or the note that it fell back) when a model writes leads, the
-    weather, then the stories."""
-    opening = [f"<i>{html.escape(line)}</i>" for line in lead_lines(digest)]
+def render_digest(digest: Digest) -> list[str]:
+    """The daily push as units: the lead (or the note that it fell back) when a model writes
+    leads, the weather, then the stories."""
+    opening = [f"<i>{html.escape(without_blank_lines(line))}</i>" for line in lead_lines(digest)]
     news = render_stories(digest.stories, digest.language, heading=f"📰 {t('news', digest.language)}")
-    return "\n\n".join([*opening, render_weather(digest.weather_text, digest.language), news])
+    return [*opening, render_weather(digest.weather_text, digest.language), *news]
 
 
-def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Split at paragraph boundaries (blank lines, then lines) into messages under ``limit``.
+def utf16_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji or a rare CJK character is 2)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
-    Paragraphs are whole HTML units here, so splitting between them keeps tags balanced; a
-    single paragraph longer than the limit is cut at line ends, then hard-cut as plain text.
+
+def split_message(units: str | Sequence[str], limit: int = MAX_MESSAGE) -> list[str]:
+    """Pack HTML ``units`` (a string: its blank-line paragraphs outside tags) into messages of at
+    most ``limit`` UTF-16 code units, blank lines between units.
+
+    Messages are cut only between units. A unit longer than the limit is cut at line ends
+    outside its tags; a line longer than the limit loses its markup and is cut as plain text.
     """
+    if isinstance(units, str):
+        units = _cut_outside_tags(units, _PARAGRAPH)
     messages: list[str] = []
     current = ""
-    for paragraph in _pieces(text, limit):
-        candidate = f"{current}\n\n{paragraph}" if current else paragraph
-        if len(candidate) <= limit:
+    for piece in (piece for unit in units for piece in _fitted(unit, limit)):
+        candidate = f"{current}{_PARAGRAPH}{piece}" if current else piece
+        if utf16_length(candidate) <= limit:
             current = candidate
         else:
             messages.append(current)
-            current = paragraph
+            current = piece
     if current:
         messages.append(current)
     return messages
 
 
-def _pieces(text: str, limit: int) -> list[str]:
+def _fitted(unit: str, limit: int) -> list[str]:
+    """``unit`` as pieces of at most ``limit``, each with balanced tags and some visible text."""
+    if utf16_length(unit) <= limit:
+        return [unit] if _visible(unit).strip() else []
     pieces: list[str] = []
-    for paragraph in text.split("\n\n"):
-        if len(paragraph) <= limit:
-            pieces.append(paragraph)
-            continue
-        line_block = ""
-        for line in paragraph.split("\n"):
-            if len(line) > limit:  # a pathological line: drop its markup and cut it (escaping grows ≤ 6×)
-                plain = html.unescape(re.sub(r"<[^>]+>", "", line))
-                step = limit // 6
-                chunks = [html.escape(plain[i : i + step]) for i in range(0, len(plain), step)]
+    block = ""
+    for line in _cut_outside_tags(unit, "\n"):
+        for chunk in [line] if utf16_length(line) <= limit else _plain_chunks(_visible(line), limit):
+            if block and utf16_length(block) + 1 + utf16_length(chunk) > limit:
+                pieces.append(block)
+                block = chunk
             else:
-                chunks = [line]
-            for chunk in chunks:
-                if line_block and len(line_block) + 1 + len(chunk) > limit:
-                    pieces.append(line_block)
-                    line_block = chunk
-                else:
-                    line_block = f"{line_block}\n{chunk}" if line_block else chunk
-        if line_block:
-            pieces.append(line_block)
-    return pieces
+                block = f"{block}\n{chunk}" if block else chunk
+    if block:
+        pieces.append(block)
+    return [piece for piece in pieces if _visible(piece).strip()]
 
+
+def _cut_outside_tags(text: str, separator: str) -> list[str]:
+    """``text`` cut at every ``separator`` that is not inside an element."""
+    parts: list[str] = []
+    depth, start, at = 0, 0, 0
+    while at < len(text):
+        tag = _TAG.match(text, at) if text[at] == "<" else None
+        if tag:
+            depth = max(depth - 1, 0) if tag[1] else depth + 1
+            at = tag.end()
+        elif depth == 0 and text.startswith(separator, at):
+            parts.append(text[start:at])
+            at = start = at + len(separator)
+        else:
+            at += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _visible(fragment: str) -> str:
+    """The text of an HTML fragment, without its markup."""
+    return html.unescape(_TAG.sub("", fragment))
+
+
+def _plain_chunks(text: str, limit: int) -> list[str]:
+    """Plain ``text`` escaped and cut into chunks of at most ``limit`` code units."""
+    chunks: list[str] = []
+    chunk, size = [], 0
+    for char in text:
+        escaped = html.escape(char)
+        width = utf16_length(escaped)
+        if size + width > limit:
+            chunks.append("".join(chunk))
+            chunk, size = [], 0
+        chunk.append(escaped)
+        size += width
+    if chunk:
+        chunks.append("".join(chunk))
+    return chunks

@@ -21,6 +21,7 @@ from telegram.ext import Application
 from bot.config import Settings
 from bot.storage import Database
 from bot.storage.locks import Leadership
+from bot.telegram.handlers import ALLOWED_UPDATES
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 # address refuses, about 15 s when connections time out) before giving up with one line
 BOOTSTRAP_RETRIES = 2
 LEADER_RETRY_SECONDS = 5.0  # how often a follower tries to become the long-polling leader
+# Telegram's updates are a few KiB; a larger webhook request is refused before its secret is read
+WEBHOOK_MAX_BODY_BYTES = 1 << 20
 
 
 async def serve(application: Application, settings: Settings, db: Database, webhook_secret: str | None = None) -> None:
@@ -48,10 +51,13 @@ async def serve(application: Application, settings: Settings, db: Database, webh
         await application.start()
         telegram = settings.telegram
         if telegram.webhook_url:
+            from tornado.httpserver import HTTPServer  # PTB's webhook server; its default body limit is 100 MB
+
+            HTTPServer.configure(None, max_body_size=WEBHOOK_MAX_BODY_BYTES)
             await application.updater.start_webhook(
                 listen=telegram.webhook_listen, port=telegram.webhook_port,
                 url_path=urlsplit(telegram.webhook_url).path.lstrip("/"), webhook_url=telegram.webhook_url,
-                secret_token=webhook_secret, bootstrap_retries=BOOTSTRAP_RETRIES,
+                secret_token=webhook_secret, bootstrap_retries=BOOTSTRAP_RETRIES, allowed_updates=ALLOWED_UPDATES,
             )
             await stop.wait()
         else:
@@ -99,7 +105,7 @@ async def _poll_while_leader(application: Application, leadership: Leadership, s
                 won = False
             if won:
                 log.info("this process receives the Telegram updates (long polling)")
-                await application.updater.start_polling(bootstrap_retries=BOOTSTRAP_RETRIES)
+                await application.updater.start_polling(bootstrap_retries=BOOTSTRAP_RETRIES, allowed_updates=ALLOWED_UPDATES)
         try:
             await asyncio.wait_for(stop.wait(), LEADER_RETRY_SECONDS)
         except TimeoutError:

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from summarizer.text import is_chinese, normalise_for_matching, split_sentences, text_length
+from summarizer.text import bounded, is_chinese, normalise_for_matching, split_sentences, text_length
 
 _TERMINAL = re.compile(r"[。！？!?.;；…][”’」』）)\"']*$")
 _QUESTION = re.compile(r"[?？][”’」』）)\"']*$")
@@ -36,13 +36,19 @@ _CLOSERS = "".join(_PAIRS.values())
 MIN_SENTENCE_FILL = 0.5  # whole sentences are kept when they fill this share of the budget
 MIN_CLAUSE_FILL = 1 / 3  # a clause end this far in beats cutting a long clause with an ellipsis
 TITLE_OVERLAP = 0.6  # a sentence mostly made of its title's words (Chinese: character pairs) restates it
+# TextRank compares every pair of sentences: time and memory grow with the square of their number.
+# An article's news is at its top, so only its start is read and only its first sentences ranked.
+MAX_READ_CHARS = 100_000
+MAX_SENTENCES = 400
 
 
 class ExtractiveBackend:
     """Pick the most central sentences, in source order, within a length budget.
 
     The budget counts characters for Chinese and words for English. Output keeps the
-    source's script because it only ever copies source sentences.
+    source's script because it only ever copies source sentences. Only the first
+    ``MAX_SENTENCES`` whole sentences within ``MAX_READ_CHARS`` are ranked, so a huge text costs
+    no more than a long article.
     """
 
     model = "textrank"
@@ -61,7 +67,7 @@ class ExtractiveBackend:
     def summarize(self, text: str, language: str, title: str | None = None) -> str:
         """Summary of one text; a sentence that only restates ``title`` is not picked while others are left."""
         budget = self.max_chars if is_chinese(language) else self.max_words
-        candidates = [s for s in split_sentences(text) if _is_candidate(s, language)]
+        candidates = [s for s in split_sentences(bounded(text, MAX_READ_CHARS)) if _is_candidate(s, language)][:MAX_SENTENCES]
         statements = [s for s in candidates if not _QUESTION.search(s) and not _DANGLING_START.match(s) and _balanced(s)]
         sentences = statements or candidates
         if not sentences:
