@@ -43,8 +43,8 @@ import argparse
 import asyncio
 import dataclasses
 import functools
-import json
 import gc
+import json
 import logging
 import math
 import os
@@ -56,19 +56,19 @@ import threading
 import time
 import tracemalloc
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from fake_bot_api import FakeBotAPI
+from sqlalchemy import func, insert, select
+from telegram.ext import AIORateLimiter
 
-import bot.telegram.app as app_module  # noqa: E402
-import bot.telegram.push as push_module  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.storage import Article, Database, Delivery, Source, Story, Subscriber, Summary  # noqa: E402
-from fake_bot_api import FakeBotAPI  # noqa: E402 - benchmarks/ is sys.path[0] when run as a script
-from summarizer import Summarizer  # noqa: E402
-from telegram.ext import AIORateLimiter  # noqa: E402
+import bot.telegram.app as app_module
+import bot.telegram.push as push_module
+from bot.config import load_settings
+from bot.storage import Article, Database, Delivery, Source, Story, Subscriber, Summary
+from summarizer import Summarizer
 
 TOKEN = "123456:BENCH-token"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -79,7 +79,11 @@ MiB = 1024 * 1024
 STORIES = [  # (language, title, summary)
     ("zh-Hant", "梁平區春耕備耕全面展開", "全區今年計劃播種糧食作物八十萬畝，農技人員分片下鄉指導。"),
     ("zh-Hans", "重庆至梁平城际铁路通过验收", "新线路设计时速一百六十公里，通车后两地通勤时间缩短至四十分钟。"),
-    ("en", "Liangping wetland park welcomes migratory birds", "Volunteers counted more than 2,000 birds of 40 species this week."),
+    (
+        "en",
+        "Liangping wetland park welcomes migratory birds",
+        "Volunteers counted more than 2,000 birds of 40 species this week.",
+    ),
     ("zh-Hant", "梁平柚子節下月舉行", "活動將持續三天，包括農產品展銷、民俗表演和鄉村旅遊推介。"),
 ]
 
@@ -141,7 +145,7 @@ class Clock:
 
     def __call__(self) -> datetime:
         elapsed = 0.0 if self.t0 is None else time.monotonic() - self.t0
-        return DUE.astimezone(timezone.utc) + timedelta(seconds=elapsed)
+        return DUE.astimezone(UTC) + timedelta(seconds=elapsed)
 
 
 class RSSSampler:
@@ -165,7 +169,7 @@ class RSSSampler:
         while not self._stop.wait(self.interval):
             self.peak = max(self.peak, self.read())
 
-    def __enter__(self) -> "RSSSampler":
+    def __enter__(self) -> RSSSampler:
         self._thread.start()
         return self
 
@@ -195,7 +199,7 @@ def maxrss_bytes() -> int:
 
 def seed(db: Database, subscribers: int) -> None:
     """4 stories (with summaries) first seen an hour before the push; N subscribers due at DUE."""
-    seen = DUE.astimezone(timezone.utc) - timedelta(hours=1)
+    seen = DUE.astimezone(UTC) - timedelta(hours=1)
     with db.session() as session:
         source = Source(name="梁平區融媒體中心", kind="rss", url="https://example.org/feed.xml")
         session.add(source)
@@ -205,22 +209,50 @@ def seed(db: Database, subscribers: int) -> None:
             session.add(story)
             session.flush()
             url = f"https://example.org/news/{number}.html"
-            article = Article(source_id=source.id, story_id=story.id, url=url, canonical_url=url, guid=url,
-                              content_hash=f"{number:064d}", title=title, published_at=seen, fetched_at=seen,
-                              language=language, text=summary * 5)
+            article = Article(
+                source_id=source.id,
+                story_id=story.id,
+                url=url,
+                canonical_url=url,
+                guid=url,
+                content_hash=f"{number:064d}",
+                title=title,
+                published_at=seen,
+                fetched_at=seen,
+                language=language,
+                text=summary * 5,
+            )
             session.add(article)
             session.flush()
-            session.add(Summary(article_id=article.id, profile="extractive", model="extractive", language=language,
-                                text=summary, created_at=seen))
+            session.add(
+                Summary(
+                    article_id=article.id,
+                    profile="extractive",
+                    model="extractive",
+                    language=language,
+                    text=summary,
+                    created_at=seen,
+                )
+            )
     rows = [
-        {"chat_id": 10_000_000 + n, "thread_id": 0, "chat_type": "private", "language": LANGUAGES[n % 3],
-         "language_chosen": True, "push_time": "07:30", "timezone": "Asia/Shanghai", "news_mode": "daily",
-         "active": True, "next_push_at": DUE, "created_at": DUE - timedelta(days=3)}
+        {
+            "chat_id": 10_000_000 + n,
+            "thread_id": 0,
+            "chat_type": "private",
+            "language": LANGUAGES[n % 3],
+            "language_chosen": True,
+            "push_time": "07:30",
+            "timezone": "Asia/Shanghai",
+            "news_mode": "daily",
+            "active": True,
+            "next_push_at": DUE,
+            "created_at": DUE - timedelta(days=3),
+        }
         for n in range(subscribers)
     ]
     with db.session() as session:
         for start in range(0, len(rows), 5000):
-            session.execute(insert(Subscriber), rows[start:start + 5000])
+            session.execute(insert(Subscriber), rows[start : start + 5000])
 
 
 async def run_case(case: Case, tick_every: float) -> Result:
@@ -234,7 +266,9 @@ async def run_case(case: Case, tick_every: float) -> Result:
         config.write_text(
             f'[database]\nurl = "sqlite:///{Path(folder) / "bench.db"}"\n'
             f'[telegram]\ntoken = "{TOKEN}"\napi_base_url = "{fake.base_url}"\nbroadcast_per_second = {case.per_second}\n'
-            f'[weather]\nprovider = "none"\n', encoding="utf-8")
+            f'[weather]\nprovider = "none"\n',
+            encoding="utf-8",
+        )
         settings = load_settings(config, environ={})
         db = Database(settings.database.url)
         seed(db, case.subscribers)
@@ -300,8 +334,12 @@ async def run_case(case: Case, tick_every: float) -> Result:
             result.rate = (len(times) - 1) / span if span > 0 else math.nan
         with db.session() as session:
             result.db_sent = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "sent")) or 0
-            result.db_rescheduled = session.scalar(select(func.count()).select_from(Subscriber).where(
-                Subscriber.next_push_at > DUE + timedelta(hours=12))) or 0
+            result.db_rescheduled = (
+                session.scalar(
+                    select(func.count()).select_from(Subscriber).where(Subscriber.next_push_at > DUE + timedelta(hours=12))
+                )
+                or 0
+            )
         db.close()
         result.log_counts = counter.counts
     return result
@@ -314,14 +352,38 @@ def describe(result: Result) -> list[str]:
     per_message = result.cpu_s / result.delivered * 1000 if result.delivered else math.nan
     wall = f"{result.wall_s:.1f} s" + (" (budget spent)" if result.timed_out else "")
     memory = f"{result.tracemalloc_peak / MiB:.1f} MiB" if result.tracemalloc_peak else "–"
-    return [case.name, f"{case.subscribers:,}", f"{case.latency_ms:g} ms", pace, flood, wall, f"{result.rate:.1f}",
-            str(result.flood_429), str(result.lost), str(result.duplicated),
-            f"{result.cpu_s:.1f} s ({per_message:.2f} ms/msg){' †' if case.trace else ''}", memory,
-            f"{result.rss_growth / MiB:.1f} / {result.maxrss_growth / MiB:.1f} MiB"]
+    return [
+        case.name,
+        f"{case.subscribers:,}",
+        f"{case.latency_ms:g} ms",
+        pace,
+        flood,
+        wall,
+        f"{result.rate:.1f}",
+        str(result.flood_429),
+        str(result.lost),
+        str(result.duplicated),
+        f"{result.cpu_s:.1f} s ({per_message:.2f} ms/msg){' †' if case.trace else ''}",
+        memory,
+        f"{result.rss_growth / MiB:.1f} / {result.maxrss_growth / MiB:.1f} MiB",
+    ]
 
 
-HEADER = ["Run", "Subscribers", "Bot API latency", "Pace", "Flood limit", "Wall until all delivered", "Sustained msg/s",
-          "429s", "Lost", "Duplicated", "Bot CPU", "tracemalloc peak", "RSS growth (sampled / maxrss)"]
+HEADER = [
+    "Run",
+    "Subscribers",
+    "Bot API latency",
+    "Pace",
+    "Flood limit",
+    "Wall until all delivered",
+    "Sustained msg/s",
+    "429s",
+    "Lost",
+    "Duplicated",
+    "Bot CPU",
+    "tracemalloc peak",
+    "RSS growth (sampled / maxrss)",
+]
 
 
 def table(rows: list[list[str]]) -> str:
@@ -332,14 +394,20 @@ def table(rows: list[list[str]]) -> str:
 
 def run_in_child(case: Case, tick_every: float, verbose: bool) -> Result | None:
     """One run in a fresh interpreter: memory and CPU are the run's own, module patches stay there."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--run-case", json.dumps(dataclasses.asdict(case)),
-               "--tick-every", str(tick_every)] + (["--verbose"] if verbose else [])
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--run-case",
+        json.dumps(dataclasses.asdict(case)),
+        "--tick-every",
+        str(tick_every),
+    ] + (["--verbose"] if verbose else [])
     child = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
     line = next((line for line in reversed(child.stdout.splitlines()) if line.startswith("RESULT ")), None)
     if child.returncode or line is None:
         print(f"   run {case.name!r} failed (exit {child.returncode}); see above", file=sys.stderr, flush=True)
         return None
-    data = json.loads(line[len("RESULT "):])
+    data = json.loads(line[len("RESULT ") :])
     data["case"] = Case(**data["case"])
     return Result(**data)
 
@@ -347,10 +415,14 @@ def run_in_child(case: Case, tick_every: float, verbose: bool) -> Result | None:
 def child_main(case_json: str, tick_every: float) -> None:
     case = Case(**json.loads(case_json))
     result = asyncio.run(run_case(case, tick_every))
-    print(f"   ticks {result.ticks} (first {result.first_tick_s:.1f} s), messages {result.delivered}, "
-          f"editions {result.editions}, db sent {result.db_sent}, rescheduled {result.db_rescheduled}; "
-          f"fake: max in flight {result.max_in_flight}, connections {result.connections}, CPU {result.fake_cpu_s:.1f} s; "
-          f"log records {result.log_counts or '{}'}", file=sys.stderr, flush=True)
+    print(
+        f"   ticks {result.ticks} (first {result.first_tick_s:.1f} s), messages {result.delivered}, "
+        f"editions {result.editions}, db sent {result.db_sent}, rescheduled {result.db_rescheduled}; "
+        f"fake: max in flight {result.max_in_flight}, connections {result.connections}, CPU {result.fake_cpu_s:.1f} s; "
+        f"log records {result.log_counts or '{}'}",
+        file=sys.stderr,
+        flush=True,
+    )
     print("RESULT " + json.dumps(dataclasses.asdict(result)), flush=True)
 
 
@@ -359,19 +431,28 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, help="subscribers in the paced runs (default 1000; --quick 200)")
     parser.add_argument("--latency-ms", default="250,50", help="Bot API latencies of the paced runs, comma-separated")
     parser.add_argument("--large", type=int, help="subscribers in the unpaced run (default 10000; --quick 1000; 0 skips it)")
-    parser.add_argument("--baseline", type=int, help="subscribers in the one-at-a-time baseline (default 100; --quick 30; 0 skips)")
-    parser.add_argument("--full", action="store_true",
-                        help="also the large run paced at 25/s with the flood limit (~400 s) and the large unpaced run traced")
+    parser.add_argument(
+        "--baseline", type=int, help="subscribers in the one-at-a-time baseline (default 100; --quick 30; 0 skips)"
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="also the large run paced at 25/s with the flood limit (~400 s) and the large unpaced run traced",
+    )
     parser.add_argument("--quick", action="store_true", help="smaller numbers for a smoke run")
-    parser.add_argument("--per-second", type=float, default=25.0,
-                        help="broadcast_per_second of the paced runs (default 25, the shipped default)")
+    parser.add_argument(
+        "--per-second", type=float, default=25.0, help="broadcast_per_second of the paced runs (default 25, the shipped default)"
+    )
     parser.add_argument("--tick-every", type=float, default=1.0, help="seconds between ticks (the real job: 10)")
     parser.add_argument("--no-tracemalloc", action="store_true", help="trace allocations in no run (faster; no peak column)")
     parser.add_argument("--verbose", action="store_true", help="print the bot's INFO log lines")
     parser.add_argument("--run-case", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     if args.run_case:
         child_main(args.run_case, args.tick_every)
         return
@@ -391,18 +472,27 @@ def main() -> None:
     if args.full and large:
         cases.append(Case(f"{len(cases) + 1}. paced, large", large, latencies[0] if latencies else 250, **paced))
     if baseline:
-        cases.append(Case(f"{len(cases) + 1}. baseline: one at a time", baseline, latencies[0] if latencies else 250,
-                          concurrency=1, **paced))
+        cases.append(
+            Case(
+                f"{len(cases) + 1}. baseline: one at a time", baseline, latencies[0] if latencies else 250, concurrency=1, **paced
+            )
+        )
 
-    print(f"newsbot broadcast benchmark — Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-          f"engine CONCURRENCY={push_module.CONCURRENCY}, PAGE={push_module.PAGE}, tick every {args.tick_every:g} s", flush=True)
+    print(
+        f"newsbot broadcast benchmark — Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"engine CONCURRENCY={push_module.CONCURRENCY}, PAGE={push_module.PAGE}, tick every {args.tick_every:g} s",
+        flush=True,
+    )
     results: list[Result] = []
     rows: list[list[str]] = []
     for case in cases:
         print(f"… {case.name}: {case.subscribers:,} subscribers, {case.latency_ms:g} ms", file=sys.stderr, flush=True)
         result = run_in_child(case, args.tick_every, args.verbose)
-        rows.append(describe(result) if result else [case.name, f"{case.subscribers:,}", f"{case.latency_ms:g} ms"]
-                    + ["failed"] + [""] * (len(HEADER) - 4))
+        rows.append(
+            describe(result)
+            if result
+            else [case.name, f"{case.subscribers:,}", f"{case.latency_ms:g} ms"] + ["failed"] + [""] * (len(HEADER) - 4)
+        )
         if result:
             results.append(result)
 
@@ -415,17 +505,26 @@ def main() -> None:
     base = next((r for r in results if r.case.concurrency == 1), None)
     if goal is not None:
         met = goal.rate >= 24 and goal.lost == 0 and goal.duplicated == 0
-        print(f"Goal (#8, run 1): ≥ 24 msg/s sustained, 0 lost, 0 duplicated — "
-              f"{goal.rate:.2f} msg/s, {goal.lost} lost, {goal.duplicated} duplicated: {'met' if met else 'NOT met'}")
+        print(
+            f"Goal (#8, run 1): ≥ 24 msg/s sustained, 0 lost, 0 duplicated — "
+            f"{goal.rate:.2f} msg/s, {goal.lost} lost, {goal.duplicated} duplicated: {'met' if met else 'NOT met'}"
+        )
     if goal is not None and base is not None and base.rate > 0:
-        print(f"Speed-up of run 1 over the one-at-a-time baseline: {goal.rate / base.rate:.1f}× "
-              f"({goal.rate:.1f} vs {base.rate:.1f} msg/s)")
+        print(
+            f"Speed-up of run 1 over the one-at-a-time baseline: {goal.rate / base.rate:.1f}× "
+            f"({goal.rate:.1f} vs {base.rate:.1f} msg/s)"
+        )
     for r in results:
         if r.case.per_second >= 1e5 and r.delivered:
-            print(f"Tick cost, {r.case.subscribers:,} subscribers unpaced at 0 ms: {r.wall_s:.1f} s wall, "
-                  f"{r.cpu_s / r.delivered * 1000:.2f} ms CPU per message"
-                  + (f", {r.tracemalloc_peak / MiB:.1f} MiB traced peak (tracing inflates the CPU)" if r.tracemalloc_peak
-                     else f", RSS +{r.rss_growth / MiB:.1f} MiB"))
+            print(
+                f"Tick cost, {r.case.subscribers:,} subscribers unpaced at 0 ms: {r.wall_s:.1f} s wall, "
+                f"{r.cpu_s / r.delivered * 1000:.2f} ms CPU per message"
+                + (
+                    f", {r.tracemalloc_peak / MiB:.1f} MiB traced peak (tracing inflates the CPU)"
+                    if r.tracemalloc_peak
+                    else f", RSS +{r.rss_growth / MiB:.1f} MiB"
+                )
+            )
 
 
 if __name__ == "__main__":

@@ -25,8 +25,8 @@ import cProfile
 import pstats
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +70,7 @@ def main() -> None:
     for _ in range(args.rounds):
         for name, page in pages:
             for run, call in runs.items():
-                seconds = best_time(lambda: call(page), args.repeat)
+                seconds = best_time(lambda call=call, page=page: call(page), args.repeat)
                 best[run][name] = min(best[run].get(name, seconds), seconds)
 
     ours, plain, same = (best[run] for run in runs)
@@ -80,10 +80,14 @@ def main() -> None:
     rows = [(name, ours[name], plain[name], same[name]) for name, _ in pages]
     rows.append(("total", sum(ours.values()), sum(plain.values()), sum(same.values())))
     for name, mine, theirs, alike in rows:
-        print(f"{name:<{width}}  {mine * 1e3:>12.2f}  {theirs * 1e3:>11.2f}  {mine / theirs:>5.2f}  {alike * 1e3:>11.2f}  {mine / alike:>5.2f}")
+        print(
+            f"{name:<{width}}  {mine * 1e3:>12.2f}  {theirs * 1e3:>11.2f}  {mine / theirs:>5.2f}  {alike * 1e3:>11.2f}  {mine / alike:>5.2f}"
+        )
     _, mine, theirs, alike = rows[-1]
-    print(f"extract_html costs {mine / theirs:.2f}× plain trafilatura, {mine / alike:.2f}× trafilatura with the same "
-          "configuration (goal ≤ 1.20×)")
+    print(
+        f"extract_html costs {mine / theirs:.2f}× plain trafilatura, {mine / alike:.2f}× trafilatura with the same "
+        "configuration (goal ≤ 1.20×)"
+    )
 
     if args.profile:
         profiler = cProfile.Profile()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from summarizer import Summarizer  # noqa: E402
+from summarizer import Summarizer
 
 CORPUS = Path(__file__).with_name("faithfulness")
 # The goals the gate is held to (issue "Summaries people can trust").
@@ -51,8 +51,10 @@ def evaluate(sources: dict[str, dict], summaries: list[dict], summarizer: Summar
     and the checker of ``summarizer``'s models file when it names one."""
     summarizer = summarizer or Summarizer()
     verdicts = summarizer.judge_many([(i["summary"], sources[i["source"]]["text"], i["language"]) for i in summaries])
-    return [{**item, "refused": not verdict.faithful, "check": verdict.check, "reason": verdict.reason}
-            for item, verdict in zip(summaries, verdicts)]
+    return [
+        {**item, "refused": not verdict.faithful, "check": verdict.check, "reason": verdict.reason}
+        for item, verdict in zip(summaries, verdicts)
+    ]
 
 
 def rate(items: list[dict]) -> str:
@@ -117,8 +119,10 @@ def main() -> int:
     results = evaluate(sources, summaries, summarizer)
     elapsed = time.perf_counter() - started
     met = report(results, args.errors)
-    print(f"\n{len(results)} summaries judged in {elapsed:.1f} s ({elapsed / max(1, len(results)) * 1000:.1f} ms each); "
-          f"goals {'met' if met else 'NOT met'}")
+    print(
+        f"\n{len(results)} summaries judged in {elapsed:.1f} s ({elapsed / max(1, len(results)) * 1000:.1f} ms each); "
+        f"goals {'met' if met else 'NOT met'}"
+    )
     return 0
 
 

@@ -51,7 +51,7 @@ class FakeBotAPI:
 
     # -- life cycle ------------------------------------------------------------------------
 
-    def start(self) -> "FakeBotAPI":
+    def start(self) -> FakeBotAPI:
         ready = threading.Event()
 
         def serve() -> None:
@@ -126,8 +126,11 @@ class FakeBotAPI:
                 finally:
                     self.in_flight -= 1
                 data = json.dumps(answer).encode()
-                writer.write(f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\nContent-Type: application/json\r\n"
-                             f"Content-Length: {len(data)}\r\nConnection: keep-alive\r\n\r\n".encode() + data)
+                writer.write(
+                    f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(data)}\r\nConnection: keep-alive\r\n\r\n".encode()
+                    + data
+                )
                 await writer.drain()
         except (ConnectionError, asyncio.CancelledError):
             return
@@ -140,9 +143,22 @@ class FakeBotAPI:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}, 0.0
         params = _params(content_type, body)
         if method == "getMe":
-            return 200, {"ok": True, "result": {"id": 42, "is_bot": True, "first_name": "newsbot", "username": "newsbot_bench_bot",
-                                                "can_join_groups": True, "can_read_all_group_messages": False,
-                                                "supports_inline_queries": False}}, 0.0
+            return (
+                200,
+                {
+                    "ok": True,
+                    "result": {
+                        "id": 42,
+                        "is_bot": True,
+                        "first_name": "newsbot",
+                        "username": "newsbot_bench_bot",
+                        "can_join_groups": True,
+                        "can_read_all_group_messages": False,
+                        "supports_inline_queries": False,
+                    },
+                },
+                0.0,
+            )
         if method == "sendMessage":
             return self._send_message(params)
         return 200, {"ok": True, "result": True}, 0.0
@@ -158,16 +174,28 @@ class FakeBotAPI:
                 self.flood_rejections += 1
                 self._rejected.append(now)
                 wait = 2 if len(self._rejected) > self.flood_limit else 1
-                return 429, {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {wait}",
-                             "parameters": {"retry_after": wait}}, self.latency
+                return (
+                    429,
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {wait}",
+                        "parameters": {"retry_after": wait},
+                    },
+                    self.latency,
+                )
             self._accepted.append(now)
         chat_id = int(params["chat_id"])
         text = params.get("text", "")
         self.delivered[chat_id] += 1
         self.delivery_times.append(now)
         self.texts.add(hash(text))
-        message = {"message_id": next(self._message_ids), "date": int(time.time()), "text": text[:64],
-                   "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}}
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "text": text[:64],
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+        }
         return 200, {"ok": True, "result": message}, self.latency
 
 

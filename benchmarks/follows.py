@@ -129,8 +129,12 @@ def main() -> None:
     parser.add_argument("--stories", type=int, default=1_000)
     parser.add_argument("--keywords", type=int, default=20_000, help="distinct keywords (at most --follows)")
     parser.add_argument("--story-chars", type=int, default=800, help="Chinese characters per story")
-    parser.add_argument("--baseline-stories", type=int, default=None,
-                        help="stories the naive baseline runs on (default: all), its time scaled to --stories")
+    parser.add_argument(
+        "--baseline-stories",
+        type=int,
+        default=None,
+        help="stories the naive baseline runs on (default: all), its time scaled to --stories",
+    )
     parser.add_argument("--seed", type=int, default=20250303)
     args = parser.parse_args()
 
@@ -144,38 +148,50 @@ def main() -> None:
         owners.setdefault(keyword, []).append(chat)
     chinese = sum(not kw.isascii() for kw in keywords)
     print(f"newsbot follows benchmark — Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, seed {args.seed}")
-    print(f"data: {len(follows):,} follows, {len(owners):,} distinct keywords ({chinese:,} Chinese, "
-          f"{len(owners) - chinese:,} English), {len({chat for chat, _ in follows}):,} chats; "
-          f"{len(raw):,} stories, {sum(map(len, raw)) / max(1, len(raw)):,.0f} characters on average "
-          f"({sum(map(cjk_count, raw)) / max(1, len(raw)):,.0f} Chinese); "
-          f"peak RSS {peak_rss_mib():.0f} MiB")
+    print(
+        f"data: {len(follows):,} follows, {len(owners):,} distinct keywords ({chinese:,} Chinese, "
+        f"{len(owners) - chinese:,} English), {len({chat for chat, _ in follows}):,} chats; "
+        f"{len(raw):,} stories, {sum(map(len, raw)) / max(1, len(raw)):,.0f} characters on average "
+        f"({sum(map(cjk_count, raw)) / max(1, len(raw)):,.0f} Chinese); "
+        f"peak RSS {peak_rss_mib():.0f} MiB"
+    )
 
     search_form("預熱")  # builds the script-folding table once (cached), outside the timing
     forms, seconds = timed(lambda: [search_form(story) for story in raw])
-    print(f"search_form: {seconds:.3f} s for {len(raw):,} stories = {len(raw) / seconds:,.0f} stories/s, "
-          f"{sum(map(len, raw)) / seconds / 1e6:.1f} M characters/s")
+    print(
+        f"search_form: {seconds:.3f} s for {len(raw):,} stories = {len(raw) / seconds:,.0f} stories/s, "
+        f"{sum(map(len, raw)) / seconds / 1e6:.1f} M characters/s"
+    )
 
     matcher, build_s = timed(lambda: KeywordMatcher(follows))
     stats = matcher._automaton.get_stats()  # private, for the figure only
-    print(f"build KeywordMatcher: {build_s:.3f} s for {len(follows):,} follows; automaton {stats['nodes_count']:,} nodes, "
-          f"{stats['total_size'] / MiB:.1f} MiB; peak RSS {peak_rss_mib():.0f} MiB")
+    print(
+        f"build KeywordMatcher: {build_s:.3f} s for {len(follows):,} follows; automaton {stats['nodes_count']:,} nodes, "
+        f"{stats['total_size'] / MiB:.1f} MiB; peak RSS {peak_rss_mib():.0f} MiB"
+    )
 
     found, match_s = timed(lambda: [matcher.matches(form) for form in forms])
     fast_rate = len(forms) / match_s
     hits = sum(map(len, found))
-    print(f"match with KeywordMatcher: {match_s:.3f} s for {len(forms):,} stories = {fast_rate:,.1f} stories/s "
-          f"({match_s / len(forms) * 1e3:.2f} ms a story); {hits:,} chat hits, {hits / len(forms):,.1f} a story")
+    print(
+        f"match with KeywordMatcher: {match_s:.3f} s for {len(forms):,} stories = {fast_rate:,.1f} stories/s "
+        f"({match_s / len(forms) * 1e3:.2f} ms a story); {hits:,} chat hits, {hits / len(forms):,.1f} a story"
+    )
 
     subset = forms[: max(1, args.baseline_stories)] if args.baseline_stories is not None else forms
     naive, naive_s = timed(lambda: [naive_matches(form, owners) for form in subset])
     naive_rate = len(subset) / naive_s
     scaled = f", scaled to {len(forms):,}: {len(forms) / naive_rate:.1f} s" if len(subset) < len(forms) else ""
     same = sum(a.keys() == b.keys() for a, b in zip(naive, found))
-    print(f"match naively (every keyword: in, then mentions): {naive_s:.3f} s for {len(subset):,} of "
-          f"{len(forms):,} stories{scaled} = {naive_rate:,.2f} stories/s "
-          f"({naive_s / len(subset) * 1e3:.1f} ms a story); same chats in {same:,} of {len(subset):,}")
-    print(f"KeywordMatcher / naive: {fast_rate / naive_rate:,.0f}× the stories per second "
-          f"(first pass including the build: {(len(forms) / naive_rate) / (build_s + match_s):,.1f}× faster)")
+    print(
+        f"match naively (every keyword: in, then mentions): {naive_s:.3f} s for {len(subset):,} of "
+        f"{len(forms):,} stories{scaled} = {naive_rate:,.2f} stories/s "
+        f"({naive_s / len(subset) * 1e3:.1f} ms a story); same chats in {same:,} of {len(subset):,}"
+    )
+    print(
+        f"KeywordMatcher / naive: {fast_rate / naive_rate:,.0f}× the stories per second "
+        f"(first pass including the build: {(len(forms) / naive_rate) / (build_s + match_s):,.1f}× faster)"
+    )
     print(f"peak RSS at the end: {peak_rss_mib():.0f} MiB")
 
 

@@ -48,17 +48,26 @@ def main() -> None:
     cases = build_corpus(web, private, int(args.bomb_gb * 2**30), int(args.article_mb * 1_000_000))
     print(f"corpus built in {time.perf_counter() - started:.1f} s", flush=True)
     *ordinary, last = ordinary_pages(web, 4)
-    web.routes["/feed.xml"] = Answer(feed(ordinary + [c.url for c in cases] + [last]),
-                                     headers=[("Content-Type", "application/rss+xml")])
+    web.routes["/feed.xml"] = Answer(
+        feed(ordinary + [c.url for c in cases] + [last]), headers=[("Content-Type", "application/rss+xml")]
+    )
     with tempfile.TemporaryDirectory() as folder:
         database = f"sqlite:///{folder}/news.db"
         config = Path(folder) / "newsbot.toml"
-        config.write_text(f'[database]\nurl = "{database}"\n\n[[sources]]\nname = "hostile"\nkind = "rss"\n'
-                          f'url = "{web.url("/feed.xml")}"\nmax_articles = 100\n\n' + FETCH, encoding="utf-8")
+        config.write_text(
+            f'[database]\nurl = "{database}"\n\n[[sources]]\nname = "hostile"\nkind = "rss"\n'
+            f'url = "{web.url("/feed.xml")}"\nmax_articles = 100\n\n' + FETCH,
+            encoding="utf-8",
+        )
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "bot.cli", "fetch", "-c", str(config), "--json"], cwd=folder,
-                                capture_output=True, text=True, check=False, env={"PATH": "/usr/bin:/bin", "HOME": folder,
-                                                                     "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"})
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "fetch", "-c", str(config), "--json"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={"PATH": "/usr/bin:/bin", "HOME": folder, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"},
+        )
         wall = time.perf_counter() - started
         peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         engine = create_engine(database)
@@ -107,7 +116,7 @@ def _timings(cases, web: HostileServer, last: str) -> list[tuple[float, str]]:
     timings = []
     for n, hit in enumerate(hits):
         name = path_of.get(hit.path.split("?")[0])
-        following = next((h for h in hits[n + 1:] if h.path != hit.path), None)
+        following = next((h for h in hits[n + 1 :] if h.path != hit.path), None)
         if name and following and not any(h.path == hit.path for h in hits[:n]):  # its redirect hops are its own
             timings.append((following.at - hit.at, name))
     return timings

@@ -140,11 +140,19 @@ def main() -> None:
     if args.jsonl:
         with args.jsonl.open("w", encoding="utf-8") as out:
             for article, summary in zip(articles, summaries):
-                out.write(json.dumps({
-                    "id": article.id, "source_title": article.title,
-                    "candidate": summary.candidate if summary.fallback else summary.summary,
-                    "accepted": not summary.fallback, "reason": summary.reason,
-                }, ensure_ascii=False) + "\n")
+                out.write(
+                    json.dumps(
+                        {
+                            "id": article.id,
+                            "source_title": article.title,
+                            "candidate": summary.candidate if summary.fallback else summary.summary,
+                            "accepted": not summary.fallback,
+                            "reason": summary.reason,
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
         print(f"wrote {len(articles)} lines to {args.jsonl}")
 
 

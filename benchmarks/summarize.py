@@ -25,8 +25,8 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import ctranslate2
 import torch
@@ -39,23 +39,53 @@ from summarizer.profiles import Profile
 
 # csebuetnlp/mT5_multilingual_XLSum config.json (mT5-base)
 MT5_XLSUM = dict(
-    vocab_size=250112, d_model=768, d_kv=64, d_ff=2048, num_layers=12, num_decoder_layers=12, num_heads=12,
-    feed_forward_proj="gated-gelu", tie_word_embeddings=False, relative_attention_num_buckets=32,
-    pad_token_id=0, eos_token_id=1, decoder_start_token_id=0,
+    vocab_size=250112,
+    d_model=768,
+    d_kv=64,
+    d_ff=2048,
+    num_layers=12,
+    num_decoder_layers=12,
+    num_heads=12,
+    feed_forward_proj="gated-gelu",
+    tie_word_embeddings=False,
+    relative_attention_num_buckets=32,
+    pad_token_id=0,
+    eos_token_id=1,
+    decoder_start_token_id=0,
 )
 # sshleifer/distilbart-cnn-12-6 config.json
 DISTILBART_CNN = dict(
-    vocab_size=50264, d_model=1024, encoder_layers=12, decoder_layers=6, encoder_attention_heads=16,
-    decoder_attention_heads=16, encoder_ffn_dim=4096, decoder_ffn_dim=4096, max_position_embeddings=1024,
-    pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, forced_bos_token_id=0,
-    normalize_before=False, add_final_layer_norm=False, scale_embedding=False,
+    vocab_size=50264,
+    d_model=1024,
+    encoder_layers=12,
+    decoder_layers=6,
+    encoder_attention_heads=16,
+    decoder_attention_heads=16,
+    encoder_ffn_dim=4096,
+    decoder_ffn_dim=4096,
+    max_position_embeddings=1024,
+    pad_token_id=1,
+    bos_token_id=0,
+    eos_token_id=2,
+    decoder_start_token_id=2,
+    forced_bos_token_id=0,
+    normalize_before=False,
+    add_final_layer_norm=False,
+    scale_embedding=False,
 )
 BEST_TORCH = "int8 + batching 4"  # the shipped torch setting, the fastest at beam search (benchmarks/RESULTS.md)
 CT2 = "ctranslate2 int8,"
 CT2_BATCHES = (1, 4, 8)  # articles per call (the profile's batch_size); more than 8 gains nothing on 2 cores
 ARCHITECTURES = {
     "mt5": ("mT5-base (mt5-xlsum profile)", MT5Config, MT5ForConditionalGeneration, MT5_XLSUM, 512, 4),
-    "distilbart": ("DistilBART-CNN-12-6 (distilbart-cnn profile)", BartConfig, BartForConditionalGeneration, DISTILBART_CNN, 512, 4),
+    "distilbart": (
+        "DistilBART-CNN-12-6 (distilbart-cnn profile)",
+        BartConfig,
+        BartForConditionalGeneration,
+        DISTILBART_CNN,
+        512,
+        4,
+    ),
 }
 
 
@@ -67,7 +97,12 @@ def word_tokenizer(vocab_size: int, pad_id: int, eos_id: int, bos_id: int | None
     vocab = {f"w{i}": i for i in range(vocab_size) if i not in specials.values()} | specials
     tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    named = {"pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>", **({"bos_token": "<s>"} if bos_id is not None else {})}
+    named = {
+        "pad_token": "<pad>",
+        "eos_token": "</s>",
+        "unk_token": "<unk>",
+        **({"bos_token": "<s>"} if bos_id is not None else {}),
+    }
     fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, **named)
     assert len(fast) == vocab_size and all(fast.convert_tokens_to_ids(t) == i for t, i in specials.items())
     return fast
@@ -109,11 +144,12 @@ def baseline(folder: Path, texts: list[str], beams: int, new_tokens: int) -> Run
         with torch.inference_mode():
             model.generate(**encoded, num_beams=beams, max_new_tokens=new_tokens, min_new_tokens=new_tokens)
 
-    return lambda: [seconds(lambda: generate(text)) for text in texts]
+    return lambda: [seconds(lambda text=text: generate(text)) for text in texts]
 
 
-def project(folder: Path, texts: list[str], beams: int, new_tokens: int, batch: int, int8: bool,
-            engine: str = "transformers") -> Run:
+def project(
+    folder: Path, texts: list[str], beams: int, new_tokens: int, batch: int, int8: bool, engine: str = "transformers"
+) -> Run:
     """The project's backend with ``batch`` articles per generate call, int8 (torch's dynamic
     quantization, or CTranslate2's int8 compute type) or fp32, loaded; a pass times all articles."""
     if engine == "ctranslate2":
@@ -121,8 +157,13 @@ def project(folder: Path, texts: list[str], beams: int, new_tokens: int, batch: 
     else:
         options = {"dtype": "float32", "quantize_int8": int8}
     profile = Profile(
-        kind="seq2seq", model=str(folder), device="cpu", max_input_tokens=512, batch_size=batch,
-        generation={"num_beams": beams, "max_new_tokens": new_tokens, "min_new_tokens": new_tokens}, **options,
+        kind="seq2seq",
+        model=str(folder),
+        device="cpu",
+        max_input_tokens=512,
+        batch_size=batch,
+        generation={"num_beams": beams, "max_new_tokens": new_tokens, "min_new_tokens": new_tokens},
+        **options,
     )
     backend = (CT2Backend if engine == "ctranslate2" else TransformerBackend)(profile)
     backend.summarize_batch(texts[:1], "en")  # load (and quantize, or convert) outside the timing
@@ -138,15 +179,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="time each run this many times, keep the best")
     args = parser.parse_args()
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, ctranslate2 {ctranslate2.__version__}, {torch.get_num_threads()} threads; "
-          f"{args.articles} articles, {args.new_tokens} new tokens each (forced); best of {args.repeats}\n")
+    print(
+        f"torch {torch.__version__}, ctranslate2 {ctranslate2.__version__}, {torch.get_num_threads()} threads; "
+        f"{args.articles} articles, {args.new_tokens} new tokens each (forced); best of {args.repeats}\n"
+    )
     for key in args.models.split(","):
         title, config_class, model_class, values, longest, beams = ARCHITECTURES[key]
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / key
             model_class(config_class(**values)).save_pretrained(folder)
-            word_tokenizer(values["vocab_size"], values["pad_token_id"], values["eos_token_id"],
-                           values.get("bos_token_id")).save_pretrained(folder)
+            word_tokenizer(
+                values["vocab_size"], values["pad_token_id"], values["eos_token_id"], values.get("bos_token_id")
+            ).save_pretrained(folder)
             texts = articles(args.articles, values["vocab_size"], longest // 2, longest - 2)
             base_label = f"baseline: 1 per generate, fp32, beams={beams}"
             runs = {base_label: baseline(folder, texts, beams, args.new_tokens)}
@@ -176,9 +220,13 @@ def main() -> None:
         print(f"| run | articles/s | s/article | × baseline | × {BEST_TORCH} |")
         print("|---|---:|---:|---:|---:|")
         for label, total in rows:
-            print(f"| {label} | {args.articles / total:.3f} | {total / args.articles:.2f} | {base_total / total:.2f} | {best / total:.2f} |")
-        print(f"(baseline per-article latency: median {statistics.median(base_times):.2f}s; "
-              f"fastest CTranslate2: {fastest}, {best / fastest_total:.2f}× {BEST_TORCH})\n")
+            print(
+                f"| {label} | {args.articles / total:.3f} | {total / args.articles:.2f} | {base_total / total:.2f} | {best / total:.2f} |"
+            )
+        print(
+            f"(baseline per-article latency: median {statistics.median(base_times):.2f}s; "
+            f"fastest CTranslate2: {fastest}, {best / fastest_total:.2f}× {BEST_TORCH})\n"
+        )
 
 
 if __name__ == "__main__":

@@ -58,23 +58,33 @@ def main() -> None:
     default = Profile()
     settings = [
         Setting(f"before: {OLD_MAX_CHARS} chars / {OLD_MAX_WORDS} words", ExtractiveBackend(OLD_MAX_CHARS, OLD_MAX_WORDS), False),
-        Setting(f"after: {default.max_chars} chars / {default.max_words} words", ExtractiveBackend(default.max_chars, default.max_words), False),
+        Setting(
+            f"after: {default.max_chars} chars / {default.max_words} words",
+            ExtractiveBackend(default.max_chars, default.max_words),
+            False,
+        ),
         Setting("after, with titles", ExtractiveBackend(default.max_chars, default.max_words), True),
     ]
     texts = articles()
-    groups = {"Chinese (characters)": [a for a in texts if is_chinese(a.language)],
-              "English (words)": [a for a in texts if not is_chinese(a.language)]}
+    groups = {
+        "Chinese (characters)": [a for a in texts if is_chinese(a.language)],
+        "English (words)": [a for a in texts if not is_chinese(a.language)],
+    }
     print("| budget | language (unit) | texts | text avg | summary avg | summary max | phone lines avg | phone lines max |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for group, members in groups.items():
         article_lengths = [text_length(a.text, a.language) for a in members]
         for setting in settings:
-            summaries = [(setting.backend.summarize(a.text, a.language, a.title if setting.with_title else None), a.language)
-                         for a in members]
+            summaries = [
+                (setting.backend.summarize(a.text, a.language, a.title if setting.with_title else None), a.language)
+                for a in members
+            ]
             lengths = [text_length(s, language) for s, language in summaries]
             lines = [phone_lines(s) for s, _ in summaries]
-            print(f"| {setting.name} | {group} | {len(members)} | {statistics.mean(article_lengths):.0f} "
-                  f"| {statistics.mean(lengths):.1f} | {max(lengths)} | {statistics.mean(lines):.1f} | {max(lines)} |")
+            print(
+                f"| {setting.name} | {group} | {len(members)} | {statistics.mean(article_lengths):.0f} "
+                f"| {statistics.mean(lengths):.1f} | {max(lengths)} | {statistics.mean(lines):.1f} | {max(lines)} |"
+            )
 
 
 if __name__ == "__main__":

@@ -69,12 +69,17 @@ class WeatherAlerts:
         """Warning signals in the region's articles of the last day that name the region (a
         province's or another town's signal, reposted, is not this town's)."""
         query = select(Article.text, Article.search_text, Article.published_at, Article.fetched_at).where(
-            Article.fetched_at >= now - SIGNAL_HORIZON, Article.text != "", run_by(self.settings.region_sources(region.name)))
+            Article.fetched_at >= now - SIGNAL_HORIZON, Article.text != "", run_by(self.settings.region_sources(region.name))
+        )
         place = search_form(_PLACE_SUFFIX.sub("", region.name) or region.name)
         with self.db.session() as session:
             rows = session.execute(query).all()
-        return [alert for text, form, published, fetched in rows if form and mentions(form, place)
-                for alert in signal_alerts(text, (published or fetched).astimezone(region.tz).date())]
+        return [
+            alert
+            for text, form, published, fetched in rows
+            if form and mentions(form, place)
+            for alert in signal_alerts(text, (published or fetched).astimezone(region.tz).date())
+        ]
 
     def _record(self, region: str, alerts: list[WeatherAlert], now: datetime) -> dict[str, int]:
         """Store each event's worst level; returns it per event key."""
@@ -85,8 +90,12 @@ class WeatherAlerts:
 
     def _store_levels(self, region: str, alerts: list[WeatherAlert], now: datetime) -> dict[str, int]:
         with self.db.session() as session:
-            stored = {row.event_key: row for row in session.scalars(select(WeatherEvent).where(
-                WeatherEvent.region == region, WeatherEvent.event_key.in_([a.key for a in alerts])))}
+            stored = {
+                row.event_key: row
+                for row in session.scalars(
+                    select(WeatherEvent).where(WeatherEvent.region == region, WeatherEvent.event_key.in_([a.key for a in alerts]))
+                )
+            }
             for alert in alerts:
                 row = stored.get(alert.key)
                 if row is None:

@@ -12,10 +12,11 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any, Sequence
+from typing import IO, Any
 
 from bot.config import ConfigError, RegionSettings, Settings, environment_warnings, load_settings
 from bot.redact import install_redaction, redact
@@ -36,10 +37,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s") if args.verbose
-                         else _ShortFormatter())
-    logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
-                        handlers=[handler])
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s") if args.verbose else _ShortFormatter()
+    )
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING, handlers=[handler]
+    )
     if args.verbose > 1:  # their debug lines carry whole updates and requests: names, texts, locations
         for name in ("telegram", "httpx", "httpcore", "tornado"):
             logging.getLogger(name).setLevel(logging.INFO)
@@ -90,9 +93,13 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     run = command("run", _cmd_run, "run the Telegram bot and its scheduler until stopped (SIGINT/SIGTERM)", json_output=False)
-    run.add_argument("--role", choices=ROLES, default="all",
-                     help="all (default): everything; bot: Telegram updates, pushes, weather; worker: source polling, "
-                          "extraction, summarization (several processes share a PostgreSQL database)")
+    run.add_argument(
+        "--role",
+        choices=ROLES,
+        default="all",
+        help="all (default): everything; bot: Telegram updates, pushes, weather; worker: source polling, "
+        "extraction, summarization (several processes share a PostgreSQL database)",
+    )
 
     fetch = command("fetch", _cmd_fetch, "run one ingestion pass: fetch, extract, dedupe, summarize, store")
     fetch.add_argument("--source", help="only the source with this name")
@@ -107,8 +114,12 @@ def _parser() -> argparse.ArgumentParser:
     weather.add_argument("--lang", choices=LANGUAGES, help="language of the text (default: region language)")
     weather.add_argument("--region", help="a [[regions]] name (default: the first region)")
 
-    models = command("models", _cmd_models, "show summarization profiles and their weights, download them, or show "
-                                            "how often the faithfulness gate accepted their summaries (stats)")
+    models = command(
+        "models",
+        _cmd_models,
+        "show summarization profiles and their weights, download them, or show "
+        "how often the faithfulness gate accepted their summaries (stats)",
+    )
     models.add_argument("action", choices=("list", "pull", "stats"))
     models.add_argument("profile", nargs="?", help="pull: only this profile (default: every transformer profile)")
     models.add_argument("--hours", type=_positive_int, help="stats: the last this many hours (default: 24, as /stats)")
@@ -120,8 +131,13 @@ def _parser() -> argparse.ArgumentParser:
     summarize.add_argument("target", metavar="URL|FILE|-")
     summarize.add_argument("--profile", help="profile from models.yaml (default: routed by language)")
 
-    check = command("check-summaries", _cmd_check_summaries, "judge summaries with the faithfulness gate: one JSON "
-                    'object a line, {"id", "source", "summary", "language" (default: detected)}', json_output=False)
+    check = command(
+        "check-summaries",
+        _cmd_check_summaries,
+        "judge summaries with the faithfulness gate: one JSON "
+        'object a line, {"id", "source", "summary", "language" (default: detected)}',
+        json_output=False,
+    )
     check.add_argument("file", metavar="FILE|-")
     check.add_argument("--json", action="store_true", help="print JSON Lines: one verdict a line, in input order")
     return parser
@@ -155,7 +171,9 @@ def _models_file(settings: Settings) -> tuple[Path | None, str]:
     try:
         path, where = find_models_file(configured, explicit)
     except ProfileError as exc:
-        raise ConfigError(f"{settings.source_file or 'NEWSBOT_SUMMARIZER_MODELS_FILE'}: key 'summarizer.models_file': {exc}") from None
+        raise ConfigError(
+            f"{settings.source_file or 'NEWSBOT_SUMMARIZER_MODELS_FILE'}: key 'summarizer.models_file': {exc}"
+        ) from None
     if path is None:
         log.info("no models.yaml found: using the built-in extractive profile")
     return path, where
@@ -188,8 +206,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     if args.role != "all" and settings.database.url.startswith("sqlite"):
-        raise ConfigError(f"--role {args.role} shares the work with other newsbot processes through PostgreSQL; "
-                          f"with SQLite ({settings.database.url}) run one `newsbot run` (role all)")
+        raise ConfigError(
+            f"--role {args.role} shares the work with other newsbot processes through PostgreSQL; "
+            f"with SQLite ({settings.database.url}) run one `newsbot run` (role all)"
+        )
     if args.verbose == 0:
         logging.getLogger("bot").setLevel(logging.INFO)
     if args.role == "worker":
@@ -292,8 +312,14 @@ def _cmd_digest(args: argparse.Namespace) -> int:
                     print(f"newsbot: warning: {report.name}: {error}", file=sys.stderr)
         weather = _weather_report(settings, db, region)
         now = utcnow().astimezone(region.tz)
-        digest = build_digest(db, args.lang or region.language, args.limit or settings.digest.max_items, weather, now,
-                              sources=settings.region_sources(region.name)).with_lead(summarizer)
+        digest = build_digest(
+            db,
+            args.lang or region.language,
+            args.limit or settings.digest.max_items,
+            weather,
+            now,
+            sources=settings.region_sources(region.name),
+        ).with_lead(summarizer)
     finally:
         db.close()
     if args.json:
@@ -338,38 +364,49 @@ def _cmd_models(args: argparse.Namespace) -> int:
         return _pull(summarizer, args.profile, path)
     rows = []
     for name, profile in profiles.items():
-        rows.append({
-            "profile": name, "kind": profile.kind, "model": profile.model or "textrank", "gguf_file": profile.gguf_file or "",
-            "revision": profile.revision if profile.model and profile.kind != OPENAI
-            and not profile.model.startswith((PACKAGE_PREFIX, "/")) else "",
-            "languages": profile.languages, "weights": weights.status(summarizer, name), "base_url": profile.base_url or "",
-            "routed": sorted(lang for lang, target in summarizer.config.routing.items() if target == name)
-            + (["(default)"] if summarizer.config.default == name else [])
-            + (["(checker)"] if summarizer.config.checker == name else []),
-            "licence": profile.licence,
-            "engine": "" if profile.kind in (EXTRACTIVE, OPENAI) else profile.engine,
-            "compute_type": profile.compute_type if profile.engine == CTRANSLATE2 else "",
-        })
+        rows.append(
+            {
+                "profile": name,
+                "kind": profile.kind,
+                "model": profile.model or "textrank",
+                "gguf_file": profile.gguf_file or "",
+                "revision": profile.revision
+                if profile.model and profile.kind != OPENAI and not profile.model.startswith((PACKAGE_PREFIX, "/"))
+                else "",
+                "languages": profile.languages,
+                "weights": weights.status(summarizer, name),
+                "base_url": profile.base_url or "",
+                "routed": sorted(lang for lang, target in summarizer.config.routing.items() if target == name)
+                + (["(default)"] if summarizer.config.default == name else [])
+                + (["(checker)"] if summarizer.config.checker == name else []),
+                "licence": profile.licence,
+                "engine": "" if profile.kind in (EXTRACTIVE, OPENAI) else profile.engine,
+                "compute_type": profile.compute_type if profile.engine == CTRANSLATE2 else "",
+            }
+        )
     if args.json:
         _print_json({"models_file": str(path) if path else None, "found": where, "profiles": rows})
         return 0
     print(f"models file: {path or '(none: built-in extractive profile)'} ({where})\n")
     for row in rows:
         model = f"{row['model']}@{row['revision']}" if row["revision"] else row["model"]
-        print(f"{row['profile']:<16} {row['kind']:<10} {row['weights']:<8} {model}  "
-              f"serves: {', '.join(row['routed']) or '-'}")
+        print(f"{row['profile']:<16} {row['kind']:<10} {row['weights']:<8} {model}  serves: {', '.join(row['routed']) or '-'}")
         if row["gguf_file"]:
             from summarizer.backends.transformer import GGUF_HINT, gguf_installed
 
-            print(f"{'':<16} gguf file: {row['gguf_file']} (dequantized on load)"
-                  + ("" if gguf_installed() else f" (gguf not installed: {GGUF_HINT})"))
+            print(
+                f"{'':<16} gguf file: {row['gguf_file']} (dequantized on load)"
+                + ("" if gguf_installed() else f" (gguf not installed: {GGUF_HINT})")
+            )
         if row["licence"]:
             print(f"{'':<16} licence: {row['licence']}")
         if row["engine"] == CTRANSLATE2:
             from summarizer.backends.ct2 import INSTALL_HINT, installed
 
-            print(f"{'':<16} engine: ctranslate2 {row['compute_type']}"
-                  + ("" if installed() else f" (not installed: {INSTALL_HINT})"))
+            print(
+                f"{'':<16} engine: ctranslate2 {row['compute_type']}"
+                + ("" if installed() else f" (not installed: {INSTALL_HINT})")
+            )
         if row["base_url"]:
             print(f"{'':<16} inference server: {row['base_url']}")
     missing = [r["profile"] for r in rows if r["weights"] == "missing"]
@@ -381,12 +418,16 @@ def _cmd_models(args: argparse.Namespace) -> int:
             print(f"\n{name}: {install_hint(profiles[name])}")
         missing = [name for name in missing if name not in packaged]
     if missing:
-        print(f"\nmissing weights: {', '.join(missing)}: their summaries fall back to the extractive summarizer; "
-              f"run `newsbot models pull` where the Hugging Face hub is reachable")
+        print(
+            f"\nmissing weights: {', '.join(missing)}: their summaries fall back to the extractive summarizer; "
+            f"run `newsbot models pull` where the Hugging Face hub is reachable"
+        )
     unreachable = [r["profile"] for r in rows if r["weights"].startswith("unreachable")]
     if unreachable:
-        print(f"\ninference servers not answering: {', '.join(unreachable)}: their summaries fall back to the "
-              "extractive summarizer until they answer")
+        print(
+            f"\ninference servers not answering: {', '.join(unreachable)}: their summaries fall back to the "
+            "extractive summarizer until they answer"
+        )
     return 0
 
 
@@ -426,8 +467,10 @@ def _pull(summarizer, only: str | None, models_file: Path | None) -> int:
             print(f"{name}: downloading {profile.model}@{profile.revision}", file=sys.stderr)
         for step in weights.pull(summarizer, name):
             failures += step.failed
-            print(f"newsbot: error: {name}: {step.message}" if step.failed else f"{name}: {step.message}",
-                  file=sys.stderr if step.failed else sys.stdout)
+            print(
+                f"newsbot: error: {name}: {step.message}" if step.failed else f"{name}: {step.message}",
+                file=sys.stderr if step.failed else sys.stdout,
+            )
     return 1 if failures else 0
 
 
@@ -504,13 +547,17 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
     summarizer = Summarizer.from_file(_models_file(settings)[0])
     if not article.text:
         raise UsageError(f"{args.target}: no article text found to summarize")
-    result = summarizer.summarize(article.text, article.language, args.profile or settings.summarizer.profile or None,
-                                  title=article.title or None)
+    result = summarizer.summarize(
+        article.text, article.language, args.profile or settings.summarizer.profile or None, title=article.title or None
+    )
     if args.json:
         _print_json(result.to_dict())
     else:
         print(result.summary)
-        print(f"\n({result.profile} · {result.model}{' · fallback: ' + (result.reason or '') if result.fallback else ''})", file=sys.stderr)
+        print(
+            f"\n({result.profile} · {result.model}{' · fallback: ' + (result.reason or '') if result.fallback else ''})",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -51,8 +51,9 @@ class TelegramSettings(_Section):
     @classmethod
     def _valid_secret(cls, value: str) -> str:
         if value and not WEBHOOK_SECRET.fullmatch(value):
-            raise ValueError("Telegram accepts 1 to 256 characters A-Z, a-z, 0-9, _ and - only "
-                             "(leave it empty to have one generated)")
+            raise ValueError(
+                "Telegram accepts 1 to 256 characters A-Z, a-z, 0-9, _ and - only (leave it empty to have one generated)"
+            )
         return value
 
 
@@ -169,7 +170,8 @@ class FetchSettings(_Section):
     allow_hosts: list[str] = Field(
         default_factory=list,
         description="hosts that links and redirects may reach although they are on loopback, private or "
-                    "link-local addresses (a source's own host always may)")
+        "link-local addresses (a source's own host always may)",
+    )
 
     @field_validator("allow_hosts")
     @classmethod
@@ -177,8 +179,9 @@ class FetchSettings(_Section):
         hosts = [entry.strip().lower().removeprefix("[").removesuffix("]") for entry in value]
         for entry, host in zip(value, hosts):
             if not (HOST_NAME.fullmatch(host) or _is_ip_address(host)):
-                raise ValueError(f"{entry!r} is not a host name or IP address "
-                                 "(e.g. 'intranet.example' or '10.0.0.5': no scheme, port or path)")
+                raise ValueError(
+                    f"{entry!r} is not a host name or IP address (e.g. 'intranet.example' or '10.0.0.5': no scheme, port or path)"
+                )
         return hosts
 
 
@@ -207,7 +210,9 @@ def _demo_sources() -> list[SourceSettings]:
     return [
         SourceSettings(name="梁平區融媒體中心 (demo)", kind="files", url=str(DEMO_DIR / "liangping" / "*.html")),
         SourceSettings(name="重庆日报 (demo)", kind="files", url=str(DEMO_DIR / "chongqing" / "*.html"), language="zh-Hans"),
-        SourceSettings(name="Chongqing Daily English (demo)", kind="files", url=str(DEMO_DIR / "english" / "*.html"), language="en"),
+        SourceSettings(
+            name="Chongqing Daily English (demo)", kind="files", url=str(DEMO_DIR / "english" / "*.html"), language="en"
+        ),
     ]
 
 
@@ -231,7 +236,7 @@ class Settings(_Section):
     source_file: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Settings":
+    def _consistent(self) -> Settings:
         """``[[regions]]`` replace ``[region]`` (the first is the default); names must resolve."""
         if self.regions:
             names = [r.name for r in self.regions]
@@ -246,8 +251,9 @@ class Settings(_Section):
             object.__setattr__(self, "region", self.regions[0])
         for index, channel in enumerate(self.channels):
             if channel.region and channel.region not in self.region_names():
-                raise ValueError(f"channels.{index}.region: no region named {channel.region!r} "
-                                 f"(known: {', '.join(self.region_names())})")
+                raise ValueError(
+                    f"channels.{index}.region: no region named {channel.region!r} (known: {', '.join(self.region_names())})"
+                )
         return self
 
     def all_regions(self) -> list[RegionSettings]:
@@ -324,8 +330,11 @@ def check_database_url(value: str) -> None:
     try:
         dialect.import_dbapi()
     except ImportError as exc:
-        hint = " (for PostgreSQL use 'postgresql+psycopg://...' and pip install 'newsbot[postgres]')" \
-            if url.get_backend_name() == "postgresql" else ""
+        hint = (
+            " (for PostgreSQL use 'postgresql+psycopg://...' and pip install 'newsbot[postgres]')"
+            if url.get_backend_name() == "postgresql"
+            else ""
+        )
         raise ValueError(f"the database driver for {url.drivername!r} is not installed: {exc}{hint}") from None
 
 
@@ -404,8 +413,9 @@ def _keys_beside(loc: tuple) -> list[str]:
         if isinstance(part, int):
             continue  # an item of a list of sections ([[sources]])
         annotation = model.model_fields[str(part)].annotation if str(part) in model.model_fields else None
-        inner = next((a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type)
-                      and issubclass(a, BaseModel)), None)
+        inner = next(
+            (a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type) and issubclass(a, BaseModel)), None
+        )
         if inner is None:
             return []
         model = inner
@@ -422,8 +432,11 @@ def _describe(exc: ValidationError, where: str, from_environment: Mapping[str, s
             key, message = message.split(": ", 1)
         if error["type"] == "extra_forbidden":
             close = difflib.get_close_matches(str(error["loc"][-1]), _keys_beside(error["loc"]), n=1, cutoff=0.6)
-            message = f"unknown key: did you mean '{close[0]}'?" if close else \
-                "unknown key (check the spelling; see docs/configuration.md)"
+            message = (
+                f"unknown key: did you mean '{close[0]}'?"
+                if close
+                else "unknown key (check the spelling; see docs/configuration.md)"
+            )
         origin = from_environment.get(".".join(str(part) for part in error["loc"][:2]), where)
         lines.append(f"{origin}: key '{key}': {message}")
     return "\n".join(lines)

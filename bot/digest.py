@@ -29,8 +29,10 @@ log = logging.getLogger(__name__)
 STORY_WINDOW = timedelta(days=14)  # stories not updated for this long no longer reach readers
 LEAD_CACHE = 32  # leads kept for editions with the same weather and stories
 SEARCH_CANDIDATES = 500  # newest matching articles a search looks at
-_STORY_LOADS = (selectinload(Story.articles).selectinload(Article.source),
-                selectinload(Story.articles).selectinload(Article.summaries))
+_STORY_LOADS = (
+    selectinload(Story.articles).selectinload(Article.source),
+    selectinload(Story.articles).selectinload(Article.summaries),
+)
 # control characters and lone surrogates (not line breaks or other white space): never shown
 _INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
 
@@ -89,10 +91,14 @@ class Digest:
 
     def to_dict(self) -> dict:
         """The ``newsbot digest --json`` shape."""
-        return {"language": self.language, "weather": self.weather, "stories": [s.to_dict() for s in self.stories],
-                "lead": self.lead.to_dict() if self.lead else None}
+        return {
+            "language": self.language,
+            "weather": self.weather,
+            "stories": [s.to_dict() for s in self.stories],
+            "lead": self.lead.to_dict() if self.lead else None,
+        }
 
-    def with_lead(self, summarizer: Summarizer) -> "Digest":
+    def with_lead(self, summarizer: Summarizer) -> Digest:
         """This digest opened by a lead written from its forecast and top stories, when a
         profile writes leads for its language (checked by the gate; a rejected one is recorded
         as a fallback, and the reader gets the forecast text)."""
@@ -134,7 +140,12 @@ _LEADS = _LeadCache(LEAD_CACHE)
 
 
 def build_digest(
-    db: Database, language: str, limit: int, weather: WeatherReport, now: datetime, since: datetime | None = None,
+    db: Database,
+    language: str,
+    limit: int,
+    weather: WeatherReport,
+    now: datetime,
+    since: datetime | None = None,
     sources: frozenset[str] | None = None,
 ) -> Digest:
     """The digest for a reader of ``language`` at ``now`` (aware, region time): the weather,
@@ -145,8 +156,14 @@ def build_digest(
 
 
 def story_items(
-    db: Database, language: str, limit: int, tz: tzinfo | None, since: datetime | None = None, now: datetime | None = None,
-    sources: frozenset[str] | None = None, until: datetime | None = None,
+    db: Database,
+    language: str,
+    limit: int,
+    tz: tzinfo | None,
+    since: datetime | None = None,
+    now: datetime | None = None,
+    sources: frozenset[str] | None = None,
+    until: datetime | None = None,
 ) -> list[StoryItem]:
     """The newest ``limit`` stories for a reader of ``language`` (first seen after ``since``, and by
     ``until``; run by one of ``sources`` when given), among those updated within
@@ -189,9 +206,13 @@ class Stories:
         newest = func.coalesce(Article.published_at, Article.fetched_at)
         query = (
             select(Article.story_id, Article.search_text)
-            .where(Article.story_id.is_not(None), Article.fetched_at >= now - window, Article.search_text.is_not(None),
-                   run_by(self.settings.region_sources(region)),
-                   *(Article.search_text.contains(form, autoescape=True) for form in forms))
+            .where(
+                Article.story_id.is_not(None),
+                Article.fetched_at >= now - window,
+                Article.search_text.is_not(None),
+                run_by(self.settings.region_sources(region)),
+                *(Article.search_text.contains(form, autoescape=True) for form in forms),
+            )
             .order_by(newest.desc(), Article.id.desc())
             .limit(SEARCH_CANDIDATES)
         )
@@ -210,12 +231,17 @@ class Stories:
 def newest_story_at(db: Database, now: datetime) -> datetime | None:
     """When the newest story within :data:`STORY_WINDOW` was first seen, by ``now`` (None: no stories)."""
     with db.session() as session:
-        return session.scalar(select(func.max(Story.first_seen_at)).where(
-            Story.updated_at >= now - STORY_WINDOW, Story.first_seen_at <= now))
+        return session.scalar(
+            select(func.max(Story.first_seen_at)).where(Story.updated_at >= now - STORY_WINDOW, Story.first_seen_at <= now)
+        )
 
 
 def _latest_stories(
-    session: Session, limit: int, since: datetime | None, until: datetime | None, horizon: datetime,
+    session: Session,
+    limit: int,
+    since: datetime | None,
+    until: datetime | None,
+    horizon: datetime,
     sources: frozenset[str] | None = None,
 ) -> list[Story]:
     newest = func.max(func.coalesce(Article.published_at, Article.fetched_at))
@@ -242,8 +268,10 @@ def _story_item(story: Story, language: str, tz: tzinfo | None) -> StoryItem:
     (without aggregator labels); Chinese in the reader's script, source names too."""
     articles = [a for a in story.articles if a.text]
     family = language_family(language)
-    lead = min(articles, key=lambda a: (
-        language_family(a.language) != family, a.language != language, a.published_at or a.fetched_at, a.id))
+    lead = min(
+        articles,
+        key=lambda a: (language_family(a.language) != family, a.language != language, a.published_at or a.fetched_at, a.id),
+    )
     own, translation = lead.own_summary(), lead.translation(language)
     title, title_language = strip_title_label(lead.title), lead.language
     if translation is not None:
@@ -262,8 +290,10 @@ def _story_item(story: Story, language: str, tz: tzinfo | None) -> StoryItem:
         title=for_reader(title, title_language, language),
         summary=summary,
         published=lead.published_at.astimezone(tz) if lead.published_at else None,
-        sources=[{"name": name_for_reader(a.source.name, language), "url": a.url}
-                 for a in sorted(articles, key=lambda a: a is not lead)],
+        sources=[
+            {"name": name_for_reader(a.source.name, language), "url": a.url}
+            for a in sorted(articles, key=lambda a: a is not lead)
+        ],
         fallback=bool(own and own.fallback),
         original_language=original,
     )
@@ -283,8 +313,14 @@ def render_text(digest: Digest) -> str:
     """Plain-text rendering for the terminal."""
     language = digest.language
     opening = lead_lines(digest)
-    lines = [*opening, *([""] if opening else []),
-             f"【{t('weather', language)}】", digest.weather_text, "", f"【{t('news', language)}】"]
+    lines = [
+        *opening,
+        *([""] if opening else []),
+        f"【{t('weather', language)}】",
+        digest.weather_text,
+        "",
+        f"【{t('news', language)}】",
+    ]
     if not digest.stories:
         lines.append(t("no_news", language))
     for number, story in enumerate(digest.stories, 1):

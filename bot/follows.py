@@ -85,8 +85,11 @@ class Follows:
             for row in rows:
                 session.delete(row)
             keywords = [row.keyword for row in rows]
-            session.execute(delete(FollowHit).where(
-                FollowHit.subscriber_id == subscriber_id, FollowHit.sent_at.is_(None), FollowHit.keyword.in_(keywords)))
+            session.execute(
+                delete(FollowHit).where(
+                    FollowHit.subscriber_id == subscriber_id, FollowHit.sent_at.is_(None), FollowHit.keyword.in_(keywords)
+                )
+            )
             return keywords
 
     def match_new_stories(self, now: datetime) -> int:
@@ -101,11 +104,16 @@ class Follows:
         while True:
             with self.db.session() as session:
                 unsummarized = Story.articles.any(and_(Article.text != "", ~Article.summaries.any()))
-                query = (select(Story)
-                         .where(Story.matched_at.is_(None), or_(~unsummarized, Story.first_seen_at <= now - SUMMARY_WAIT))
-                         .order_by(Story.id).limit(MATCH_BATCH)
-                         .options(selectinload(Story.articles).selectinload(Article.source),
-                                  selectinload(Story.articles).selectinload(Article.summaries)))
+                query = (
+                    select(Story)
+                    .where(Story.matched_at.is_(None), or_(~unsummarized, Story.first_seen_at <= now - SUMMARY_WAIT))
+                    .order_by(Story.id)
+                    .limit(MATCH_BATCH)
+                    .options(
+                        selectinload(Story.articles).selectinload(Article.source),
+                        selectinload(Story.articles).selectinload(Article.summaries),
+                    )
+                )
                 if self.db.shared:
                     query = query.with_for_update(skip_locked=True, of=Story)
                 stories = list(session.scalars(query))
@@ -123,10 +131,22 @@ class Follows:
                     for subscriber_id, form in matcher.matches(text).items():
                         allowed = regions[subscriber_id]
                         if allowed is None or names & allowed:
-                            rows.append({"subscriber_id": subscriber_id, "story_id": story.id,
-                                         "keyword": keywords[subscriber_id, form], "created_at": now})
-                had = {tuple(row) for row in session.execute(select(FollowHit.subscriber_id, FollowHit.story_id).where(
-                    FollowHit.story_id.in_([story.id for story in stories])))}  # a story matched again
+                            rows.append(
+                                {
+                                    "subscriber_id": subscriber_id,
+                                    "story_id": story.id,
+                                    "keyword": keywords[subscriber_id, form],
+                                    "created_at": now,
+                                }
+                            )
+                had = {
+                    tuple(row)
+                    for row in session.execute(
+                        select(FollowHit.subscriber_id, FollowHit.story_id).where(
+                            FollowHit.story_id.in_([story.id for story in stories])
+                        )
+                    )
+                }  # a story matched again
                 rows = [row for row in rows if (row["subscriber_id"], row["story_id"]) not in had]
                 if rows:  # executemany: any number of rows, within every driver's parameter limit
                     insert = pg_insert if self.db.shared else sqlite_insert
@@ -149,9 +169,11 @@ class Follows:
         """Matches not sent yet, by id after ``after_id`` (a page)."""
         with self.db.session() as session:
             rows = session.execute(
-                select(FollowHit, Subscriber).join(Subscriber, Subscriber.id == FollowHit.subscriber_id)
+                select(FollowHit, Subscriber)
+                .join(Subscriber, Subscriber.id == FollowHit.subscriber_id)
                 .where(FollowHit.sent_at.is_(None), FollowHit.id > after_id, Subscriber.inactive_reason.is_(None))
-                .order_by(FollowHit.id).limit(limit)
+                .order_by(FollowHit.id)
+                .limit(limit)
             ).all()
             return [Pending(hit.id, hit.story_id, hit.keyword, subscriber) for hit, subscriber in rows]
 
@@ -165,8 +187,10 @@ class Follows:
     def counts(self) -> dict[str, int]:
         """For /stats: follows and the chats that have any."""
         with self.db.session() as session:
-            return {"follows": session.scalar(select(func.count()).select_from(Follow)) or 0,
-                    "following": session.scalar(select(func.count(func.distinct(Follow.subscriber_id)))) or 0}
+            return {
+                "follows": session.scalar(select(func.count()).select_from(Follow)) or 0,
+                "following": session.scalar(select(func.count(func.distinct(Follow.subscriber_id)))) or 0,
+            }
 
 
 def _story_text(article: Article) -> str:

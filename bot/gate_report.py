@@ -46,8 +46,12 @@ class ProfileAcceptance:
     def to_dict(self) -> dict:
         """JSON-ready form (``newsbot models stats --json``)."""
         return {
-            "profile": self.profile, "model": self.model, "extractive": self.extractive, "total": self.total,
-            "accepted": self.accepted, "fallbacks": self.fallbacks,
+            "profile": self.profile,
+            "model": self.model,
+            "extractive": self.extractive,
+            "total": self.total,
+            "accepted": self.accepted,
+            "fallbacks": self.fallbacks,
             "top_reasons": [{"reason": reason, "count": count} for reason, count in self.top_reasons],
         }
 
@@ -66,8 +70,16 @@ def acceptance(db: Database, since: datetime) -> list[ProfileAcceptance]:
     """Each profile's summaries made since ``since``, profiles by name. Translations (stored
     in a language family other than their article's) are left out."""
     query = (
-        select(Summary.profile, Summary.model, Summary.fallback, Summary.reason, Summary.language, Article.language,
-               func.count(), func.max(Summary.created_at))
+        select(
+            Summary.profile,
+            Summary.model,
+            Summary.fallback,
+            Summary.reason,
+            Summary.language,
+            Article.language,
+            func.count(),
+            func.max(Summary.created_at),
+        )
         .join(Article, Summary.article_id == Article.id)
         .where(Summary.created_at >= since)
         .group_by(Summary.profile, Summary.model, Summary.fallback, Summary.reason, Summary.language, Article.language)
@@ -103,8 +115,9 @@ def describe(profile: ProfileAcceptance, language: str) -> str:
     if profile.extractive:
         line = t("gate_extractive", language, profile=profile.profile, count=profile.accepted)
     else:
-        line = t("gate_profile", language, profile=profile.profile, accepted=profile.accepted, total=profile.total,
-                 share=profile.share)
+        line = t(
+            "gate_profile", language, profile=profile.profile, accepted=profile.accepted, total=profile.total, share=profile.share
+        )
     if profile.fallbacks:
         line += t("gate_fallbacks", language, reasons=", ".join(f"{reason} {count}" for reason, count in profile.top_reasons))
     return line

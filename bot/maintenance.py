@@ -10,7 +10,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from bot.storage import (
-    Article, BotState, Bulletin, Database, Delivery, FollowHit, ForecastRecord, PageRetry, Subscriber, Summary, WeatherEvent,
+    Article,
+    BotState,
+    Bulletin,
+    Database,
+    Delivery,
+    FollowHit,
+    ForecastRecord,
+    PageRetry,
+    Subscriber,
+    Summary,
+    WeatherEvent,
 )
 from bot.subscriptions import delete_subscribers
 
@@ -35,8 +45,10 @@ def prune(db: Database, keep_days: int, now: datetime) -> dict[str, int]:
     cutoff = now - timedelta(days=keep_days)
     newer = aliased(ForecastRecord)
     superseded = exists().where(
-        newer.provider == ForecastRecord.provider, newer.latitude == ForecastRecord.latitude,
-        newer.longitude == ForecastRecord.longitude, newer.fetched_at > ForecastRecord.fetched_at,
+        newer.provider == ForecastRecord.provider,
+        newer.latitude == ForecastRecord.latitude,
+        newer.longitude == ForecastRecord.longitude,
+        newer.fetched_at > ForecastRecord.fetched_at,
     )
     counts = {
         "deliveries": _delete(db, Delivery, Delivery.created_at < cutoff),
@@ -50,7 +62,9 @@ def prune(db: Database, keep_days: int, now: datetime) -> dict[str, int]:
     return counts
 
 
-def _delete(db: Database, model: type[Delivery | PageRetry | ForecastRecord | FollowHit | WeatherEvent], *conditions: ColumnElement[bool]) -> int:
+def _delete(
+    db: Database, model: type[Delivery | PageRetry | ForecastRecord | FollowHit | WeatherEvent], *conditions: ColumnElement[bool]
+) -> int:
     deleted = 0
     while True:
         with db.session() as session:
@@ -66,8 +80,12 @@ def _forget_blocked(db: Database, cutoff: datetime) -> int:
     forgotten = 0
     while True:
         with db.session() as session:
-            ids = session.scalars(select(Subscriber.id).where(Subscriber.blocked_at < cutoff, ~Subscriber.managed)
-                                  .order_by(Subscriber.id).limit(BATCH)).all()
+            ids = session.scalars(
+                select(Subscriber.id)
+                .where(Subscriber.blocked_at < cutoff, ~Subscriber.managed)
+                .order_by(Subscriber.id)
+                .limit(BATCH)
+            ).all()
             delete_subscribers(session, list(ids))
         forgotten += len(ids)
         if len(ids) < BATCH:

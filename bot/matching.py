@@ -28,7 +28,7 @@ def parse_keywords(text: str) -> list[str]:
     words: list[str] = []
     position = 0
     for quoted in _QUOTED.finditer(text):
-        words += split(text[position:quoted.start()])
+        words += split(text[position : quoted.start()])
         words.append(next(filter(None, quoted.groups())))
         position = quoted.end()
     words += split(text[position:])

@@ -16,7 +16,6 @@ from bot.storage import Database, Delivery, Follow, FollowHit, Source, Story, Su
 from bot.storage.locks import PROCESS_ID
 from bot.storage.models import utcnow
 
-
 DAILY_KEY = "digest:"
 NEWS_KEY = "news:"
 FOLLOW_KEY = "follow:"
@@ -89,9 +88,15 @@ class Subscriptions:
         row = session.scalar(select(Subscriber).where(Subscriber.chat_id == ref.chat_id, Subscriber.thread_id == ref.thread_id))
         if row is None:
             row = Subscriber(
-                chat_id=ref.chat_id, thread_id=ref.thread_id, chat_type=ref.chat_type, language=language,
-                language_chosen=False, push_time=self.settings.digest.default_time,
-                timezone=self.settings.region.timezone, news_mode="daily", active=False,
+                chat_id=ref.chat_id,
+                thread_id=ref.thread_id,
+                chat_type=ref.chat_type,
+                language=language,
+                language_chosen=False,
+                push_time=self.settings.digest.default_time,
+                timezone=self.settings.region.timezone,
+                news_mode="daily",
+                active=False,
             )
             session.add(row)
             session.flush()
@@ -135,8 +140,14 @@ class Subscriptions:
     def _sync_channels(self, now: datetime) -> None:
         configured = {channel.chat_id: channel for channel in self.settings.channels}
         with self.db.session() as session:
-            rows = {row.chat_id: row for row in session.scalars(select(Subscriber).where(
-                or_(Subscriber.managed, Subscriber.chat_id.in_(configured)), Subscriber.thread_id == 0))}
+            rows = {
+                row.chat_id: row
+                for row in session.scalars(
+                    select(Subscriber).where(
+                        or_(Subscriber.managed, Subscriber.chat_id.in_(configured)), Subscriber.thread_id == 0
+                    )
+                )
+            }
             for chat_id, row in rows.items():
                 if chat_id not in configured and row.managed and row.active:
                     row.active, row.next_push_at, row.inactive_reason = False, None, "no longer in [[channels]]"
@@ -147,8 +158,11 @@ class Subscriptions:
                     row = Subscriber(chat_id=chat_id, thread_id=0, chat_type="channel", news_mode="daily")
                     session.add(row)
                 # a restart keeps a push that is due (the bot was down at push time): it is caught up
-                unchanged = row.active and row.next_push_at is not None and (row.push_time, row.timezone) == (
-                    channel.time, region.timezone)
+                unchanged = (
+                    row.active
+                    and row.next_push_at is not None
+                    and (row.push_time, row.timezone) == (channel.time, region.timezone)
+                )
                 row.managed, row.active, row.inactive_reason = True, True, None
                 row.language, row.language_chosen = channel.language or region.language, True
                 row.push_time, row.region, row.timezone = channel.time, region.name, region.timezone
@@ -158,37 +172,52 @@ class Subscriptions:
     def due(self, now: datetime, after_id: int = 0, limit: int = 500) -> list[Subscriber]:
         """Active subscribers whose daily push time has come, by id after ``after_id`` (a page)."""
         with self.db.session() as session:
-            return list(session.scalars(
-                select(Subscriber)
-                .where(Subscriber.active, Subscriber.next_push_at <= now, Subscriber.id > after_id)
-                .order_by(Subscriber.id).limit(limit)
-            ))
+            return list(
+                session.scalars(
+                    select(Subscriber)
+                    .where(Subscriber.active, Subscriber.next_push_at <= now, Subscriber.id > after_id)
+                    .order_by(Subscriber.id)
+                    .limit(limit)
+                )
+            )
 
     def alert_recipients(self, region: str, key: str, after_id: int = 0, limit: int = 500) -> list[Subscriber]:
         """Chats of ``region`` that want weather alerts and have not had (or given up on) push
         ``key`` yet (a page, by id)."""
         settled = exists().where(
-            Delivery.subscriber_id == Subscriber.id, Delivery.push_key == key,
-            or_(Delivery.status == "sent", and_(Delivery.status == "failed", Delivery.next_attempt_at.is_(None))))
+            Delivery.subscriber_id == Subscriber.id,
+            Delivery.push_key == key,
+            or_(Delivery.status == "sent", and_(Delivery.status == "failed", Delivery.next_attempt_at.is_(None))),
+        )
         mine = Subscriber.region == region
         if region == self.settings.region.name:  # the default region also has the chats of none, or of a removed one
             mine = or_(mine, Subscriber.region.is_(None), Subscriber.region.not_in(self.settings.region_names()))
         with self.db.session() as session:
-            return list(session.scalars(
-                select(Subscriber)
-                .where(Subscriber.alerts, Subscriber.inactive_reason.is_(None), mine, ~settled, Subscriber.id > after_id)
-                .order_by(Subscriber.id).limit(limit)
-            ))
+            return list(
+                session.scalars(
+                    select(Subscriber)
+                    .where(Subscriber.alerts, Subscriber.inactive_reason.is_(None), mine, ~settled, Subscriber.id > after_id)
+                    .order_by(Subscriber.id)
+                    .limit(limit)
+                )
+            )
 
     def instant(self, newer_than: datetime, after_id: int = 0, limit: int = 500) -> list[Subscriber]:
         """Active instant-mode subscribers who have not yet had news up to ``newer_than`` (a page)."""
         with self.db.session() as session:
-            return list(session.scalars(
-                select(Subscriber)
-                .where(Subscriber.active, Subscriber.news_mode == "instant", Subscriber.id > after_id,
-                       or_(Subscriber.last_news_at.is_(None), Subscriber.last_news_at < newer_than))
-                .order_by(Subscriber.id).limit(limit)
-            ))
+            return list(
+                session.scalars(
+                    select(Subscriber)
+                    .where(
+                        Subscriber.active,
+                        Subscriber.news_mode == "instant",
+                        Subscriber.id > after_id,
+                        or_(Subscriber.last_news_at.is_(None), Subscriber.last_news_at < newer_than),
+                    )
+                    .order_by(Subscriber.id)
+                    .limit(limit)
+                )
+            )
 
     def claim(self, subscriber_id: int, key: str, now: datetime) -> str:
         """Mark push ``key`` as being sent by this process: ``"go"``; ``"sent"`` when it already
@@ -205,11 +234,21 @@ class Subscriptions:
         wall = utcnow()
         try:
             with self.db.session() as session:
-                row = session.scalar(select(Delivery).where(
-                    Delivery.subscriber_id == subscriber_id, Delivery.push_key == key).with_for_update())
+                row = session.scalar(
+                    select(Delivery).where(Delivery.subscriber_id == subscriber_id, Delivery.push_key == key).with_for_update()
+                )
                 if row is None:
-                    session.add(Delivery(subscriber_id=subscriber_id, push_key=key, status="sending", attempts=0,
-                                         claimed_by=PROCESS_ID, claimed_until=wall + CLAIM_LEASE, created_at=now))
+                    session.add(
+                        Delivery(
+                            subscriber_id=subscriber_id,
+                            push_key=key,
+                            status="sending",
+                            attempts=0,
+                            claimed_by=PROCESS_ID,
+                            claimed_until=wall + CLAIM_LEASE,
+                            created_at=now,
+                        )
+                    )
                     session.flush()  # two processes claiming at once: the second fails here
                     return "go"
                 if row.status == "sent":
@@ -218,16 +257,22 @@ class Subscriptions:
                     return "given up"
                 if row.status == "failed" and row.next_attempt_at > now:
                     return "later"
-                if (row.status == "sending" and row.claimed_by != PROCESS_ID and self.db.shared
-                        and row.claimed_until is not None and row.claimed_until > wall):
+                if (
+                    row.status == "sending"
+                    and row.claimed_by != PROCESS_ID
+                    and self.db.shared
+                    and row.claimed_until is not None
+                    and row.claimed_until > wall
+                ):
                     return "later"
                 row.status, row.claimed_by, row.claimed_until, row.created_at = "sending", PROCESS_ID, wall + CLAIM_LEASE, now
                 return "go"
         except IntegrityError:
             return "later"
 
-    def sent(self, subscriber_id: int, key: str, now: datetime, local_day: date | None = None,
-             moved_to: ChatRef | None = None) -> None:
+    def sent(
+        self, subscriber_id: int, key: str, now: datetime, local_day: date | None = None, moved_to: ChatRef | None = None
+    ) -> None:
         """Push ``key`` reached the subscriber: log it and, for the daily push (``local_day``),
         schedule the next one. ``moved_to``: where the chat went if it migrated meanwhile.
 
@@ -247,8 +292,16 @@ class Subscriptions:
             if row.news_mode == "instant":
                 row.last_news_at = now
 
-    def failed(self, subscriber_id: int, key: str, error: str, now: datetime, permanent: bool = False,
-               local_day: date | None = None, moved_to: ChatRef | None = None) -> datetime | None:
+    def failed(
+        self,
+        subscriber_id: int,
+        key: str,
+        error: str,
+        now: datetime,
+        permanent: bool = False,
+        local_day: date | None = None,
+        moved_to: ChatRef | None = None,
+    ) -> datetime | None:
         """Push ``key`` failed: log it and schedule a retry with backoff (seconds at first,
         doubling, capped). A permanent failure, or one past ``MAX_ATTEMPTS``, is given up: a
         daily push then waits for the next day. Returns when the retry is due, or None."""
@@ -286,8 +339,9 @@ class Subscriptions:
         """The subscriber's row, or the row it was merged into when its group migrated."""
         row = session.get(Subscriber, subscriber_id)
         if row is None and moved_to is not None:
-            row = session.scalar(select(Subscriber).where(
-                Subscriber.chat_id == moved_to.chat_id, Subscriber.thread_id == moved_to.thread_id))
+            row = session.scalar(
+                select(Subscriber).where(Subscriber.chat_id == moved_to.chat_id, Subscriber.thread_id == moved_to.thread_id)
+            )
         return row
 
     @staticmethod
@@ -324,13 +378,24 @@ class Subscriptions:
         """
         with self.db.session() as session:
             for old in session.scalars(select(Subscriber).where(Subscriber.chat_id == old_chat_id)).all():
-                new = session.scalar(select(Subscriber).where(Subscriber.chat_id == new_chat_id, Subscriber.thread_id == old.thread_id))
+                new = session.scalar(
+                    select(Subscriber).where(Subscriber.chat_id == new_chat_id, Subscriber.thread_id == old.thread_id)
+                )
                 if new is None:
                     old.chat_id, old.chat_type = new_chat_id, "supergroup"
                     continue
                 if old.active and not new.active:
-                    for name in ("push_time", "timezone", "news_mode", "next_push_at", "last_news_at", "language",
-                                 "language_chosen", "region", "alerts"):
+                    for name in (
+                        "push_time",
+                        "timezone",
+                        "news_mode",
+                        "next_push_at",
+                        "last_news_at",
+                        "language",
+                        "language_chosen",
+                        "region",
+                        "alerts",
+                    ):
                         setattr(new, name, getattr(old, name))
                     new.active, new.inactive_reason = True, None
                 new.last_push_date = max(filter(None, (old.last_push_date, new.last_push_date)), default=None)
@@ -354,8 +419,12 @@ class Subscriptions:
                 "subscribers": count(select(func.count()).select_from(Subscriber)),
                 "active": count(select(func.count()).select_from(Subscriber).where(Subscriber.active)),
                 "stories": count(select(func.count()).select_from(Story).where(Story.first_seen_at >= midnight)),
-                "sent": count(select(func.count()).select_from(Delivery).where(Delivery.created_at >= midnight, Delivery.status == "sent")),
-                "failed": count(select(func.count()).select_from(Delivery).where(Delivery.created_at >= midnight, Delivery.status == "failed")),
+                "sent": count(
+                    select(func.count()).select_from(Delivery).where(Delivery.created_at >= midnight, Delivery.status == "sent")
+                ),
+                "failed": count(
+                    select(func.count()).select_from(Delivery).where(Delivery.created_at >= midnight, Delivery.status == "failed")
+                ),
             }
 
     def sources(self) -> list[Source]:

@@ -3,7 +3,7 @@ zh-Hant is derived with OpenCC (Taiwan forms) unless an entry spells it out."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from summarizer.text import ZH_HANS, ZH_HANT, convert_script, detect_language, for_reader
 
@@ -14,35 +14,38 @@ _TEXTS: dict[str, dict[str, str]] = {
     "welcome": {
         ZH_HANS: "👋 欢迎！我每天把{region}的本地新闻摘要和天气预报推送给你。\n点下面的按钮订阅，或发送 /help 查看全部命令。",
         "en": "👋 Welcome! Every day I send you summaries of {region}'s local news and the weather forecast.\n"
-              "Tap the button below to subscribe, or send /help for all commands.",
+        "Tap the button below to subscribe, or send /help for all commands.",
     },
     "subscribe_button": {ZH_HANS: "订阅每日推送", "en": "Subscribe to the daily digest"},
     "help": {
         ZH_HANS: "可用命令：\n/subscribe [HH:MM] 订阅每日推送\n/unsubscribe 退订（保留设置）\n/latest [N] 最新 N 条新闻\n"
-                 "/weather 天气预报\n/time HH:MM 修改推送时间\n/lang zh-Hant|zh-Hans|en 语言\n/settings 设置\n/sources 新闻来源\n"
-                 "/follow 关键词 新闻提到它时立即通知（多个用空格或逗号分开）\n/unfollow 关键词 取消关注\n/follows 我关注的关键词\n"
-                 "/search 关键词 查找最近的新闻\n/alerts on|off 恶劣天气提醒\n/region [名称] 选择地区（也可以发送位置）\n"
-                 "/forget 删除这个聊天的全部数据",
+        "/weather 天气预报\n/time HH:MM 修改推送时间\n/lang zh-Hant|zh-Hans|en 语言\n/settings 设置\n/sources 新闻来源\n"
+        "/follow 关键词 新闻提到它时立即通知（多个用空格或逗号分开）\n/unfollow 关键词 取消关注\n/follows 我关注的关键词\n"
+        "/search 关键词 查找最近的新闻\n/alerts on|off 恶劣天气提醒\n/region [名称] 选择地区（也可以发送位置）\n"
+        "/forget 删除这个聊天的全部数据",
         "en": "Commands:\n/subscribe [HH:MM] daily digest at that time\n/unsubscribe stop pushes (settings kept)\n"
-              "/latest [N] the newest N stories\n/weather the forecast\n/time HH:MM change the push time\n"
-              "/lang zh-Hant|zh-Hans|en language\n/settings settings\n/sources news sources\n"
-              "/follow words: a message as soon as a new story mentions them (separate keywords with commas; "
-              "\"quote\" a phrase)\n/unfollow words: stop following\n/follows: your keywords\n"
-              "/search words: find recent stories\n/alerts on|off: bad-weather alerts\n"
-              "/region [name]: choose your town (or share your location)\n"
-              "/forget: delete everything kept about this chat",
+        "/latest [N] the newest N stories\n/weather the forecast\n/time HH:MM change the push time\n"
+        "/lang zh-Hant|zh-Hans|en language\n/settings settings\n/sources news sources\n"
+        "/follow words: a message as soon as a new story mentions them (separate keywords with commas; "
+        "\"quote\" a phrase)\n/unfollow words: stop following\n/follows: your keywords\n"
+        "/search words: find recent stories\n/alerts on|off: bad-weather alerts\n"
+        "/region [name]: choose your town (or share your location)\n"
+        "/forget: delete everything kept about this chat",
     },
     "help_admin": {ZH_HANS: "管理员：/stats 统计，/fetch 立即抓取", "en": "Admins: /stats statistics, /fetch fetch now"},
     "subscribed": {
         ZH_HANS: "✅ 已订阅：每天 {time}（{tz}）推送天气和新闻摘要。\n用 /time HH:MM 修改时间，/unsubscribe 退订。",
         "en": "✅ Subscribed: the weather and news digest every day at {time} ({tz}).\n"
-              "Change the time with /time HH:MM; stop with /unsubscribe.",
+        "Change the time with /time HH:MM; stop with /unsubscribe.",
     },
     "unsubscribed": {
         ZH_HANS: "已退订，你的设置会保留。发送 /subscribe 可随时恢复。",
         "en": "Unsubscribed. Your settings are kept; send /subscribe to start again.",
     },
-    "not_subscribed": {ZH_HANS: "你还没有订阅。发送 /subscribe 开始。", "en": "You are not subscribed. Send /subscribe to start."},
+    "not_subscribed": {
+        ZH_HANS: "你还没有订阅。发送 /subscribe 开始。",
+        "en": "You are not subscribed. Send /subscribe to start.",
+    },
     "time_set": {ZH_HANS: "推送时间已改为每天 {time}（{tz}）。", "en": "Push time changed to {time} every day ({tz})."},
     "time_set_inactive": {
         ZH_HANS: "推送时间已设为 {time}（{tz}）。发送 /subscribe 开始接收推送。",
@@ -52,7 +55,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         ZH_HANS: "时间格式不对：请用 24 小时制 HH:MM，例如 /time 07:30。",
         "en": "That is not a time: use 24-hour HH:MM, for example /time 07:30.",
     },
-    "time_prompt": {ZH_HANS: "请发送新的推送时间，格式 HH:MM，例如 07:30。", "en": "Send the new push time as HH:MM, for example 07:30."},
+    "time_prompt": {
+        ZH_HANS: "请发送新的推送时间，格式 HH:MM，例如 07:30。",
+        "en": "Send the new push time as HH:MM, for example 07:30.",
+    },
     "latest_bad": {
         ZH_HANS: "请给一个 1 到 {max} 之间的数字，例如 /latest 5。",
         "en": "Give a number from 1 to {max}, for example /latest 5.",
@@ -92,12 +98,12 @@ _TEXTS: dict[str, dict[str, str]] = {
     "follow_usage": {
         ZH_HANS: "请写上要关注的关键词，例如 /follow 暴雨 停电。新闻提到它们时我会立即告诉你（静默时段 {quiet} 除外）。",
         "en": "Add the words to follow, e.g. /follow flood, road works. I'll message you as soon as a new story "
-              "mentions one (not during quiet hours, {quiet}).",
+        "mentions one (not during quiet hours, {quiet}).",
     },
     "follow_added": {
         ZH_HANS: "🔔 已关注：{words}。新闻提到它们时我会立即通知你（静默时段 {quiet} 除外，之后补发）。",
         "en": "🔔 Following: {words}. You'll get a message as soon as a new story mentions one "
-              "(held during quiet hours, {quiet}).",
+        "(held during quiet hours, {quiet}).",
     },
     "follow_short": {ZH_HANS: "“{word}”太短，至少两个字。", "en": "“{word}” is too short: at least two characters."},
     "follow_long": {ZH_HANS: "“{word}”太长，最多 {max} 个字。", "en": "“{word}” is too long: at most {max} characters."},
@@ -107,37 +113,60 @@ _TEXTS: dict[str, dict[str, str]] = {
         ZH_HANS: "最多关注 {max} 个关键词，“{word}”没有加上。用 /follows 删除一些。",
         "en": "“{word}” was not added: at most {max} keywords. Remove some with /follows.",
     },
-    "unfollow_usage": {ZH_HANS: "请写上要取消的关键词，例如 /unfollow 暴雨，或用 /follows 点按删除。",
-                       "en": "Say which words to stop following, e.g. /unfollow flood, or tap them in /follows."},
+    "unfollow_usage": {
+        ZH_HANS: "请写上要取消的关键词，例如 /unfollow 暴雨，或用 /follows 点按删除。",
+        "en": "Say which words to stop following, e.g. /unfollow flood, or tap them in /follows.",
+    },
     "unfollowed": {ZH_HANS: "已取消关注：{words}。", "en": "Stopped following: {words}."},
-    "unfollow_none": {ZH_HANS: "你没有关注“{words}”。用 /follows 查看关注的关键词。",
-                      "en": "You don't follow “{words}”. See your keywords with /follows."},
+    "unfollow_none": {
+        ZH_HANS: "你没有关注“{words}”。用 /follows 查看关注的关键词。",
+        "en": "You don't follow “{words}”. See your keywords with /follows.",
+    },
     "follows_list": {ZH_HANS: "🔔 你关注的关键词（点按删除）：", "en": "🔔 Your keywords (tap one to remove it):"},
-    "follows_empty": {ZH_HANS: "你还没有关注关键词。例如：/follow 暴雨 停电", "en": "You follow no keywords yet. For example: /follow flood, power cut"},
+    "follows_empty": {
+        ZH_HANS: "你还没有关注关键词。例如：/follow 暴雨 停电",
+        "en": "You follow no keywords yet. For example: /follow flood, power cut",
+    },
     "follow_alert": {ZH_HANS: "🔔 关于“{keyword}”的新消息", "en": "🔔 New story about “{keyword}”"},
     # search
     "search_usage": {ZH_HANS: "请写上要找的词，例如 /search 高铁。", "en": "Add what to look for, e.g. /search railway."},
-    "search_heading": {ZH_HANS: "🔎 最近 {days} 天提到“{words}”的新闻", "en": "🔎 Stories of the last {days} days mentioning “{words}”"},
+    "search_heading": {
+        ZH_HANS: "🔎 最近 {days} 天提到“{words}”的新闻",
+        "en": "🔎 Stories of the last {days} days mentioning “{words}”",
+    },
     "search_none": {
         ZH_HANS: "最近 {days} 天没有新闻提到“{words}”。试试别的词或少写几个词；也可以 /follow {words}，有新闻时通知你。",
         "en": "No story of the last {days} days mentions “{words}”. Try other or fewer words, "
-              "or /follow {words} to hear when one does.",
+        "or /follow {words} to hear when one does.",
     },
     # weather alerts
     "alerts_on": {
         ZH_HANS: "⛈ 天气提醒已开启：未来一天有雷雨、暴雨、大雪、明显降温或气象预警时通知你（静默时段 {quiet} 只发最严重的）。",
         "en": "⛈ Weather alerts on: you'll hear when the coming day brings thunderstorms, heavy rain or snow, a sharp "
-              "drop in temperature or a warning signal (during quiet hours, {quiet}, only the severest).",
+        "drop in temperature or a warning signal (during quiet hours, {quiet}, only the severest).",
     },
     "alerts_off": {ZH_HANS: "天气提醒已关闭。", "en": "Weather alerts off."},
-    "alerts_usage": {ZH_HANS: "用 /alerts on 开启或 /alerts off 关闭天气提醒（现在：{state}）。",
-                     "en": "Use /alerts on or /alerts off (now: {state})."},
+    "alerts_usage": {
+        ZH_HANS: "用 /alerts on 开启或 /alerts off 关闭天气提醒（现在：{state}）。",
+        "en": "Use /alerts on or /alerts off (now: {state}).",
+    },
     # regions
-    "region_choose": {ZH_HANS: "📍 选择你的地区（现在：{region}），或发送你的位置：", "en": "📍 Choose your town (now: {region}), or share your location:"},
-    "region_set": {ZH_HANS: "📍 地区已设为{region}：天气、新闻和提醒都按这里来。", "en": "📍 Region set to {region}: the weather, news and alerts now follow it."},
-    "region_nearest": {ZH_HANS: "📍 离你最近的是{region}（约 {km} 公里），已设为你的地区。",
-                       "en": "📍 The nearest town is {region} (about {km} km): it is now your region."},
-    "region_unknown": {ZH_HANS: "没有叫“{name}”的地区。可选：{names}。", "en": "There is no region called “{name}”. Choose one of: {names}."},
+    "region_choose": {
+        ZH_HANS: "📍 选择你的地区（现在：{region}），或发送你的位置：",
+        "en": "📍 Choose your town (now: {region}), or share your location:",
+    },
+    "region_set": {
+        ZH_HANS: "📍 地区已设为{region}：天气、新闻和提醒都按这里来。",
+        "en": "📍 Region set to {region}: the weather, news and alerts now follow it.",
+    },
+    "region_nearest": {
+        ZH_HANS: "📍 离你最近的是{region}（约 {km} 公里），已设为你的地区。",
+        "en": "📍 The nearest town is {region} (about {km} km): it is now your region.",
+    },
+    "region_unknown": {
+        ZH_HANS: "没有叫“{name}”的地区。可选：{names}。",
+        "en": "There is no region called “{name}”. Choose one of: {names}.",
+    },
     "region_only": {ZH_HANS: "本机器人只服务{region}。", "en": "This bot serves {region} only."},
     # the written lead
     "lead_rejected": {
@@ -155,15 +184,18 @@ _TEXTS: dict[str, dict[str, str]] = {
     "no_sources": {ZH_HANS: "还没有配置新闻来源。", "en": "No news sources are configured."},
     "stats": {
         ZH_HANS: "📊 统计\n订阅者：{subscribers}（活跃 {active}）\n今天的新故事：{stories}\n今天推送：{sent} 成功，{failed} 失败\n"
-                 "关注：{follows} 个关键词，{following} 个聊天",
+        "关注：{follows} 个关键词，{following} 个聊天",
         "en": "📊 Stats\nSubscribers: {subscribers} ({active} active)\nStories today: {stories}\n"
-              "Deliveries today: {sent} sent, {failed} failed\nFollows: {follows} keywords in {following} chats",
+        "Deliveries today: {sent} sent, {failed} failed\nFollows: {follows} keywords in {following} chats",
     },
     "not_admin": {ZH_HANS: "这个命令只对管理员开放。", "en": "This command is for admins only."},
     # /stats: the faithfulness gate's acceptance per profile (bot/gate_report.py)
     "gate_heading": {ZH_HANS: "摘要（{hours} 小时）：", "en": "Summaries ({hours} h):"},
     "gate_none": {ZH_HANS: "• 没有新摘要", "en": "• none made"},
-    "gate_profile": {ZH_HANS: "• {profile}：模型 {accepted}/{total}（{share}%）", "en": "• {profile}: {accepted}/{total} model ({share}%)"},
+    "gate_profile": {
+        ZH_HANS: "• {profile}：模型 {accepted}/{total}（{share}%）",
+        "en": "• {profile}: {accepted}/{total} model ({share}%)",
+    },
     "gate_extractive": {ZH_HANS: "• {profile}：{count}（抽取式）", "en": "• {profile}: {count} (extractive)"},
     "gate_fallbacks": {ZH_HANS: "；回退：{reasons}", "en": "; fallbacks: {reasons}"},
     "fetch_started": {ZH_HANS: "开始抓取……", "en": "Fetching…"},
@@ -171,8 +203,14 @@ _TEXTS: dict[str, dict[str, str]] = {
         ZH_HANS: "已请求抓取：工作进程将在一分钟内抓取所有来源。",
         "en": "Fetch requested: the worker processes will fetch every source within a minute.",
     },
-    "fetch_done": {ZH_HANS: "抓取完成：{new} 篇新文章，{errors} 个错误。", "en": "Fetch done: {new} new article(s), {errors} error(s)."},
-    "unknown_command": {ZH_HANS: "我不认识这个命令。发送 /help 查看可用命令。", "en": "I don't know that command. Send /help for the list."},
+    "fetch_done": {
+        ZH_HANS: "抓取完成：{new} 篇新文章，{errors} 个错误。",
+        "en": "Fetch done: {new} new article(s), {errors} error(s).",
+    },
+    "unknown_command": {
+        ZH_HANS: "我不认识这个命令。发送 /help 查看可用命令。",
+        "en": "I don't know that command. Send /help for the list.",
+    },
     "plain_text": {
         ZH_HANS: "想看新闻请发送 /latest，天气请发送 /weather，全部命令见 /help。",
         "en": "Send /latest for the news, /weather for the forecast, /help for all commands.",
@@ -182,7 +220,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         ZH_HANS: "这个聊天的每日推送由机器人的配置（[[channels]]）设定，请联系运营者修改。",
         "en": "This chat's daily digest is set in the bot's configuration ([[channels]]); ask its operator to change it.",
     },
-    "group_admins_only": {ZH_HANS: "在群组里，只有管理员可以修改订阅。", "en": "In groups, only admins can change the subscription."},
+    "group_admins_only": {
+        ZH_HANS: "在群组里，只有管理员可以修改订阅。",
+        "en": "In groups, only admins can change the subscription.",
+    },
     # hostile or careless use: forged buttons, floods, oversized commands
     "button_unknown": {ZH_HANS: "这个按钮已失效，请重新发送命令。", "en": "This button no longer works; send the command again."},
     "cooldown": {ZH_HANS: "请稍等 {seconds} 秒再试。", "en": "Please wait {seconds} seconds before trying again."},
@@ -190,12 +231,15 @@ _TEXTS: dict[str, dict[str, str]] = {
         ZH_HANS: "一次最多 {max} 个关键词（你写了 {count} 个），什么都没有改。",
         "en": "At most {max} keywords at once (you gave {count}); nothing was changed.",
     },
-    "search_too_many": {ZH_HANS: "最多用 {max} 个词搜索，请少写几个。", "en": "Search with at most {max} words; please use fewer."},
+    "search_too_many": {
+        ZH_HANS: "最多用 {max} 个词搜索，请少写几个。",
+        "en": "Search with at most {max} words; please use fewer.",
+    },
     # /forget
     "forget_confirm": {
         ZH_HANS: "要删除这个聊天的全部数据吗？包括订阅和设置、关注的关键词和推送记录，无法恢复。点下面的按钮或发送 /forget yes 确认。",
         "en": "Delete everything kept about this chat? Its subscription and settings, keywords and delivery log "
-              "go, for good. Tap the button below or send /forget yes to confirm.",
+        "go, for good. Tap the button below or send /forget yes to confirm.",
     },
     "button_forget": {ZH_HANS: "🗑 删除全部数据", "en": "🗑 Delete everything"},
     "forgotten": {
@@ -260,7 +304,7 @@ COMMANDS = {
 _HANT_UI_TERMS = {"設置": "設定"}  # Traditional readers' words for the interface, beyond the script
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lookup(table_key: tuple[str, str], language: str) -> str:
     table, key = table_key
     entry = (_TEXTS if table == "texts" else COMMANDS)[key]

@@ -45,8 +45,15 @@ log = logging.getLogger(__name__)
 PROVIDER = "open-meteo"
 RECENT_BULLETIN = timedelta(days=1)
 DAILY_FIELDS = (
-    "weather_code", "temperature_2m_max", "temperature_2m_min", "precipitation_probability_max",
-    "precipitation_sum", "wind_speed_10m_max", "wind_direction_10m_dominant", "sunrise", "sunset",
+    "weather_code",
+    "temperature_2m_max",
+    "temperature_2m_min",
+    "precipitation_probability_max",
+    "precipitation_sum",
+    "wind_speed_10m_max",
+    "wind_direction_10m_dominant",
+    "sunrise",
+    "sunset",
 )
 
 
@@ -105,14 +112,22 @@ def parse_open_meteo(payload: object, region: RegionSettings, fetched_at: dateti
         code, high, low = column("weather_code", i), column("temperature_2m_max", i), column("temperature_2m_min", i)
         if code is None or high is None or low is None:
             continue
-        days.append(DayForecast(
-            date=day, weather_code=code, low=low, high=high,
-            precipitation_probability=column("precipitation_probability_max", i),
-            precipitation_sum=column("precipitation_sum", i),
-            wind_speed_max=column("wind_speed_10m_max", i), wind_direction=column("wind_direction_10m_dominant", i),
-            sunrise=column("sunrise", i), sunset=column("sunset", i),
-            day_codes=day_codes.get(day, []), night_codes=night_codes.get(day, []),
-        ))
+        days.append(
+            DayForecast(
+                date=day,
+                weather_code=code,
+                low=low,
+                high=high,
+                precipitation_probability=column("precipitation_probability_max", i),
+                precipitation_sum=column("precipitation_sum", i),
+                wind_speed_max=column("wind_speed_10m_max", i),
+                wind_direction=column("wind_direction_10m_dominant", i),
+                sunrise=column("sunrise", i),
+                sunset=column("sunset", i),
+                day_codes=day_codes.get(day, []),
+                night_codes=night_codes.get(day, []),
+            )
+        )
     if not days:
         raise WeatherError("Open-Meteo answer has no complete day")
     return Forecast(region.name, PROVIDER, region.latitude, region.longitude, region.timezone, fetched_at, days)
@@ -139,8 +154,9 @@ class WeatherReport:
             lines.append(t("weather_head", language, region=region) + body)
             if self.stale:
                 when = self.forecast.fetched_at.astimezone(now.tzinfo)
-                lines.append(t("weather_stale", language, month=when.month, month_name=f"{when:%b}", day=when.day,
-                               time=f"{when:%H:%M}"))
+                lines.append(
+                    t("weather_stale", language, month=when.month, month_name=f"{when:%b}", day=when.day, time=f"{when:%H:%M}")
+                )
             lines.append(OPEN_METEO_CREDIT[language if language in LANGUAGES else "en"])
         lines.extend(describe_bulletin(b, language) for b in self.bulletins)
         if lines:
@@ -151,30 +167,35 @@ class WeatherReport:
         if expired is None or expired.issued_at is None:
             return t("weather_unavailable", language)
         when = expired.issued_at
-        return t("weather_unavailable", language) + "\n" + t(
-            "weather_last_bulletin", language, year=when.year, month=when.month, month_name=f"{when:%B}", day=when.day)
+        return (
+            t("weather_unavailable", language)
+            + "\n"
+            + t("weather_last_bulletin", language, year=when.year, month=when.month, month_name=f"{when:%B}", day=when.day)
+        )
 
     def to_dict(self, language: str, now: datetime) -> dict:
         """The ``newsbot weather --json`` shape: structured days and bulletins, text per language."""
         days = []
         for day in self.forecast.days if self.forecast else []:
-            days.append({
-                "date": day.date.isoformat(),
-                "conditions": condition(day.weather_code, language),
-                "weather_code": day.weather_code,
-                "low": round(day.low),
-                "high": round(day.high),
-                "precipitation_probability": day.precipitation_probability,
-                "precipitation_sum": day.precipitation_sum,
-                "wind": {
-                    "speed_kmh": day.wind_speed_max,
-                    "direction_deg": day.wind_direction,
-                    "beaufort": beaufort(day.wind_speed_max) if day.wind_speed_max is not None else None,
-                    "text": wind_phrase(day.wind_speed_max, day.wind_direction, language),
-                },
-                "sunrise": day.sunrise,
-                "sunset": day.sunset,
-            })
+            days.append(
+                {
+                    "date": day.date.isoformat(),
+                    "conditions": condition(day.weather_code, language),
+                    "weather_code": day.weather_code,
+                    "low": round(day.low),
+                    "high": round(day.high),
+                    "precipitation_probability": day.precipitation_probability,
+                    "precipitation_sum": day.precipitation_sum,
+                    "wind": {
+                        "speed_kmh": day.wind_speed_max,
+                        "direction_deg": day.wind_direction,
+                        "beaufort": beaufort(day.wind_speed_max) if day.wind_speed_max is not None else None,
+                        "text": wind_phrase(day.wind_speed_max, day.wind_direction, language),
+                    },
+                    "sunrise": day.sunrise,
+                    "sunset": day.sunset,
+                }
+            )
         return {
             "region": self.region,
             "provider": self.provider,
@@ -227,9 +248,13 @@ class WeatherService:
         """The Open-Meteo ``/forecast`` URL for ``region`` (default: the first region)."""
         region = region or self.settings.region
         query = {
-            "latitude": region.latitude, "longitude": region.longitude, "timezone": region.timezone,
-            "daily": ",".join(DAILY_FIELDS), "hourly": "weather_code",
-            "forecast_days": self.settings.weather.forecast_days, "wind_speed_unit": "kmh",
+            "latitude": region.latitude,
+            "longitude": region.longitude,
+            "timezone": region.timezone,
+            "daily": ",".join(DAILY_FIELDS),
+            "hourly": "weather_code",
+            "forecast_days": self.settings.weather.forecast_days,
+            "wind_speed_unit": "kmh",
         }
         return f"{self.settings.weather.api_base_url.rstrip('/')}/forecast?{urlencode(query)}"
 
@@ -241,8 +266,9 @@ class WeatherService:
         if task is None or task.get_loop() is not asyncio.get_running_loop():
             task = asyncio.ensure_future(self._fetch_and_store(now, region))
             self._in_flight[region.name] = task
-            task.add_done_callback(lambda done: self._in_flight.pop(region.name, None)
-                                   if self._in_flight.get(region.name) is done else None)
+            task.add_done_callback(
+                lambda done: self._in_flight.pop(region.name, None) if self._in_flight.get(region.name) is done else None
+            )
         else:
             log.debug("weather for %s: waiting for the provider request under way", region.name)
         return await asyncio.shield(task)  # one caller giving up does not cancel the others' request
@@ -255,8 +281,11 @@ class WeatherService:
     async def _fetch(self, now: datetime, region: RegionSettings) -> Forecast:
         weather = self.settings.weather
         fetch = FetchSettings(
-            user_agent=self.settings.fetch.user_agent, timeout_seconds=weather.timeout_seconds,
-            max_retries=weather.max_retries, min_delay_seconds=0, max_bytes=2_000_000,
+            user_agent=self.settings.fetch.user_agent,
+            timeout_seconds=weather.timeout_seconds,
+            max_retries=weather.max_retries,
+            min_delay_seconds=0,
+            max_bytes=2_000_000,
         )
         async with PoliteClient(fetch, self.transport, trusted_hosts=[host_of(weather.api_base_url)]) as client:
             try:
@@ -275,8 +304,11 @@ class WeatherService:
         with self.db.session() as session:
             record = session.scalars(
                 select(ForecastRecord)
-                .where(ForecastRecord.provider == PROVIDER, ForecastRecord.latitude == region.latitude,
-                       ForecastRecord.longitude == region.longitude)
+                .where(
+                    ForecastRecord.provider == PROVIDER,
+                    ForecastRecord.latitude == region.latitude,
+                    ForecastRecord.longitude == region.longitude,
+                )
                 .order_by(ForecastRecord.fetched_at.desc())
                 .limit(1)
             ).first()
@@ -284,10 +316,19 @@ class WeatherService:
 
     def _store(self, forecast: Forecast) -> None:
         with self.db.session() as session:
-            session.add(ForecastRecord(provider=PROVIDER, latitude=forecast.latitude, longitude=forecast.longitude,
-                                       fetched_at=forecast.fetched_at, data=forecast.to_dict()))
+            session.add(
+                ForecastRecord(
+                    provider=PROVIDER,
+                    latitude=forecast.latitude,
+                    longitude=forecast.longitude,
+                    fetched_at=forecast.fetched_at,
+                    data=forecast.to_dict(),
+                )
+            )
 
-    def _bulletins(self, now: datetime, have_forecast: bool, region: RegionSettings) -> tuple[list[BulletinData], BulletinData | None]:
+    def _bulletins(
+        self, now: datetime, have_forecast: bool, region: RegionSettings
+    ) -> tuple[list[BulletinData], BulletinData | None]:
         """The region's newest bulletin while valid (beside a forecast only in its first day), or else it as expired.
 
         An undated bulletin is read from its article's date; one with neither is never current.

@@ -8,6 +8,7 @@ share one PostgreSQL database: a source is fetched by one process at a time (row
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
@@ -41,9 +42,7 @@ async def run_worker(settings: Settings, db: Database, summarizer: Summarizer) -
                 pruned_at = time.monotonic()
                 counts = await asyncio.to_thread(prune, db, settings.storage.keep_days, utcnow())
                 log.info("pruned data older than %d days: %s", settings.storage.keep_days, counts)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), POLL_SECONDS)
-            except TimeoutError:
-                pass
     finally:
         await ingestor.close()

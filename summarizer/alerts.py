@@ -25,8 +25,15 @@ from summarizer.text import ZH_HANS, convert_script, is_chinese
 # -- forecast alerts -------------------------------------------------------------------------
 
 _CODE_KINDS: dict[int, str] = {
-    95: "thunderstorm", 96: "hail", 99: "hail", 65: "heavy_rain", 82: "heavy_rain",
-    66: "freezing_rain", 67: "freezing_rain", 75: "heavy_snow", 86: "heavy_snow",
+    95: "thunderstorm",
+    96: "hail",
+    99: "hail",
+    65: "heavy_rain",
+    82: "heavy_rain",
+    66: "freezing_rain",
+    67: "freezing_rain",
+    75: "heavy_snow",
+    86: "heavy_snow",
 }
 _FIXED_LEVELS: dict[str, int] = {"hail": 3, "thunderstorm": 2, "freezing_rain": 2}
 # kind -> (precipitation_sum in mm at least, level), strongest first; below them level 1
@@ -46,27 +53,45 @@ _COLOUR_WORDS: dict[str, str] = {colour: zh for zh, colour in _ZH_COLOURS.items(
 
 # hazard id -> (Simplified Chinese, English) as signals are named
 HAZARDS: dict[str, tuple[str, str]] = {
-    "typhoon": ("台风", "typhoon"), "rainstorm": ("暴雨", "rainstorm"), "blizzard": ("暴雪", "blizzard"),
-    "cold_wave": ("寒潮", "cold wave"), "gale": ("大风", "gale"), "sandstorm": ("沙尘暴", "sandstorm"),
-    "heat": ("高温", "heat"), "drought": ("干旱", "drought"), "thunder": ("雷电", "lightning"),
-    "thunder_gale": ("雷雨大风", "thunderstorm gale"), "hail": ("冰雹", "hail"), "frost": ("霜冻", "frost"),
-    "fog": ("大雾", "fog"), "haze": ("霾", "haze"), "icy_roads": ("道路结冰", "icy road"),
+    "typhoon": ("台风", "typhoon"),
+    "rainstorm": ("暴雨", "rainstorm"),
+    "blizzard": ("暴雪", "blizzard"),
+    "cold_wave": ("寒潮", "cold wave"),
+    "gale": ("大风", "gale"),
+    "sandstorm": ("沙尘暴", "sandstorm"),
+    "heat": ("高温", "heat"),
+    "drought": ("干旱", "drought"),
+    "thunder": ("雷电", "lightning"),
+    "thunder_gale": ("雷雨大风", "thunderstorm gale"),
+    "hail": ("冰雹", "hail"),
+    "frost": ("霜冻", "frost"),
+    "fog": ("大雾", "fog"),
+    "haze": ("霾", "haze"),
+    "icy_roads": ("道路结冰", "icy road"),
     "forest_fire": ("森林火险", "forest fire danger"),
 }
 # words (Simplified Chinese) and patterns (English) that name a hazard in a signal; the first that
 # matches names it (thunderstorm gale before thunderstorm)
 _ZH_HAZARD_WORDS: dict[str, str] = {
-    **{zh: hazard for hazard, (zh, _) in HAZARDS.items()}, "雷暴大风": "thunder_gale",
+    **{zh: hazard for hazard, (zh, _) in HAZARDS.items()},
+    "雷暴大风": "thunder_gale",
 }
 _EN_HAZARD_WORDS: dict[str, str] = {
     r"thunderstorm(?:s? and)? gales?": "thunder_gale",
     r"rainstorms?|heavy rain(?:fall|s)?|torrential rains?|downpours?": "rainstorm",
-    r"blizzards?|snowstorms?|heavy snow(?:fall)?": "blizzard", r"cold waves?|cold snaps?": "cold_wave",
-    r"gales?|(?:strong|high|gusty) winds?": "gale", r"(?:sand|dust) ?storms?": "sandstorm",
-    r"heat ?waves?|high temperatures?|(?:extreme )?heat": "heat", r"droughts?": "drought",
-    r"thunderstorms?|thunder(?: and lightning)?|lightning": "thunder", r"hail(?:storms?)?": "hail",
-    r"frost": "frost", r"(?:dense |heavy )?fog": "fog", r"haze|smog": "haze",
-    r"icy roads?|road icing": "icy_roads", r"forest fires?(?: danger)?|wildfires?": "forest_fire",
+    r"blizzards?|snowstorms?|heavy snow(?:fall)?": "blizzard",
+    r"cold waves?|cold snaps?": "cold_wave",
+    r"gales?|(?:strong|high|gusty) winds?": "gale",
+    r"(?:sand|dust) ?storms?": "sandstorm",
+    r"heat ?waves?|high temperatures?|(?:extreme )?heat": "heat",
+    r"droughts?": "drought",
+    r"thunderstorms?|thunder(?: and lightning)?|lightning": "thunder",
+    r"hail(?:storms?)?": "hail",
+    r"frost": "frost",
+    r"(?:dense |heavy )?fog": "fog",
+    r"haze|smog": "haze",
+    r"icy roads?|road icing": "icy_roads",
+    r"forest fires?(?: danger)?|wildfires?": "forest_fire",
     r"typhoons?|tropical storms?": "typhoon",
 }
 
@@ -81,9 +106,7 @@ _ZH_SIGNAL = re.compile(
     rf"(?:\s*(?:已|被|已被)?(?:升级|提升|调整|降级|降低|变更)(?:为|至|到|成)(?:{_ZH_HAZARD})?(?P<changed>[蓝黄橙红])色)?"
 )
 _ZH_CANCEL_BEFORE = re.compile(r"(?:解除|撤销|取消)了?(?:(?!预警|警报|信号)[^，。；！？,;!?\n]){0,10}$")
-_ZH_CANCEL_AFTER = re.compile(
-    r"(?:已经?|已?于[^，。；！？,;!?\n]{0,10}?|现已|目前已|正式|被|予以)*(?:解除|撤销|取消)"
-)
+_ZH_CANCEL_AFTER = re.compile(r"(?:已经?|已?于[^，。；！？,;!?\n]{0,10}?|现已|目前已|正式|被|予以)*(?:解除|撤销|取消)")
 
 _EN_HAZARD_RE = re.compile("|".join(f"(?P<h{i}>{word})" for i, word in enumerate(_EN_HAZARD_WORDS)), re.I)
 _EN_HAZARD_IDS = list(_EN_HAZARD_WORDS.values())
@@ -118,11 +141,14 @@ _Mention = tuple[int, tuple[str, ...], str, bool]  # position, hazards, colour, 
 
 # (kind, level) -> (Simplified Chinese after 有, English), then kind -> advice (Simplified Chinese, English)
 _PHRASES: dict[tuple[str, int], tuple[str, str]] = {
-    ("thunderstorm", 2): ("雷阵雨", "thunderstorms"), ("hail", 3): ("雷阵雨伴有冰雹", "thunderstorms with hail"),
+    ("thunderstorm", 2): ("雷阵雨", "thunderstorms"),
+    ("hail", 3): ("雷阵雨伴有冰雹", "thunderstorms with hail"),
     ("freezing_rain", 2): ("冻雨", "freezing rain"),
-    ("heavy_rain", 1): ("大雨", "heavy rain"), ("heavy_rain", 2): ("暴雨", "torrential rain"),
+    ("heavy_rain", 1): ("大雨", "heavy rain"),
+    ("heavy_rain", 2): ("暴雨", "torrential rain"),
     ("heavy_rain", 3): ("大暴雨", "extreme rainfall"),
-    ("heavy_snow", 1): ("大雪", "heavy snow"), ("heavy_snow", 2): ("暴雪", "a snowstorm"),
+    ("heavy_snow", 1): ("大雪", "heavy snow"),
+    ("heavy_snow", 2): ("暴雪", "a snowstorm"),
     ("heavy_snow", 3): ("大暴雪", "a severe snowstorm"),
 }
 _ADVICE: dict[str, tuple[str, str]] = {
@@ -183,8 +209,11 @@ def forecast_alerts(forecast: Forecast, today: date, drop_threshold: float = 8.0
         if previous is not None and previous - highs[day.date] >= drop_threshold:
             drop = previous - highs[day.date]
             level = 2 if drop > _SEVERE_DROP * drop_threshold else 1
-            found.append(WeatherAlert("cold_snap", day.date, level,
-                                      details=(("previous_high", previous), ("high", highs[day.date]), ("drop", drop))))
+            found.append(
+                WeatherAlert(
+                    "cold_snap", day.date, level, details=(("previous_high", previous), ("high", highs[day.date]), ("drop", drop))
+                )
+            )
         for alert in found:
             if alert.key not in strongest or alert.level > strongest[alert.key].level:
                 strongest[alert.key] = alert
@@ -217,8 +246,9 @@ def signal_alerts(text: str, day: date) -> list[WeatherAlert]:
                 colours.pop(hazard, None)
             else:
                 colours[hazard] = max(colours.get(hazard, colour), colour, key=SIGNAL_COLOURS.index)
-    alerts = [WeatherAlert("signal", day, _COLOUR_LEVELS[colour], hazard=hazard, colour=colour)
-              for hazard, colour in colours.items()]
+    alerts = [
+        WeatherAlert("signal", day, _COLOUR_LEVELS[colour], hazard=hazard, colour=colour) for hazard, colour in colours.items()
+    ]
     order = list(HAZARDS)
     return sorted(alerts, key=lambda a: (-a.level, order.index(a.hazard)))
 
@@ -231,8 +261,10 @@ def _zh_mentions(text: str) -> list[_Mention]:
         if colour is None:
             continue
         hazards = tuple(_ZH_HAZARD_WORDS[word] for word in _ZH_HAZARD_RE.findall(match["hazards"] or match["hazards_after"]))
-        cancelled = bool(_ZH_CANCEL_BEFORE.search(text, max(0, match.start() - _LOOKBACK), match.start())
-                         or _ZH_CANCEL_AFTER.match(text, match.end()))
+        cancelled = bool(
+            _ZH_CANCEL_BEFORE.search(text, max(0, match.start() - _LOOKBACK), match.start())
+            or _ZH_CANCEL_AFTER.match(text, match.end())
+        )
         mentions.append((match.start(), hazards, _ZH_COLOURS[colour], cancelled))
     return mentions
 
@@ -244,8 +276,10 @@ def _en_mentions(text: str) -> list[_Mention]:
         colour = (match["changed"] or match["before"] or match["colour"]).lower()
         words = _EN_HAZARD_RE.finditer(match["hazards"] or match["hazards_after"])
         hazards = tuple(_EN_HAZARD_IDS[int(word.lastgroup[1:])] for word in words)
-        cancelled = bool(_EN_CANCEL_BEFORE.search(text, max(0, match.start() - _LOOKBACK), match.start())
-                         or _EN_CANCEL_AFTER.match(text, match.end()))
+        cancelled = bool(
+            _EN_CANCEL_BEFORE.search(text, max(0, match.start() - _LOOKBACK), match.start())
+            or _EN_CANCEL_AFTER.match(text, match.end())
+        )
         mentions.append((match.start(), hazards, colour, cancelled))
     return mentions
 
@@ -260,8 +294,7 @@ def describe_alert(alert: WeatherAlert, language: str, region: str, *, today: da
         when = f"{relative}（{when}）" if relative else when
         advice = _ADVICE[alert.kind][0]
         if alert.kind == "cold_snap":
-            what = (f"{when}气温明显下降，最高气温{facts['high']}℃，"
-                    f"比前一天的{facts['previous_high']}℃低{facts['drop']}℃")
+            what = f"{when}气温明显下降，最高气温{facts['high']}℃，比前一天的{facts['previous_high']}℃低{facts['drop']}℃"
         elif alert.kind == "signal":
             hazard = HAZARDS[alert.hazard][0]
             what = f"{when}有{hazard}{_COLOUR_WORDS[alert.colour]}色预警"
@@ -274,8 +307,10 @@ def describe_alert(alert: WeatherAlert, language: str, region: str, *, today: da
     when = f"{relative} ({when})" if relative else f"on {when}"
     advice = _ADVICE[alert.kind][1]
     if alert.kind == "cold_snap":
-        what = (f"temperatures fall sharply {when}: high {facts['high']}°C, "
-                f"{facts['drop']}°C below the day before's {facts['previous_high']}°C")
+        what = (
+            f"temperatures fall sharply {when}: high {facts['high']}°C, "
+            f"{facts['drop']}°C below the day before's {facts['previous_high']}°C"
+        )
     elif alert.kind == "signal":
         what = f"{alert.colour} {HAZARDS[alert.hazard][1]} warning {when}"
     else:

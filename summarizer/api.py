@@ -4,20 +4,38 @@ summaries for readers of another language, translated and checked."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence, TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from summarizer.backends import Backend, build_backend
 from summarizer.backends.extractive import ExtractiveBackend
 from summarizer.checker import Checker, build_checker
 from summarizer.checks import Verdict, judge, repeats_itself
 from summarizer.outcomes import Outcomes
+from summarizer.profiles import (
+    CTRANSLATE2,
+    EXTRACTIVE,
+    OPENAI,
+    TRANSLATION,
+    ModelsConfig,
+    Profile,
+    ProfileError,
+    load_models_config,
+)
 from summarizer.quantities import numbers
-from summarizer.profiles import CTRANSLATE2, EXTRACTIVE, OPENAI, TRANSLATION, ModelsConfig, Profile, ProfileError, load_models_config
 from summarizer.text import (
-    bounded, cjk_count, convert_script, detect_language, for_reader, is_chinese, language_family, text_problem)
+    bounded,
+    cjk_count,
+    convert_script,
+    detect_language,
+    for_reader,
+    is_chinese,
+    language_family,
+    text_problem,
+)
 
 if TYPE_CHECKING:
     from summarizer.backends.transformer import TransformerBackend
@@ -91,7 +109,7 @@ class Summarizer:
         self.outcomes = Outcomes()
 
     @classmethod
-    def from_file(cls, path: str | Path | None) -> "Summarizer":
+    def from_file(cls, path: str | Path | None) -> Summarizer:
         """Summarizer for a models.yaml file; None gives the built-in extractive profile only."""
         return cls(load_models_config(path) if path else None)
 
@@ -129,9 +147,12 @@ class Summarizer:
         from summarizer.backends import ct2
         from summarizer.backends.transformer import gguf_installed, load_failure, weights_present
 
-        return (weights_present(profile) and load_failure(profile) is None
-                and (profile.engine != CTRANSLATE2 or ct2.installed())
-                and (profile.gguf_file is None or gguf_installed()))
+        return (
+            weights_present(profile)
+            and load_failure(profile) is None
+            and (profile.engine != CTRANSLATE2 or ct2.installed())
+            and (profile.gguf_file is None or gguf_installed())
+        )
 
     def produces(self, name: str) -> tuple[str, str]:
         """(model, revision) that profile ``name`` writes summaries with when all goes well."""
@@ -140,13 +161,15 @@ class Summarizer:
             return ExtractiveBackend.model, ""
         return profile.model or "", profile.revision
 
-    def summarize(self, text: str, language: str | None = None, profile: str | None = None,
-                  title: str | None = None) -> Summary:
+    def summarize(self, text: str, language: str | None = None, profile: str | None = None, title: str | None = None) -> Summary:
         """Summarize one text (language detected when not given)."""
         return self.summarize_many([text], [language] if language else None, profile, [title])[0]
 
     def summarize_many(
-        self, texts: Sequence[str], languages: Sequence[str] | None = None, profile: str | None = None,
+        self,
+        texts: Sequence[str],
+        languages: Sequence[str] | None = None,
+        profile: str | None = None,
         titles: Sequence[str | None] | None = None,
     ) -> list[Summary]:
         """Summarize several texts; texts routed to one profile go to its backend together.
@@ -178,15 +201,24 @@ class Summarizer:
             return [Summary(s, language, name, extractive.model) for s in extractive.summarize_batch(texts, language, titles)]
         if language not in profile.languages:  # never handed to it, not even as the default
             reason = f"{LANGUAGE}: the profile reads {', '.join(profile.languages)}, not {language}"
-            return [Summary(s, language, name, extractive.model, True, reason)
-                    for s in extractive.summarize_batch(texts, language, titles)]
+            return [
+                Summary(s, language, name, extractive.model, True, reason)
+                for s in extractive.summarize_batch(texts, language, titles)
+            ]
         summaries = self._model_summaries(name, profile, extractive, texts, language, titles)
         for summary in summaries:
             self.outcomes.record(name, profile.model or "", summary.reason if summary.fallback else None)
         return summaries
 
-    def _model_summaries(self, name: str, profile: Profile, extractive: ExtractiveBackend, texts: list[str],
-                         language: str, titles: list[str | None]) -> list[Summary]:
+    def _model_summaries(
+        self,
+        name: str,
+        profile: Profile,
+        extractive: ExtractiveBackend,
+        texts: list[str],
+        language: str,
+        titles: list[str | None],
+    ) -> list[Summary]:
         """Summaries of ``texts`` by the model of profile ``name``, each checked, else extractive."""
         from summarizer.backends.transformer import ModelUnavailable
 
@@ -195,26 +227,43 @@ class Summarizer:
             outputs: list[str | Exception] = list(backend.summarize_batch(texts, language, titles))
         except ModelUnavailable as exc:
             reason = f"{UNAVAILABLE}: {exc}"
-            return [Summary(extractive.summarize(t, language, title), language, name, extractive.model, True, reason)
-                    for t, title in zip(texts, titles)]
+            return [
+                Summary(extractive.summarize(t, language, title), language, name, extractive.model, True, reason)
+                for t, title in zip(texts, titles)
+            ]
         except Exception as exc:  # out of memory, CUDA or runtime errors: one text must not sink the batch
             outputs = [_alone(partial(backend.summarize_batch, [text], language, [title])) for text, title in zip(texts, titles)]
             failed = sum(isinstance(o, Exception) for o in outputs)
-            log.warning("profile %s: a batch of %d failed (%s); %d fell back to extractive after one-by-one retries",
-                        name, len(texts), _describe(exc), failed)
+            log.warning(
+                "profile %s: a batch of %d failed (%s); %d fell back to extractive after one-by-one retries",
+                name,
+                len(texts),
+                _describe(exc),
+                failed,
+            )
         if is_chinese(language):
             outputs = [convert_script(o, language) if isinstance(o, str) else o for o in outputs]
         verdicts = iter(self.judge_many([(o, text, language) for o, text in zip(outputs, texts) if isinstance(o, str)]))
         summaries = []
         for text, title, output in zip(texts, titles, outputs):
             if isinstance(output, Exception):
-                summaries.append(Summary(extractive.summarize(text, language, title), language, name, extractive.model, True,
-                                         _failure(output)))
+                summaries.append(
+                    Summary(extractive.summarize(text, language, title), language, name, extractive.model, True, _failure(output))
+                )
                 continue
             verdict = next(verdicts)
             if not verdict.faithful:
-                summaries.append(Summary(extractive.summarize(text, language, title), language, name, extractive.model, True,
-                                         f"{FAITHFULNESS}: {verdict.reason}", candidate=output))
+                summaries.append(
+                    Summary(
+                        extractive.summarize(text, language, title),
+                        language,
+                        name,
+                        extractive.model,
+                        True,
+                        f"{FAITHFULNESS}: {verdict.reason}",
+                        candidate=output,
+                    )
+                )
             else:
                 summaries.append(Summary(output, language, name, profile.model or "", revision=profile.revision))
         return summaries
@@ -234,15 +283,23 @@ class Summarizer:
         try:
             second = checker.judge_batch([items[i] for i in passed])
         except Exception as exc:  # a checker must never cost a summary: the rule checks' verdict stands
-            log.warning("checker %s failed (%s): %d summaries judged by the rule checks only",
-                        self.config.checker, _describe(exc), len(passed))
+            log.warning(
+                "checker %s failed (%s): %d summaries judged by the rule checks only",
+                self.config.checker,
+                _describe(exc),
+                len(passed),
+            )
             return verdicts
         for index, verdict in zip(passed, second):
             if verdict is not None:
                 verdicts[index] = verdict
         if None in second:
-            log.info("checker %s gave no verdict on %d of %d summaries: the rule checks' verdict stands",
-                     self.config.checker, second.count(None), len(second))
+            log.info(
+                "checker %s gave no verdict on %d of %d summaries: the rule checks' verdict stands",
+                self.config.checker,
+                second.count(None),
+                len(second),
+            )
         return verdicts
 
     def _ready_checker(self) -> Checker | None:
@@ -252,8 +309,11 @@ class Summarizer:
             return None
         if not self.available(name):
             if not self._checker_missing:
-                log.warning("checker %s cannot run (weights absent or server down: see `newsbot models list`); "
-                            "summaries are judged by the rule checks only", name)
+                log.warning(
+                    "checker %s cannot run (weights absent or server down: see `newsbot models list`); "
+                    "summaries are judged by the rule checks only",
+                    name,
+                )
                 self._checker_missing = True
             return None
         self._checker_missing = False
@@ -262,7 +322,11 @@ class Summarizer:
         return self._checker
 
     def translate_many(
-        self, summaries: Sequence[str], titles: Sequence[str | None], texts: Sequence[str], languages: Sequence[str],
+        self,
+        summaries: Sequence[str],
+        titles: Sequence[str | None],
+        texts: Sequence[str],
+        languages: Sequence[str],
         target: str,
     ) -> list[Translation]:
         """For readers of ``target``, each article (``texts[i]`` in ``languages[i]``, with its
@@ -279,8 +343,9 @@ class Summarizer:
         for index, language in enumerate(languages):
             name = self.translator_for(language, target)
             if name is None:
-                raise ProfileError(f"no profile translates {language_family(language)}->{language_family(target)} "
-                                   "(models.yaml, 'translate')")
+                raise ProfileError(
+                    f"no profile translates {language_family(language)}->{language_family(target)} (models.yaml, 'translate')"
+                )
             groups.setdefault((name, language), []).append(index)
         results: list[Translation | None] = [None] * len(texts)
         for (name, language), indices in groups.items():
@@ -300,8 +365,10 @@ class Summarizer:
             if profile.kind == TRANSLATION:
                 outputs = backend.translate_batch([s for s, _, _ in batch] + [t for _, t, _ in batch], language, target)
                 return list(zip(outputs[: len(batch)], outputs[len(batch) :]))
-            return [(o, "") if isinstance(o, str) else o
-                    for o in backend.summarize_batch([x for _, _, x in batch], language, None, output_language=target)]
+            return [
+                (o, "") if isinstance(o, str) else o
+                for o in backend.summarize_batch([x for _, _, x in batch], language, None, output_language=target)
+            ]
 
         def rejected(reason: str) -> Translation:
             return Translation("", None, target, name, profile.model or "", profile.revision, True, reason)
@@ -312,8 +379,13 @@ class Summarizer:
             return [rejected(f"{UNAVAILABLE}: {exc}") for _ in items]
         except Exception as exc:  # as for summaries: one item must not sink the batch
             outputs = [_alone(partial(run, [item])) for item in items]
-            log.warning("profile %s: a batch of %d translations failed (%s); %d failed again alone",
-                        name, len(items), _describe(exc), sum(isinstance(o, Exception) for o in outputs))
+            log.warning(
+                "profile %s: a batch of %d translations failed (%s); %d failed again alone",
+                name,
+                len(items),
+                _describe(exc),
+                sum(isinstance(o, Exception) for o in outputs),
+            )
         translations = []
         for (summary, title, text), output in zip(items, outputs):
             if isinstance(output, Exception):
@@ -325,8 +397,9 @@ class Summarizer:
                 translations.append(rejected(f"{FAITHFULNESS}: {problem}"))
                 continue
             title_ok = written_title and not check_translation(written_title, title, target)
-            translations.append(Translation(written, written_title if title_ok else None, target, name,
-                                            profile.model or "", profile.revision))
+            translations.append(
+                Translation(written, written_title if title_ok else None, target, name, profile.model or "", profile.revision)
+            )
         return translations
 
 

@@ -17,7 +17,8 @@ gives no verdict: the rule checks' verdict stands, and the log says so.
 from __future__ import annotations
 
 import re
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from summarizer.checks import PASS, Verdict
 from summarizer.profiles import NLI, Profile
@@ -87,9 +88,14 @@ class EntailmentChecker:
                 continue
             worst = min(range(len(claimed)), key=lambda number: best.get((index, number), 0.0))
             score = best.get((index, worst), 0.0)
-            verdicts.append(PASS if score >= self.profile.min_entailment else Verdict.refuse(
-                "entailment", f"{claimed[worst]!r} is not entailed by the article "
-                              f"({score:.2f} < {self.profile.min_entailment:.2f})"))
+            verdicts.append(
+                PASS
+                if score >= self.profile.min_entailment
+                else Verdict.refuse(
+                    "entailment",
+                    f"{claimed[worst]!r} is not entailed by the article ({score:.2f} < {self.profile.min_entailment:.2f})",
+                )
+            )
         return verdicts
 
     def _entailment(self, loaded, pairs: list[tuple[str, str]], label: int) -> list[float]:
@@ -100,9 +106,15 @@ class EntailmentChecker:
         size = self.profile.batch_size
         with loaded.lock, torch.inference_mode():
             for start in range(0, len(pairs), size):
-                batch = pairs[start:start + size]
-                encoded = loaded.tokenizer([p for p, _ in batch], [h for _, h in batch], truncation=True, padding=True,
-                                           max_length=self.profile.max_input_tokens, return_tensors="pt").to(loaded.device)
+                batch = pairs[start : start + size]
+                encoded = loaded.tokenizer(
+                    [p for p, _ in batch],
+                    [h for _, h in batch],
+                    truncation=True,
+                    padding=True,
+                    max_length=self.profile.max_input_tokens,
+                    return_tensors="pt",
+                ).to(loaded.device)
                 probabilities = loaded.model(**encoded).logits.float().softmax(dim=-1)
                 scores += probabilities[:, label].tolist()
         return scores
@@ -115,8 +127,9 @@ def _entailment_label(id2label: dict) -> int:
     for index, name in id2label.items():
         if "entail" in str(name).lower() and "not" not in str(name).lower():
             return int(index)
-    raise ModelUnavailable(f"its labels ({', '.join(map(str, id2label.values()))}) name no entailment: "
-                           "not a natural-language inference model")
+    raise ModelUnavailable(
+        f"its labels ({', '.join(map(str, id2label.values()))}) name no entailment: not a natural-language inference model"
+    )
 
 
 def _hypotheses(summary: str, language: str) -> list[str]:
@@ -125,7 +138,7 @@ def _hypotheses(summary: str, language: str) -> list[str]:
     if len(found) <= MAX_HYPOTHESES:
         return found
     joiner = "" if is_chinese(language) else " "
-    return [*found[:MAX_HYPOTHESES - 1], joiner.join(found[MAX_HYPOTHESES - 1:])]
+    return [*found[: MAX_HYPOTHESES - 1], joiner.join(found[MAX_HYPOTHESES - 1 :])]
 
 
 def _nearest(premises: list[str], hypothesis: str, language: str) -> list[str]:
@@ -147,14 +160,17 @@ class JudgeChecker:
     def judge_batch(self, items: Sequence[Item]) -> list[Verdict | None]:
         """A verdict per item from the server's yes or no; raises ServerUnavailable or
         InferenceError when the server fails."""
-        prompts = [JUDGE_PROMPT.format(text=bounded(article, self.profile.max_input_chars), summary=summary)
-                   for summary, article, _language in items]
+        prompts = [
+            JUDGE_PROMPT.format(text=bounded(article, self.profile.max_input_chars), summary=summary)
+            for summary, article, _language in items
+        ]
         return [self._verdict(answer) for answer in self._backend.generate_text(prompts, JUDGE_TOKENS)]
 
     def _verdict(self, answer: str) -> Verdict | None:
         if _YES.match(answer):
             return PASS
         if _NO.match(answer):
-            return Verdict.refuse("judge", f"{self.profile.model} answered {answer.strip()[:40]!r}: "
-                                           "the article does not state all of it")
+            return Verdict.refuse(
+                "judge", f"{self.profile.model} answered {answer.strip()[:40]!r}: the article does not state all of it"
+            )
         return None

@@ -46,7 +46,7 @@ class Verdict:
     reason: str | None = None
 
     @classmethod
-    def refuse(cls, check: str, detail: str) -> "Verdict":
+    def refuse(cls, check: str, detail: str) -> Verdict:
         return cls(False, check, f"{check}: {detail}")
 
 
@@ -66,11 +66,17 @@ class _Article:
     quantities: list[q.Quantity]  # lenient, as an article's side is counted
 
     @classmethod
-    def of(cls, source: str, language: str) -> "_Article":
+    def of(cls, source: str, language: str) -> _Article:
         parts = sentences(source, language)
-        return cls(source, folded(source, language), frozenset(t.key for t in tokens(source, language)),
-                   article_names(source, language), parts, [tokens(part, language) for part in parts],
-                   q.quantities(source, lenient=True))
+        return cls(
+            source,
+            folded(source, language),
+            frozenset(t.key for t in tokens(source, language)),
+            article_names(source, language),
+            parts,
+            [tokens(part, language) for part in parts],
+            q.quantities(source, lenient=True),
+        )
 
 
 def check_summary(summary: str, source: str, language: str) -> str | None:
@@ -181,8 +187,14 @@ def _names(summary: str, article: _Article, language: str, written: tuple[Token,
         return Verdict.refuse("place" if token.place else "name", f"{token.text!r} is not in the article")
     if not is_chinese(language):  # lower case hides names: a word neither the article nor the dictionary knows is one
         for token in written:
-            if token.content and token.key not in keys and token.text.isalpha() and len(token.text) > 2 \
-                    and token.text.lower() not in text and not _known_english(token.text.lower()):
+            if (
+                token.content
+                and token.key not in keys
+                and token.text.isalpha()
+                and len(token.text) > 2
+                and token.text.lower() not in text
+                and not _known_english(token.text.lower())
+            ):
                 return Verdict.refuse("name", f"{token.text!r} is not in the article")
     if is_chinese(language):
         for index, token in enumerate(written):  # an organisation: the word before 集团, 大学, 医院 is the article's
@@ -225,8 +237,7 @@ def _placement(summary: str, article: _Article, language: str, written: tuple[To
     for clause in _aligned_clauses(summary, language, named):
         words = tokens(clause, language)
         content = {t.key for t in words if t.content and not _is_name(t, named)}
-        scores = [len(content & {t.key for t in read[i] + (read[i + 1] if i + 1 < len(read) else ())})
-                  for i in range(len(read))]
+        scores = [len(content & {t.key for t in read[i] + (read[i + 1] if i + 1 < len(read) else ())}) for i in range(len(read))]
         best = max(range(len(read)), key=lambda i: scores[i])
         if scores[best] < MIN_ALIGNMENT:
             continue
@@ -239,13 +250,25 @@ def _placement(summary: str, article: _Article, language: str, written: tuple[To
         context_text = folded("".join(parts[i] for i in window), language)
         rivals = {t.key for t in core if t.key in named} - summary_names - topic
         # a sentence nearly as close that has the name: the clause joins two facts of the article
-        fused = {t.key for i, sentence in enumerate(read) if scores[i] * 2 >= scores[best] and scores[i] >= MIN_ALIGNMENT
-                 for t in sentence}
+        fused = {
+            t.key
+            for i, sentence in enumerate(read)
+            if scores[i] * 2 >= scores[best] and scores[i] >= MIN_ALIGNMENT
+            for t in sentence
+        }
         for token in words:
-            if _is_name(token, named) and token.key not in context_keys and token.key not in topic \
-                    and token.key not in fused and folded(token.text, language) not in context_text and rivals:
-                return Verdict.refuse("misplaced name", f"{token.text!r} is not who or where the article says "
-                                                        f"(it names {_example(rivals, core)} there)")
+            if (
+                _is_name(token, named)
+                and token.key not in context_keys
+                and token.key not in topic
+                and token.key not in fused
+                and folded(token.text, language) not in context_text
+                and rivals
+            ):
+                return Verdict.refuse(
+                    "misplaced name",
+                    f"{token.text!r} is not who or where the article says (it names {_example(rivals, core)} there)",
+                )
         context_values = {v for quantity in q.quantities(context_text, lenient=True) for v in quantity.values}
         core_quantities = q.quantities("".join(parts[i] for i in aligned), lenient=True)
         for quantity in q.quantities(clause):
@@ -253,11 +276,18 @@ def _placement(summary: str, article: _Article, language: str, written: tuple[To
                 continue
             if not (quantity.unit or quantity.date) or quantity.unit in q.CURRENCIES:
                 continue  # a bare count (too often an ordinal or part of a name) or money: not placed
-            rival = next((k for k in core_quantities if k.unit == quantity.unit and k.date == quantity.date
-                          and not k.values & summary_values), None)
+            rival = next(
+                (
+                    k
+                    for k in core_quantities
+                    if k.unit == quantity.unit and k.date == quantity.date and not k.values & summary_values
+                ),
+                None,
+            )
             if rival:
-                return Verdict.refuse("misplaced number", f"{quantity.text} belongs to another part of the article "
-                                                          f"(it says {rival.text} there)")
+                return Verdict.refuse(
+                    "misplaced number", f"{quantity.text} belongs to another part of the article (it says {rival.text} there)"
+                )
         verdict = _negation(words, [read[i] for i in aligned], content)
         if not verdict.faithful:
             return verdict

@@ -20,16 +20,34 @@ OPEN_METEO_CREDIT = {
 
 # WMO 4677 codes as used by Open-Meteo -> (Simplified Chinese in CMA vocabulary, English)
 WMO_CODES: dict[int, tuple[str, str]] = {
-    0: ("晴", "clear"), 1: ("晴间多云", "mainly clear"), 2: ("多云", "partly cloudy"), 3: ("阴", "overcast"),
-    45: ("雾", "fog"), 48: ("冻雾", "freezing fog"),
-    51: ("毛毛雨", "light drizzle"), 53: ("毛毛雨", "drizzle"), 55: ("毛毛雨", "heavy drizzle"),
-    56: ("冻雨", "freezing drizzle"), 57: ("冻雨", "freezing drizzle"),
-    61: ("小雨", "light rain"), 63: ("中雨", "rain"), 65: ("大雨", "heavy rain"),
-    66: ("冻雨", "freezing rain"), 67: ("冻雨", "freezing rain"),
-    71: ("小雪", "light snow"), 73: ("中雪", "snow"), 75: ("大雪", "heavy snow"), 77: ("米雪", "snow grains"),
-    80: ("阵雨", "light showers"), 81: ("阵雨", "showers"), 82: ("强阵雨", "violent showers"),
-    85: ("阵雪", "snow showers"), 86: ("强阵雪", "heavy snow showers"),
-    95: ("雷阵雨", "thunderstorms"), 96: ("雷阵雨伴有冰雹", "thunderstorms with hail"), 99: ("雷阵雨伴有冰雹", "thunderstorms with hail"),
+    0: ("晴", "clear"),
+    1: ("晴间多云", "mainly clear"),
+    2: ("多云", "partly cloudy"),
+    3: ("阴", "overcast"),
+    45: ("雾", "fog"),
+    48: ("冻雾", "freezing fog"),
+    51: ("毛毛雨", "light drizzle"),
+    53: ("毛毛雨", "drizzle"),
+    55: ("毛毛雨", "heavy drizzle"),
+    56: ("冻雨", "freezing drizzle"),
+    57: ("冻雨", "freezing drizzle"),
+    61: ("小雨", "light rain"),
+    63: ("中雨", "rain"),
+    65: ("大雨", "heavy rain"),
+    66: ("冻雨", "freezing rain"),
+    67: ("冻雨", "freezing rain"),
+    71: ("小雪", "light snow"),
+    73: ("中雪", "snow"),
+    75: ("大雪", "heavy snow"),
+    77: ("米雪", "snow grains"),
+    80: ("阵雨", "light showers"),
+    81: ("阵雨", "showers"),
+    82: ("强阵雨", "violent showers"),
+    85: ("阵雪", "snow showers"),
+    86: ("强阵雪", "heavy snow showers"),
+    95: ("雷阵雨", "thunderstorms"),
+    96: ("雷阵雨伴有冰雹", "thunderstorms with hail"),
+    99: ("雷阵雨伴有冰雹", "thunderstorms with hail"),
 }
 _COMPASS_ZH = ["北", "东北", "东", "东南", "南", "西南", "西", "西北"]
 _COMPASS_EN = ["N", "NE", "E", "SE", "S", "SW", "W", "NW"]
@@ -75,7 +93,7 @@ class Forecast:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Forecast":
+    def from_dict(cls, data: dict) -> Forecast:
         """Inverse of :meth:`to_dict`."""
         days = [DayForecast(**{**d, "date": date.fromisoformat(d["date"])}) for d in data["days"]]
         return cls(**{**data, "fetched_at": datetime.fromisoformat(data["fetched_at"]), "days": days})
@@ -90,7 +108,7 @@ def condition(code: int, language: str) -> str:
 
 
 def period_conditions(codes: list[int], language: str) -> str | None:
-    """"A轉B" / "A, then B" for a period: the most significant code of each half."""
+    """ "A轉B" / "A, then B" for a period: the most significant code of each half."""
     if not codes:
         return None
     middle = max(len(codes) // 2, 1)
@@ -108,7 +126,7 @@ def beaufort(speed_kmh: float) -> int:
 
 
 def wind_phrase(speed_kmh: float | None, direction: int | None, language: str) -> str | None:
-    """"东北风3级" in Chinese, "NE wind up to 20 km/h" in English."""
+    """ "东北风3级" in Chinese, "NE wind up to 20 km/h" in English."""
     if speed_kmh is None:
         return None
     sector = round((direction or 0) / 45) % 8
@@ -141,8 +159,10 @@ def describe_forecast(forecast: Forecast, language: str, today: date, evening: b
     following = next((d for d in forecast.days if d.date > current.date), None)
     zh = is_chinese(language)
     words = {
-        "today": "今天" if zh else "Today", "tonight": "今天夜间" if zh else "tonight",
-        "tonight_only": "今天夜间" if zh else "Tonight", "tomorrow": "明天" if zh else "Tomorrow",
+        "today": "今天" if zh else "Today",
+        "tonight": "今天夜间" if zh else "tonight",
+        "tonight_only": "今天夜间" if zh else "Tonight",
+        "tomorrow": "明天" if zh else "Tomorrow",
     }
     sentences = []
     parts = []
@@ -155,14 +175,30 @@ def describe_forecast(forecast: Forecast, language: str, today: date, evening: b
     else:
         night = period_conditions(current.night_codes, language) or condition(current.weather_code, language)
         parts.append(f"{words['tonight_only']}{'' if zh else ': '}{night}")
-    parts += [x for x in (_temperatures(current, language), _rain(current, language),
-                          wind_phrase(current.wind_speed_max, current.wind_direction, language)) if x]
+    parts += [
+        x
+        for x in (
+            _temperatures(current, language),
+            _rain(current, language),
+            wind_phrase(current.wind_speed_max, current.wind_direction, language),
+        )
+        if x
+    ]
     sentences.append(("，" if zh else ", ").join(parts))
     if following is not None:
         conditions = period_conditions(following.day_codes, language) or condition(following.weather_code, language)
-        more = [x for x in (_temperatures(following, language), _rain(following, language),
-                            wind_phrase(following.wind_speed_max, following.wind_direction, language)) if x]
-        sentences.append(f"{words['tomorrow']}{'' if zh else ': '}{conditions}" + ("，" if zh else ", ") + ("，" if zh else ", ").join(more))
+        more = [
+            x
+            for x in (
+                _temperatures(following, language),
+                _rain(following, language),
+                wind_phrase(following.wind_speed_max, following.wind_direction, language),
+            )
+            if x
+        ]
+        sentences.append(
+            f"{words['tomorrow']}{'' if zh else ': '}{conditions}" + ("，" if zh else ", ") + ("，" if zh else ", ").join(more)
+        )
     end = "。" if zh else ". "
     text = end.join(sentences) + end.strip()
     return convert_script(text, language) if zh else text

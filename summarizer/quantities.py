@@ -15,51 +15,191 @@ _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "兩": 2, "两": 2, "三":
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _CN_BIG = {"萬": 10**4, "万": 10**4, "億": 10**8, "亿": 10**8}
 _CN_NUMERAL = "零〇一二兩两三四五六七八九十百千萬万億亿"
-_EN_SMALL = {word: n for n, word in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen".split())}
+_EN_SMALL = {
+    word: n
+    for n, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen".split()
+    )
+}
 _EN_TENS = {word: 10 * n for n, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
-_EN_ORDINALS = {word: n for n, word in enumerate(
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split(), 1)}
-_EN_MONTHS = {word: n for n, word in enumerate(
-    "january february march april may june july august september october november december".split(), 1)}
+_EN_ORDINALS = {
+    word: n
+    for n, word in enumerate("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split(), 1)
+}
+_EN_MONTHS = {
+    word: n
+    for n, word in enumerate("january february march april may june july august september october november december".split(), 1)
+}
 _EN_MONTHS.update({word[:3]: n for word, n in list(_EN_MONTHS.items())} | {"sept": 9})
-_EN_SCALES = {"hundred": 100, "thousand": 10**3, "k": 10**3, "million": 10**6, "m": 10**6, "mn": 10**6,
-              "billion": 10**9, "bn": 10**9, "b": 10**9}
-_EN_SHARES = {"half": Fraction(1, 2), "halves": Fraction(1, 2), "third": Fraction(1, 3), "thirds": Fraction(1, 3),
-              "quarter": Fraction(1, 4), "quarters": Fraction(1, 4), "fifth": Fraction(1, 5), "fifths": Fraction(1, 5),
-              "tenth": Fraction(1, 10), "tenths": Fraction(1, 10)}
+_EN_SCALES = {
+    "hundred": 100,
+    "thousand": 10**3,
+    "k": 10**3,
+    "million": 10**6,
+    "m": 10**6,
+    "mn": 10**6,
+    "billion": 10**9,
+    "bn": 10**9,
+    "b": 10**9,
+}
+_EN_SHARES = {
+    "half": Fraction(1, 2),
+    "halves": Fraction(1, 2),
+    "third": Fraction(1, 3),
+    "thirds": Fraction(1, 3),
+    "quarter": Fraction(1, 4),
+    "quarters": Fraction(1, 4),
+    "fifth": Fraction(1, 5),
+    "fifths": Fraction(1, 5),
+    "tenth": Fraction(1, 10),
+    "tenths": Fraction(1, 10),
+}
 _EN_COUNTS = {"dozen": 12, "dozens": 12, "couple": 2, "pair": 2, "score": 20}
 # Words that write numbers and shares: checked as quantities, not as wording.
-NUMBER_WORDS = frozenset([*_EN_SMALL, *_EN_TENS, *_EN_SCALES, *_EN_SHARES, *_EN_COUNTS, *_EN_ORDINALS, "percent", "cent",
-                          "per", "pct", "hundred", "twice", "double", "triple"])
-WEEKDAYS = {**{w: i for i, w in enumerate("monday tuesday wednesday thursday friday saturday sunday".split())},
-            **{f"星期{c}": i for i, c in enumerate("一二三四五六日")}, "星期天": 6,
-            **{f"周{c}": i for i, c in enumerate("一二三四五六日")}, "周天": 6,
-            **{f"週{c}": i for i, c in enumerate("一二三四五六日")}, "週天": 6,
-            **{f"禮拜{c}": i for i, c in enumerate("一二三四五六日")}, **{f"礼拜{c}": i for i, c in enumerate("一二三四五六日")}}
+NUMBER_WORDS = frozenset(
+    [
+        *_EN_SMALL,
+        *_EN_TENS,
+        *_EN_SCALES,
+        *_EN_SHARES,
+        *_EN_COUNTS,
+        *_EN_ORDINALS,
+        "percent",
+        "cent",
+        "per",
+        "pct",
+        "hundred",
+        "twice",
+        "double",
+        "triple",
+    ]
+)
+WEEKDAYS = {
+    **{w: i for i, w in enumerate("monday tuesday wednesday thursday friday saturday sunday".split())},
+    **{f"星期{c}": i for i, c in enumerate("一二三四五六日")},
+    "星期天": 6,
+    **{f"周{c}": i for i, c in enumerate("一二三四五六日")},
+    "周天": 6,
+    **{f"週{c}": i for i, c in enumerate("一二三四五六日")},
+    "週天": 6,
+    **{f"禮拜{c}": i for i, c in enumerate("一二三四五六日")},
+    **{f"礼拜{c}": i for i, c in enumerate("一二三四五六日")},
+}
 # Units, each to a canonical name; longer spellings first so that the regex takes them whole.
 APPROXIMATE = 0.05
 _UNITS = {
-    "千瓦时": "kWh", "千瓦時": "kWh", "kwh": "kWh", "千瓦": "kW", "kw": "kW", "kilowatts": "kW", "兆瓦": "MW", "mw": "MW",
-    "km": "km", "kms": "km", "kilometre": "km", "kilometres": "km", "kilometer": "km", "kilometers": "km",
-    "公里": "km", "千米": "km", "m": "m", "metre": "m", "metres": "m", "meter": "m", "meters": "m", "米": "m",
-    "cm": "cm", "centimetres": "cm", "centimeters": "cm", "厘米": "cm", "mm": "mm", "millimetres": "mm", "毫米": "mm",
-    "miles": "mile", "mile": "mile", "kg": "kg", "kilograms": "kg", "kilos": "kg", "公斤": "kg", "千克": "kg",
-    "tonnes": "t", "tonne": "t", "tons": "t", "ton": "t", "吨": "t", "噸": "t", "斤": "jin",
-    "hectares": "ha", "hectare": "ha", "ha": "ha", "公顷": "ha", "公頃": "ha", "acres": "acre", "acre": "acre",
-    "亩": "mu", "畝": "mu", "平方米": "m2", "square metres": "m2", "square meters": "m2", "sq m": "m2",
-    "平方公里": "km2", "square kilometres": "km2", "square kilometers": "km2",
-    "°c": "C", "℃": "C", "degrees celsius": "C", "°f": "F", "℉": "F", "degrees fahrenheit": "F",
-    "percentage points": "pp", "个百分点": "pp", "個百分點": "pp", "百分点": "pp", "百分點": "pp",
-    "%": "%", "percent": "%", "per cent": "%", "pct": "%", "成": "%",
-    "hours": "h", "hour": "h", "hrs": "h", "小时": "h", "小時": "h", "minutes": "min", "minute": "min",
-    "mins": "min", "分钟": "min", "分鐘": "min", "days": "day", "day": "day", "天": "day",
-    "weeks": "week", "week": "week", "个月": "month", "個月": "month", "months": "month", "month": "month",
-    "years": "year", "year": "year",
-    "人次": "visits", "户": "household", "戶": "household", "households": "household", "人": "person",
-    "residents": "person", "people": "person", "美元": "USD", "元": "CNY", "yuan": "CNY",
-    "mph": "mph", "square feet": "ft2", "sq ft": "ft2", "feet": "ft", "ft": "ft",
+    "千瓦时": "kWh",
+    "千瓦時": "kWh",
+    "kwh": "kWh",
+    "千瓦": "kW",
+    "kw": "kW",
+    "kilowatts": "kW",
+    "兆瓦": "MW",
+    "mw": "MW",
+    "km": "km",
+    "kms": "km",
+    "kilometre": "km",
+    "kilometres": "km",
+    "kilometer": "km",
+    "kilometers": "km",
+    "公里": "km",
+    "千米": "km",
+    "m": "m",
+    "metre": "m",
+    "metres": "m",
+    "meter": "m",
+    "meters": "m",
+    "米": "m",
+    "cm": "cm",
+    "centimetres": "cm",
+    "centimeters": "cm",
+    "厘米": "cm",
+    "mm": "mm",
+    "millimetres": "mm",
+    "毫米": "mm",
+    "miles": "mile",
+    "mile": "mile",
+    "kg": "kg",
+    "kilograms": "kg",
+    "kilos": "kg",
+    "公斤": "kg",
+    "千克": "kg",
+    "tonnes": "t",
+    "tonne": "t",
+    "tons": "t",
+    "ton": "t",
+    "吨": "t",
+    "噸": "t",
+    "斤": "jin",
+    "hectares": "ha",
+    "hectare": "ha",
+    "ha": "ha",
+    "公顷": "ha",
+    "公頃": "ha",
+    "acres": "acre",
+    "acre": "acre",
+    "亩": "mu",
+    "畝": "mu",
+    "平方米": "m2",
+    "square metres": "m2",
+    "square meters": "m2",
+    "sq m": "m2",
+    "平方公里": "km2",
+    "square kilometres": "km2",
+    "square kilometers": "km2",
+    "°c": "C",
+    "℃": "C",
+    "degrees celsius": "C",
+    "°f": "F",
+    "℉": "F",
+    "degrees fahrenheit": "F",
+    "percentage points": "pp",
+    "个百分点": "pp",
+    "個百分點": "pp",
+    "百分点": "pp",
+    "百分點": "pp",
+    "%": "%",
+    "percent": "%",
+    "per cent": "%",
+    "pct": "%",
+    "成": "%",
+    "hours": "h",
+    "hour": "h",
+    "hrs": "h",
+    "小时": "h",
+    "小時": "h",
+    "minutes": "min",
+    "minute": "min",
+    "mins": "min",
+    "分钟": "min",
+    "分鐘": "min",
+    "days": "day",
+    "day": "day",
+    "天": "day",
+    "weeks": "week",
+    "week": "week",
+    "个月": "month",
+    "個月": "month",
+    "months": "month",
+    "month": "month",
+    "years": "year",
+    "year": "year",
+    "人次": "visits",
+    "户": "household",
+    "戶": "household",
+    "households": "household",
+    "人": "person",
+    "residents": "person",
+    "people": "person",
+    "美元": "USD",
+    "元": "CNY",
+    "yuan": "CNY",
+    "mph": "mph",
+    "square feet": "ft2",
+    "sq ft": "ft2",
+    "feet": "ft",
+    "ft": "ft",
 }
 CURRENCIES = frozenset({"CNY", "USD"})
 _UNIT_WORDS = sorted(_UNITS, key=len, reverse=True)
@@ -77,9 +217,12 @@ _QUANTITY = re.compile(
     rf"(?:[\s-]?(?P<unit>{_UNIT})(?![a-z]))?",
     re.I,
 )
-_SHARE = re.compile(rf"\b(?:(?P<count>one|two|three|four|a|an)[ -](?P<part>half|halves|thirds?|quarters?|fifths?|tenths?)"
-                    rf"|(?P<num>one|two|three|\d+) (?:in|out of) (?P<den>{_EN_NUMBER_WORD}|\d+)"
-                    rf"|(?P<whole>{_EN_NUMBER_WORD}|\d+) and a half)\b", re.I)
+_SHARE = re.compile(
+    rf"\b(?:(?P<count>one|two|three|four|a|an)[ -](?P<part>half|halves|thirds?|quarters?|fifths?|tenths?)"
+    rf"|(?P<num>one|two|three|\d+) (?:in|out of) (?P<den>{_EN_NUMBER_WORD}|\d+)"
+    rf"|(?P<whole>{_EN_NUMBER_WORD}|\d+) and a half)\b",
+    re.I,
+)
 _COUNT_WORD = re.compile(r"\b(?:a |two |three )?(dozens?|couple|pair)\b", re.I)
 _CN_HALF = re.compile(r"一半|半数|半數")  # 三成 and the like: a numeral with the unit 成
 _DATE_CONTEXT = re.compile(r"^\s?(?:月|日|号|號|时|時|点|點|a\.?m\.?|p\.?m\.?|o'clock)|^(?:st|nd|rd|th)\b", re.I)
@@ -190,8 +333,11 @@ def quantities(text: str, lenient: bool = False) -> list[Quantity]:
             if value is None or (not lenient and value < 10 and not (scale or unit) and number.lower() in ("one", "a")):
                 continue
             base = float(value)
-        if scale and scale.lower() in ("m", "k", "b", "bn", "mn") and not (
-                number[0].isdigit() and (scale.lower() in ("bn", "mn") or _after_currency(folded, match))):
+        if (
+            scale
+            and scale.lower() in ("m", "k", "b", "bn", "mn")
+            and not (number[0].isdigit() and (scale.lower() in ("bn", "mn") or _after_currency(folded, match)))
+        ):
             unit = unit or (scale if scale.lower() == "m" else None)  # 900 m: metres
             scale = None
         multiplier = _MULTIPLIERS.get((scale or "").lower(), 1)
@@ -199,12 +345,12 @@ def quantities(text: str, lenient: bool = False) -> list[Quantity]:
         canonical_unit = _UNITS.get((unit or "").lower())
         if canonical_unit == "%" and unit == "成":
             values = {canonical(base * 10)}
-        if folded[max(0, match.start() - 3):match.start()].endswith(("百分之",)):
+        if folded[max(0, match.start() - 3) : match.start()].endswith(("百分之",)):
             canonical_unit = "%"
-        date = bool(_DATE_CONTEXT.match(folded[match.end():match.end() + 8])) or _next_to_month(folded, match)
-        if lenient and date and re.match(r"\s?(?:时|時|点|點)", folded[match.end():]) and 0 < base < 24:
+        date = bool(_DATE_CONTEXT.match(folded[match.end() : match.end() + 8])) or _next_to_month(folded, match)
+        if lenient and date and re.match(r"\s?(?:时|時|点|點)", folded[match.end() :]) and 0 < base < 24:
             values.add(canonical(base + 12 if base < 12 else base - 12))  # 16時 is 下午4時
-        approximate = bool(match.group("approx")) or bool(re.match(r"多|余|餘|plus", folded[match.end():match.end() + 4]))
+        approximate = bool(match.group("approx")) or bool(re.match(r"多|余|餘|plus", folded[match.end() : match.end() + 4]))
         found.append(Quantity(match.group(0).strip(), frozenset(values), canonical_unit, date, approximate))
     for match in _SHARE.finditer(folded):
         if match.group("whole"):
@@ -224,9 +370,13 @@ def quantities(text: str, lenient: bool = False) -> list[Quantity]:
         if any(start <= match.start() < end for start, end in shares):
             continue
         what = (match.group("what") or "").lower()
-        found.append(Quantity(match.group(0), frozenset({"30"}), "min") if what == "hour" else
-                     Quantity(match.group(0), frozenset({"6"})) if what == "dozen" else
-                     Quantity(match.group(0), frozenset({"50", "0.5"}), "%"))
+        found.append(
+            Quantity(match.group(0), frozenset({"30"}), "min")
+            if what == "hour"
+            else Quantity(match.group(0), frozenset({"6"}))
+            if what == "dozen"
+            else Quantity(match.group(0), frozenset({"50", "0.5"}), "%")
+        )
         shares.append(match.span())
     for match in _COUNT_WORD.finditer(folded):
         if any(start <= match.start() < end for start, end in shares):
@@ -237,7 +387,7 @@ def quantities(text: str, lenient: bool = False) -> list[Quantity]:
         found.append(Quantity(match.group(0), frozenset({"50", "0.5"}), "%"))
     for match in _MONTH_WORD.finditer(folded):
         word = match.group(1).lower()
-        if word == "may" and not re.match(r"\s\d", folded[match.end():]) and not re.search(r"\d\s$", folded[:match.start()]):
+        if word == "may" and not re.match(r"\s\d", folded[match.end() :]) and not re.search(r"\d\s$", folded[: match.start()]):
             continue  # "may" the verb
         if len(word) <= 4 and not match.group(0)[0].isupper():
             continue  # "mar", "dec" as words
@@ -250,12 +400,12 @@ def quantities(text: str, lenient: bool = False) -> list[Quantity]:
 
 def _after_currency(text: str, match: re.Match) -> bool:
     """Whether a number follows a currency sign ($2.4m: millions; 2.4m: metres)."""
-    return bool(re.search(r"[$£€¥]\s?$", text[max(0, match.start() - 2):match.start()]))
+    return bool(re.search(r"[$£€¥]\s?$", text[max(0, match.start() - 2) : match.start()]))
 
 
 def _next_to_month(text: str, match: re.Match) -> bool:
     """Whether a number stands beside a month's name (3 March, March 3rd)."""
-    before, after = text[max(0, match.start() - 11):match.start()], text[match.end():match.end() + 12]
+    before, after = text[max(0, match.start() - 11) : match.start()], text[match.end() : match.end() + 12]
     return bool(_MONTH_BEFORE.search(before) or _MONTH_AFTER.match(after))
 
 
@@ -278,7 +428,8 @@ def numbers(text: str, lenient: bool = False) -> set[str]:
 
 _RELATIVE_DATE = re.compile(
     r"[明后後前]年|[上下]半年|[明后後昨前]天|[明昨]晚|[上下][周週]|[上下]个?月"
-    r"|[正腊臘冬]月(?:初[一二三四五六七八九十]|二十[一二三四五六七八九]?|廿[一二三四五六七八九]|十[一二三四五六七八九]?|三十|底|末)?")
+    r"|[正腊臘冬]月(?:初[一二三四五六七八九十]|二十[一二三四五六七八九]?|廿[一二三四五六七八九]|十[一二三四五六七八九]?|三十|底|末)?"
+)
 
 
 def relative_dates(text: str) -> set[str]:

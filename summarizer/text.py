@@ -207,9 +207,9 @@ def strip_title_label(title: str) -> str:
         bracket = _BRACKET_LABEL.match(title)
         colon = _COLON_LABEL.match(title)
         if bracket:
-            rest = title[bracket.end():]
+            rest = title[bracket.end() :]
         elif colon and _LABEL_WORDS.search(convert_script(colon.group(1), ZH_HANS)):
-            rest = title[colon.end():]
+            rest = title[colon.end() :]
         else:
             return title
         if not rest.strip():

@@ -40,8 +40,10 @@ _TEMP_RANGE = rf"(?:{_TEMP_WORD}\s*[:：為为]?\s*)?(?P<a>{_NUM})\s*{_UNIT}?\s*
 _TEMP_ONE = rf"(?P<side>最低|最高){_TEMP_WORD}?\s*[:：為为]?\s*(?P<v>{_NUM})\s*{_UNIT}"
 
 _SKY = r"(?:晴天|晴朗|晴|多雲|多云|少雲|少云|陰天|阴天|陰|阴)"
-_FALL = (r"(?:雷陣雨|雷阵雨|陣雨|阵雨|雨夾雪|雨夹雪|凍雨|冻雨|毛毛雨|陣雪|阵雪|冰雹|雷電|雷电"
-         r"|(?:(?:小|中|大)到)?(?:特大暴|大暴|暴|大|中|小)(?:雨|雪)|雨|雪)")
+_FALL = (
+    r"(?:雷陣雨|雷阵雨|陣雨|阵雨|雨夾雪|雨夹雪|凍雨|冻雨|毛毛雨|陣雪|阵雪|冰雹|雷電|雷电"
+    r"|(?:(?:小|中|大)到)?(?:特大暴|大暴|暴|大|中|小)(?:雨|雪)|雨|雪)"
+)
 _HAZE = r"(?:大霧|大雾|濃霧|浓雾|輕霧|轻雾|霧|雾|霾|沙塵|沙尘|揚沙|扬沙|浮塵|浮尘)"
 _QUALIFIER = r"(?:局部地區|局部地区|局部|部分地區|部分地区|短時|短时|零星|分散性|分散|間斷性|间断性|有時|有时|偶有|可能有)"
 _WEATHER = rf"(?:{_QUALIFIER})*有?(?:{_FALL}|{_SKY}|{_HAZE})"
@@ -49,33 +51,46 @@ _CONDITIONS = rf"{_WEATHER}(?:(?:轉|转|間|间|到|或|伴)?{_WEATHER})*"
 
 _DIRECTION = r"(?:偏北|偏南|偏東|偏东|偏西|東北|东北|西北|東南|东南|西南|北|南|東|东|西)"
 _FORCE = rf"\d{{1,2}}(?:\s*{_DASH}\s*\d{{1,2}})?\s*(?:級|级)"
-_WIND = (rf"(?:(?:無持續風向|无持续风向)\s*(?:微風|微风|{_FORCE})|微風|微风"
-         rf"|(?:{_DIRECTION}(?:風|风)|風力|风力|風|风)\s*{_FORCE}(?:\s*(?:轉|转)\s*{_FORCE})?"
-         rf"(?:\s*[,，]?\s*(?:陣風|阵风)\s*{_FORCE})?|{_DIRECTION}(?:風|风))")
-_EXTRA = (rf"(?:降水概率|降水機率|降水幾率|降水几率|相對濕度|相对湿度)\s*[:：]?\s*\d{{1,3}}\s*%?"
-          rf"(?:\s*{_DASH}\s*\d{{1,3}}\s*%)?")
+_WIND = (
+    rf"(?:(?:無持續風向|无持续风向)\s*(?:微風|微风|{_FORCE})|微風|微风"
+    rf"|(?:{_DIRECTION}(?:風|风)|風力|风力|風|风)\s*{_FORCE}(?:\s*(?:轉|转)\s*{_FORCE})?"
+    rf"(?:\s*[,，]?\s*(?:陣風|阵风)\s*{_FORCE})?|{_DIRECTION}(?:風|风))"
+)
+_EXTRA = (
+    rf"(?:降水概率|降水機率|降水幾率|降水几率|相對濕度|相对湿度)\s*[:：]?\s*\d{{1,3}}\s*%?"
+    rf"(?:\s*{_DASH}\s*\d{{1,3}}\s*%)?"
+)
 
-_DAY = (r"(?:大後天|大后天|後天|后天|今天|今日|明天|明日|今明兩天|今明两天|明後兩天|明后两天"
-        r"|(?:\d{1,2}月)?\d{1,2}(?:日|號|号)|(?:周|週|星期)[一二三四五六日天])")
-_PART = (r"(?:白天|夜間|夜间|夜裡|夜里|晚上|晚間|晚间|上午|下午|中午|早晨|早上|凌晨|傍晚|"
-         r"前半夜|後半夜|后半夜|夜)")
+_DAY = (
+    r"(?:大後天|大后天|後天|后天|今天|今日|明天|明日|今明兩天|今明两天|明後兩天|明后两天"
+    r"|(?:\d{1,2}月)?\d{1,2}(?:日|號|号)|(?:周|週|星期)[一二三四五六日天])"
+)
+_PART = (
+    r"(?:白天|夜間|夜间|夜裡|夜里|晚上|晚間|晚间|上午|下午|中午|早晨|早上|凌晨|傍晚|"
+    r"前半夜|後半夜|后半夜|夜)"
+)
 _SHORT = r"(?:今晚|今夜|明晚|明早|今晨|明晨)"
 _POINT = rf"(?:{_SHORT}|{_DAY}{_PART}?)"
 _HOURS = r"(?:未來|未来)\s*(?P<hours>\d{1,3})\s*(?:小時|小时)"
 _LABEL = rf"(?:{_HOURS}|{_POINT}(?:\s*(?:到|至|-|~|～|〜|—)\s*(?:{_POINT}|{_PART}))?)"
 
 _ISSUER = r"[\u4e00-\u9fffA-Za-z]{0,12}?(?:氣象|气象)(?:服務中心|服务中心|臺|台|局|站|中心)"
-_STAMP = (r"(?:(?P<year>\d{4})\s*年\s*)?(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日號号]\s*"
-          r"(?:(?P<ampm>上午|下午|早上|晚上|凌晨|中午|傍晚)?\s*(?P<hour>\d{1,2})\s*"
-          r"(?:[時时點点]\s*(?:(?P<minute>\d{1,2})\s*分)?|[:：]\s*(?P<minute2>\d{2})))?")
+_STAMP = (
+    r"(?:(?P<year>\d{4})\s*年\s*)?(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日號号]\s*"
+    r"(?:(?P<ampm>上午|下午|早上|晚上|凌晨|中午|傍晚)?\s*(?P<hour>\d{1,2})\s*"
+    r"(?:[時时點点]\s*(?:(?P<minute>\d{1,2})\s*分)?|[:：]\s*(?P<minute2>\d{2})))?"
+)
 _SPAN = r"(?P<span>\d{1,3}|[一二兩两三四五六七十])\s*(?P<unit>小時|小时|天|日)"
 _HEADLINE = rf"的?\s*(?:(?:未來|未来)\s*)?(?:{_SPAN}\s*的?)?{_HAN}{{0,6}}?(?:預報|预报)"
 _VERB = r"(?:發布|发布|發佈|发佈)"
 
 _LABEL_RE = re.compile(_LABEL)
 _ITEM_RES = (
-    ("range", re.compile(_TEMP_RANGE)), ("one", re.compile(_TEMP_ONE)), ("wind", re.compile(_WIND)),
-    ("extra", re.compile(_EXTRA)), ("conditions", re.compile(_CONDITIONS)),
+    ("range", re.compile(_TEMP_RANGE)),
+    ("one", re.compile(_TEMP_ONE)),
+    ("wind", re.compile(_WIND)),
+    ("extra", re.compile(_EXTRA)),
+    ("conditions", re.compile(_CONDITIONS)),
 )
 _ITEM_GAP = re.compile(r"[ \t,，:：、]*")
 _PERIOD_END = re.compile(rf"[ \t]*(?:[;；。\n]|\Z|[,，][ \t]*{_LABEL})")
@@ -93,10 +108,14 @@ _NUMERIC_RANGE = re.compile(rf"(?<!\d)\d{{1,2}}\s*{_DASH}\s*-?\d{{1,2}}(?!\d)")
 _CONDITIONS_RE = re.compile(_CONDITIONS)
 _HAN_RE = re.compile(_HAN)
 
-_WIDTH = str.maketrans({
-    **{chr(c): chr(c - 0xFEE0) for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))},
-    "\u3000": " ", "\u2212": "-", "\uff0d": "-",
-})
+_WIDTH = str.maketrans(
+    {
+        **{chr(c): chr(c - 0xFEE0) for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))},
+        "\u3000": " ",
+        "\u2212": "-",
+        "\uff0d": "-",
+    }
+)
 _CHINESE_NUMBERS = {"一": 1, "二": 2, "兩": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "十": 10}
 _AFTERNOON = {"下午", "晚上", "傍晚"}
 DEFAULT_VALIDITY = timedelta(hours=48)
@@ -195,7 +214,7 @@ def parse_period(line: str) -> Period | None:
     """Parse one forecast line (``24日晚上到25日白天,多云轉陰,9-12℃``); None if it is not one."""
     text = line.translate(_WIDTH).strip()
     read = _read_period(text, 0)
-    if read is None or text[read[1]:].strip(" \t;；。,，"):
+    if read is None or text[read[1] :].strip(" \t;；。,，"):
         return None
     return read[0]
 
@@ -206,7 +225,7 @@ def _looks_like_period(segment: str) -> bool:
     if len(segment) > _MAX_GARBLED_CHARS:
         return False
     if label := _LABEL_RE.match(segment):
-        rest = segment[label.end():]
+        rest = segment[label.end() :]
         if _ITEM_WORD.search(rest) or len(_HAN_RE.findall(rest)) < _PROSE_CHARS:
             return True
     return bool(_CONDITIONS_RE.search(segment) and _NUMERIC_RANGE.search(segment))
@@ -251,9 +270,7 @@ def _issued_at(header: re.Match[str], reference: datetime | None) -> datetime | 
     return None
 
 
-def _read_bulletin(
-    text: str, start: int, reference: datetime | None
-) -> tuple[Bulletin, int] | None:
+def _read_bulletin(text: str, start: int, reference: datetime | None) -> tuple[Bulletin, int] | None:
     """The bulletin (perhaps without readable periods) whose header starts at ``start``, and its end.
 
     None unless periods follow the header, or the header is plainly a bulletin's (issuer, 發布 or
@@ -271,7 +288,7 @@ def _read_bulletin(
     stamped = header["month"] is not None
     if not periods and not (issuer and (header["verb"] or header["headline"]) and (stamped or garbled)):
         return None
-    if not (periods or garbled) and text[end:end + 1] not in ("", "\n"):
+    if not (periods or garbled) and text[end : end + 1] not in ("", "\n"):
         return None  # the header runs on into an ordinary sentence
     issued_at = _issued_at(header, reference) if stamped else None
     return Bulletin(issuer, issued_at, periods), periods_end
@@ -320,10 +337,30 @@ def parse_bulletins(text: str, reference: datetime | None = None) -> tuple[str, 
 
 # -- validity --------------------------------------------------------------------------------
 
-_RELATIVE_DAYS = {"今": 0, "今天": 0, "今日": 0, "明": 1, "明天": 1, "明日": 1, "後天": 2, "后天": 2,
-                  "大後天": 3, "大后天": 3, "今明兩天": 1, "今明两天": 1, "明後兩天": 2, "明后两天": 2}
-_SHORT_WORDS = {"今晚": ("今", "晚上"), "今夜": ("今", "夜"), "明晚": ("明", "晚上"), "明早": ("明", "早上"),
-                "今晨": ("今", "早晨"), "明晨": ("明", "早晨")}
+_RELATIVE_DAYS = {
+    "今": 0,
+    "今天": 0,
+    "今日": 0,
+    "明": 1,
+    "明天": 1,
+    "明日": 1,
+    "後天": 2,
+    "后天": 2,
+    "大後天": 3,
+    "大后天": 3,
+    "今明兩天": 1,
+    "今明两天": 1,
+    "明後兩天": 2,
+    "明后两天": 2,
+}
+_SHORT_WORDS = {
+    "今晚": ("今", "晚上"),
+    "今夜": ("今", "夜"),
+    "明晚": ("明", "晚上"),
+    "明早": ("明", "早上"),
+    "今晨": ("今", "早晨"),
+    "明晨": ("明", "早晨"),
+}
 _DAYTIME_ENDS = {"白天": 20, "上午": 12, "中午": 14, "下午": 18, "傍晚": 20, "早晨": 9, "早上": 9, "凌晨": 6}
 _NIGHT_END = 8  # a night (夜間, 晚上, 後半夜, …) ends at 08:00 the next day
 _WEEKDAYS = "一二三四五六"
@@ -398,32 +435,98 @@ def _horizon(text: str) -> timedelta | None:
 # -- description -----------------------------------------------------------------------------
 
 _EN_CONDITIONS = [
-    ("雷陣雨", "thunderstorms"), ("雷阵雨", "thunderstorms"), ("雨夾雪", "sleet"), ("雨夹雪", "sleet"),
-    ("陣雨", "showers"), ("阵雨", "showers"), ("陣雪", "snow showers"), ("阵雪", "snow showers"),
-    ("小到中雨", "light to moderate rain"), ("中到大雨", "moderate to heavy rain"), ("大到暴雨", "heavy rain to rainstorm"),
-    ("凍雨", "freezing rain"), ("冻雨", "freezing rain"), ("毛毛雨", "drizzle"), ("冰雹", "hail"),
-    ("小雨", "light rain"), ("中雨", "moderate rain"), ("大雨", "heavy rain"), ("暴雨", "rainstorm"),
-    ("小雪", "light snow"), ("中雪", "moderate snow"), ("大雪", "heavy snow"), ("多雲", "cloudy"), ("多云", "cloudy"),
-    ("陰天", "overcast"), ("阴天", "overcast"), ("晴天", "sunny"), ("陰", "overcast"), ("阴", "overcast"),
-    ("晴", "sunny"), ("霧", "fog"), ("雾", "fog"), ("霾", "haze"), ("雨", "rain"), ("雪", "snow"),
-    ("局部", "locally "), ("零星", "scattered "), ("偶有", "occasional "), ("短時", "brief "), ("短时", "brief "),
-    ("轉", " then "), ("转", " then "), ("間", " with "), ("间", " with "), ("到", " to "), ("或", " or "),
-    ("有", " with "), ("，", ", "),
+    ("雷陣雨", "thunderstorms"),
+    ("雷阵雨", "thunderstorms"),
+    ("雨夾雪", "sleet"),
+    ("雨夹雪", "sleet"),
+    ("陣雨", "showers"),
+    ("阵雨", "showers"),
+    ("陣雪", "snow showers"),
+    ("阵雪", "snow showers"),
+    ("小到中雨", "light to moderate rain"),
+    ("中到大雨", "moderate to heavy rain"),
+    ("大到暴雨", "heavy rain to rainstorm"),
+    ("凍雨", "freezing rain"),
+    ("冻雨", "freezing rain"),
+    ("毛毛雨", "drizzle"),
+    ("冰雹", "hail"),
+    ("小雨", "light rain"),
+    ("中雨", "moderate rain"),
+    ("大雨", "heavy rain"),
+    ("暴雨", "rainstorm"),
+    ("小雪", "light snow"),
+    ("中雪", "moderate snow"),
+    ("大雪", "heavy snow"),
+    ("多雲", "cloudy"),
+    ("多云", "cloudy"),
+    ("陰天", "overcast"),
+    ("阴天", "overcast"),
+    ("晴天", "sunny"),
+    ("陰", "overcast"),
+    ("阴", "overcast"),
+    ("晴", "sunny"),
+    ("霧", "fog"),
+    ("雾", "fog"),
+    ("霾", "haze"),
+    ("雨", "rain"),
+    ("雪", "snow"),
+    ("局部", "locally "),
+    ("零星", "scattered "),
+    ("偶有", "occasional "),
+    ("短時", "brief "),
+    ("短时", "brief "),
+    ("轉", " then "),
+    ("转", " then "),
+    ("間", " with "),
+    ("间", " with "),
+    ("到", " to "),
+    ("或", " or "),
+    ("有", " with "),
+    ("，", ", "),
 ]
 _EN_DIRECTIONS = {
-    "偏北": "northerly", "偏南": "southerly", "偏東": "easterly", "偏东": "easterly", "偏西": "westerly",
-    "東北": "northeast", "东北": "northeast", "西北": "northwest", "東南": "southeast", "东南": "southeast",
-    "西南": "southwest", "北": "north", "南": "south", "東": "east", "东": "east", "西": "west",
+    "偏北": "northerly",
+    "偏南": "southerly",
+    "偏東": "easterly",
+    "偏东": "easterly",
+    "偏西": "westerly",
+    "東北": "northeast",
+    "东北": "northeast",
+    "西北": "northwest",
+    "東南": "southeast",
+    "东南": "southeast",
+    "西南": "southwest",
+    "北": "north",
+    "南": "south",
+    "東": "east",
+    "东": "east",
+    "西": "west",
 }
 _EN_LABEL_WORDS = [
-    (re.compile(r"(\d+)日(白天|上午|下午)"), "day of the {}"), (re.compile(r"(\d+)日(晚上|夜間|夜间|夜裡|夜里)"), "night of the {}"),
+    (re.compile(r"(\d+)日(白天|上午|下午)"), "day of the {}"),
+    (re.compile(r"(\d+)日(晚上|夜間|夜间|夜裡|夜里)"), "night of the {}"),
     (re.compile(r"(\d+)日"), "the {}"),
 ]
-_EN_LABEL_PLAIN = [("今天夜間", "tonight"), ("今天夜间", "tonight"), ("今晚", "tonight"), ("今夜", "tonight"),
-                   ("今天白天", "today"), ("今天", "today"), ("明天白天", "tomorrow"), ("明天夜間", "tomorrow night"),
-                   ("明天夜间", "tomorrow night"), ("明晚", "tomorrow night"), ("明天", "tomorrow"),
-                   ("後天", "the day after tomorrow"), ("后天", "the day after tomorrow"), ("白天", "daytime"),
-                   ("夜間", "night"), ("夜间", "night"), ("到", " to "), ("至", " to ")]
+_EN_LABEL_PLAIN = [
+    ("今天夜間", "tonight"),
+    ("今天夜间", "tonight"),
+    ("今晚", "tonight"),
+    ("今夜", "tonight"),
+    ("今天白天", "today"),
+    ("今天", "today"),
+    ("明天白天", "tomorrow"),
+    ("明天夜間", "tomorrow night"),
+    ("明天夜间", "tomorrow night"),
+    ("明晚", "tomorrow night"),
+    ("明天", "tomorrow"),
+    ("後天", "the day after tomorrow"),
+    ("后天", "the day after tomorrow"),
+    ("白天", "daytime"),
+    ("夜間", "night"),
+    ("夜间", "night"),
+    ("到", " to "),
+    ("至", " to "),
+]
 
 
 def _ordinal(day: str) -> str:
@@ -440,7 +543,7 @@ def _english(text: str, table: list[tuple[str, str]]) -> str:
 
 def _english_label(label: str) -> str:
     for pattern, template in _EN_LABEL_WORDS:
-        label = pattern.sub(lambda m: template.format(_ordinal(m.group(1))), label)
+        label = pattern.sub(lambda m, template=template: template.format(_ordinal(m.group(1))), label)
     return _english(label, _EN_LABEL_PLAIN)
 
 
@@ -458,14 +561,18 @@ def _english_wind(wind: str) -> str:
 def describe_bulletin(bulletin: Bulletin, language: str) -> str:
     """One readable paragraph for a bulletin, in zh-Hant, zh-Hans or English, numbers exact."""
     if language in (ZH_HANT, ZH_HANS):
-        issued = f"{bulletin.issued_at.month}月{bulletin.issued_at.day}日{bulletin.issued_at.hour}時" if bulletin.issued_at else ""
+        issued = (
+            f"{bulletin.issued_at.month}月{bulletin.issued_at.day}日{bulletin.issued_at.hour}時" if bulletin.issued_at else ""
+        )
         head = f"{bulletin.issuer or '氣象台'}{issued}發布："
         parts = []
         for p in bulletin.periods:
             pieces = [p.label, p.conditions or "", _temperatures(p, "～", "℃"), p.wind or ""]
             parts.append("，".join(x for x in pieces if x))
         return convert_script(head + "；".join(parts) + "。", language)
-    issued = f", issued {bulletin.issued_at:%b} {bulletin.issued_at.day} at {bulletin.issued_at:%H:%M}" if bulletin.issued_at else ""
+    issued = (
+        f", issued {bulletin.issued_at:%b} {bulletin.issued_at.day} at {bulletin.issued_at:%H:%M}" if bulletin.issued_at else ""
+    )
     lines = [f"Forecast from {bulletin.issuer or 'the local weather bureau'}{issued}:"]
     for p in bulletin.periods:
         pieces = [_english(p.conditions or "", _EN_CONDITIONS), _temperatures(p, " to ", "°C")]

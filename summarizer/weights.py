@@ -24,8 +24,13 @@ class Step:
 
 def needs_download(profile: Profile) -> bool:
     """Whether the profile's weights come from the hub (not a folder, a path, a package or a server)."""
-    return not (profile.kind in (EXTRACTIVE, OPENAI) or not profile.model or profile.model.startswith(PACKAGE_PREFIX)
-                or Path(profile.model).is_dir() or (profile.gguf_file and Path(profile.gguf_file).is_absolute()))
+    return not (
+        profile.kind in (EXTRACTIVE, OPENAI)
+        or not profile.model
+        or profile.model.startswith(PACKAGE_PREFIX)
+        or Path(profile.model).is_dir()
+        or (profile.gguf_file and Path(profile.gguf_file).is_absolute())
+    )
 
 
 def pull(summarizer: Summarizer, name: str) -> list[Step]:
@@ -53,8 +58,9 @@ def download(profile: Profile) -> Step:
     from huggingface_hub import snapshot_download
 
     try:
-        snapshot_download(profile.model, revision=profile.revision,
-                          allow_patterns=[profile.gguf_file] if profile.gguf_file else None)
+        snapshot_download(
+            profile.model, revision=profile.revision, allow_patterns=[profile.gguf_file] if profile.gguf_file else None
+        )
     except Exception as exc:  # hub errors come in many classes; report one line each
         return Step(f"cannot download {profile.model}: {str(exc).splitlines()[0]}", failed=True)
     return Step(f"{profile.model}@{profile.revision} ready")

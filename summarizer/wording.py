@@ -21,28 +21,42 @@ from summarizer.text import ZH_HANS, convert_script, is_chinese, split_sentences
 _NAME_TAGS = ("nr", "nrfg", "nrt", "ns", "nt", "nz")
 COMMON_WORD = 5000  # jieba's dictionary tags some everyday words as places (东西): seen this often, a word names nothing
 _CONTENT_TAGS = ("n", "v", "a", "vn", "an", "ad", "i", "l", "j", "z", "b", "s")
-_ZH_NEGATIONS = frozenset("不 未 没 没有 无 非 别 勿 未能 不能 不会 未曾 尚未 并未 并非 无法 否认 拒绝 暂停 取消 停止 禁止 暂缓 推迟 "
-                          "叫停 不再 未予 不予 不得 从未 未有 否决".split())
-_ZH_STOP = frozenset("的 了 在 是 和 与 及 等 将 对 于 为 也 有 被 把 由 从 向 到 就 都 而 并 其 该 此 这 那 之 以 上 中 下 "
-                     "个 年 月 日 时 我们 他们 表示 介绍 指出 称 说 据 进行 开展 相关 有关 工作 方面 今年 目前 近日 日前 当天 "
-                     "今天 昨天 本 各 全 约 近 超过 达 达到 共 余 多 其中 以及 同时 通过 已 已经 正在 记者 报道 获悉".split())
-_EN_STOP = frozenset(
-    "a an the and or but if of to in on at by for with from as into onto over under about after before between "
-    "during through since until against among per via than then so that this these those there here it its it's "
-    "he she they them his her their him we our you your i me my be is are was were been being am do does did done "
-    "have has had having will would shall should can could may might must also just only very more most less "
-    "least much many some any each every all both either neither other such own same which who whom whose what "
-    "when where why how while said says say told according new up down out off again further once not no nor "
-    "never n't s".split()) | NUMBER_WORDS
+_ZH_NEGATIONS = frozenset(
+    "不 未 没 没有 无 非 别 勿 未能 不能 不会 未曾 尚未 并未 并非 无法 否认 拒绝 暂停 取消 停止 禁止 暂缓 推迟 "
+    "叫停 不再 未予 不予 不得 从未 未有 否决".split()
+)
+_ZH_STOP = frozenset(
+    "的 了 在 是 和 与 及 等 将 对 于 为 也 有 被 把 由 从 向 到 就 都 而 并 其 该 此 这 那 之 以 上 中 下 "
+    "个 年 月 日 时 我们 他们 表示 介绍 指出 称 说 据 进行 开展 相关 有关 工作 方面 今年 目前 近日 日前 当天 "
+    "今天 昨天 本 各 全 约 近 超过 达 达到 共 余 多 其中 以及 同时 通过 已 已经 正在 记者 报道 获悉".split()
+)
+_EN_STOP = (
+    frozenset(
+        "a an the and or but if of to in on at by for with from as into onto over under about after before between "
+        "during through since until against among per via than then so that this these those there here it its it's "
+        "he she they them his her their him we our you your i me my be is are was were been being am do does did done "
+        "have has had having will would shall should can could may might must also just only very more most less "
+        "least much many some any each every all both either neither other such own same which who whom whose what "
+        "when where why how while said says say told according new up down out off again further once not no nor "
+        "never n't s".split()
+    )
+    | NUMBER_WORDS
+)
 _EN_NEGATIONS = frozenset(
     "not no never n't nor neither none nobody nothing without deny denies denied denying refuse refuses refused "
     "reject rejects rejected cancel cancels cancelled canceled fail fails failed halt halted suspend suspended "
-    "postpone postponed scrap scrapped unable".split())
+    "postpone postponed scrap scrapped unable".split()
+)
 _EN_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*|\d+(?:[.,]\d+)*")
-_CLAUSE = re.compile(r"[，；;。！？!?：:]+|(?<!\d),|,(?!\d{3})|\s(?:and|but|while|after|as|which|who|although|though|because|"
-                     r"so|since|before|when|whereas|with)\s", re.I)
-_CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
-                      "july august september october november december".split())
+_CLAUSE = re.compile(
+    r"[，；;。！？!?：:]+|(?<!\d),|,(?!\d{3})|\s(?:and|but|while|after|as|which|who|although|though|because|"
+    r"so|since|before|when|whereas|with)\s",
+    re.I,
+)
+_CALENDAR = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june "
+    "july august september october november december".split()
+)
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”]\s*)$")
 
 log = logging.getLogger(__name__)
@@ -86,8 +100,12 @@ def _zh_tokens(text: str) -> tuple[Token, ...]:
             continue
         name = flag in _NAME_TAGS and len(word) >= 2 and _jieba_frequency(word) < COMMON_WORD
         negation = word in _ZH_NEGATIONS
-        content = (name or flag.startswith(_CONTENT_TAGS)) and word not in _ZH_STOP and not negation \
+        content = (
+            (name or flag.startswith(_CONTENT_TAGS))
+            and word not in _ZH_STOP
+            and not negation
             and bool(re.search(r"[\u4e00-\u9fff]", word))
+        )
         tokens.append(Token(word, word, name, content, negation, name and flag == "ns"))
         if not re.search(r"[\u4e00-\u9fff]", word) and re.fullmatch(r"[A-Za-z]{2,}", word):
             tokens[-1] = Token(word, word.lower(), True, True, False)  # Latin words in Chinese: names (or garbage)
@@ -113,7 +131,7 @@ def _en_tokens(text: str) -> tuple[Token, ...]:
             tokens.append(Token("n't", "not", False, False, True))
             continue
         lower = lower.removesuffix("'s")
-        at_start = bool(_SENTENCE_START.search(text[max(0, match.start() - 3):match.start()]))
+        at_start = bool(_SENTENCE_START.search(text[max(0, match.start() - 3) : match.start()]))
         capitalized = word[0].isupper() and not at_start
         negation = lower in _EN_NEGATIONS
         content = not lower[0].isdigit() and lower not in _EN_STOP and not negation and len(lower) > 1

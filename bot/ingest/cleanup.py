@@ -70,28 +70,38 @@ _RELATED_HEADING = re.compile(
     r"\s*[】\]〕]?\s*[:：]?$",
     re.I,
 )
-_DROP_LINE = re.compile("|".join([
-    r"^[(（\[【]?\s*(相關|相关)?(資料|资料)?(圖|图)(片)?\s*[)）\]】]?$",
-    r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(\s+\d{1,2}:\d{2}(:\d{2})?)?$",
-    r"^\d{4}年\d{1,2}月\d{1,2}日(\s*\d{1,2}[:：]\d{2}([:：]\d{2})?)?$",
-    r"^\d{1,2}:\d{2}(:\d{2})?$",
-    r"^(關鍵詞|关键词|關鍵字|关键字|標籤|标签|tags?|keywords?)\s*[:：]",
-    r"^(上一篇|下一篇|上一條|下一条|上一頁|下一页|下一頁|上一页|previous( article)?|next( article)?)\s*[:：]",
-    r"^\d+\s*(次瀏覽|次浏览|人閱讀|人阅读|views?|reads?|comments?)$",
-    r"^[.。…·•\-—_=*~\s]+$",
-    r"^(打印|列印|關閉|关闭|返回頂部|返回顶部|首頁|首页|返回首頁|返回首页|print|close|back to top|home|advertisement|"
-    r"【?字[體体号號][:：]?.*】?)$",
-]), re.I)
+_DROP_LINE = re.compile(
+    "|".join(
+        [
+            r"^[(（\[【]?\s*(相關|相关)?(資料|资料)?(圖|图)(片)?\s*[)）\]】]?$",
+            r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(\s+\d{1,2}:\d{2}(:\d{2})?)?$",
+            r"^\d{4}年\d{1,2}月\d{1,2}日(\s*\d{1,2}[:：]\d{2}([:：]\d{2})?)?$",
+            r"^\d{1,2}:\d{2}(:\d{2})?$",
+            r"^(關鍵詞|关键词|關鍵字|关键字|標籤|标签|tags?|keywords?)\s*[:：]",
+            r"^(上一篇|下一篇|上一條|下一条|上一頁|下一页|下一頁|上一页|previous( article)?|next( article)?)\s*[:：]",
+            r"^\d+\s*(次瀏覽|次浏览|人閱讀|人阅读|views?|reads?|comments?)$",
+            r"^[.。…·•\-—_=*~\s]+$",
+            r"^(打印|列印|關閉|关闭|返回頂部|返回顶部|首頁|首页|返回首頁|返回首页|print|close|back to top|home|advertisement|"
+            r"【?字[體体号號][:：]?.*】?)$",
+        ]
+    ),
+    re.I,
+)
 _COPYRIGHT = re.compile(r"版權所有|版权所有|copyright|©|icp[備备]|公網安備|公网安备|未經授權|未经授权|all rights reserved", re.I)
-_SHORT_DROP = re.compile("|".join([  # only on short lines: the same words inside a paragraph are news
-    _COPYRIGHT.pattern,
-    r"^(分享到|分享|share( this)?( on| page)?)\s*[:：]?",
-    r"^[(（]?\s*(文|圖|图|攝影|摄影|記者|记者|責編|责编|責任編輯|责任编辑|編輯|编辑|審核|审核|校對|校对|"
-    r"來源|来源|作者|通訊員|通讯员|實習生|实习生|監製|监制|統籌|统筹|終審|终审)\s*[:：/|丨｜\s]",
-    r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(\s*\d{1,2}:\d{2}(:\d{2})?)?[\s\u3000]+[^，,。！？!?]*$",
-    r"^[(（]?\s*(by|reporter|editor|edited by|photos? by|source)\s*[:：]?\s+[^.!?]*$",
-    r"關注我們|关注我们|二維碼|二维码|掃一掃|扫一扫|點擊藍字|点击蓝字|閱讀原文|阅读原文|sign up|subscribe|newsletter",
-]), re.I)
+_SHORT_DROP = re.compile(
+    "|".join(
+        [  # only on short lines: the same words inside a paragraph are news
+            _COPYRIGHT.pattern,
+            r"^(分享到|分享|share( this)?( on| page)?)\s*[:：]?",
+            r"^[(（]?\s*(文|圖|图|攝影|摄影|記者|记者|責編|责编|責任編輯|责任编辑|編輯|编辑|審核|审核|校對|校对|"
+            r"來源|来源|作者|通訊員|通讯员|實習生|实习生|監製|监制|統籌|统筹|終審|终审)\s*[:：/|丨｜\s]",
+            r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(\s*\d{1,2}:\d{2}(:\d{2})?)?[\s\u3000]+[^，,。！？!?]*$",
+            r"^[(（]?\s*(by|reporter|editor|edited by|photos? by|source)\s*[:：]?\s+[^.!?]*$",
+            r"關注我們|关注我们|二維碼|二维码|掃一掃|扫一扫|點擊藍字|点击蓝字|閱讀原文|阅读原文|sign up|subscribe|newsletter",
+        ]
+    ),
+    re.I,
+)
 _SHORT_LINE = 60
 _TITLE_CJK, _TITLE_LATIN = 45, 90  # the longest headline, in characters
 
@@ -118,7 +128,7 @@ def is_title_shaped(line: str) -> bool:
     """Short, with letters, and not a finished sentence: a headline, a heading, a menu entry."""
     stripped = line.strip()
     limit = _TITLE_LATIN if stripped.isascii() else _TITLE_CJK
-    return 0 < letters(stripped) and len(stripped) <= limit and not ends_sentence(stripped)
+    return letters(stripped) > 0 and len(stripped) <= limit and not ends_sentence(stripped)
 
 
 def is_meta_line(line: str) -> bool:
@@ -192,13 +202,47 @@ def clean_lines(text: str) -> str:
 
 _JUNK_TAGS = ("script", "style", "noscript", "iframe", "template", "svg", "canvas", "object", "embed")
 _INTERACTIVE = frozenset({"form", "input", "button", "select", "textarea"})
-_INLINE = frozenset({
-    "a", "abbr", "b", "big", "cite", "code", "em", "font", "i", "img", "label", "mark", "q", "s", "small",
-    "span", "strong", "sub", "sup", "time", "u", "var",
-})
-_BR_CONTAINERS = frozenset({
-    "div", "td", "th", "section", "article", "main", "body", "center", "blockquote", "font", "span",
-})
+_INLINE = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "big",
+        "cite",
+        "code",
+        "em",
+        "font",
+        "i",
+        "img",
+        "label",
+        "mark",
+        "q",
+        "s",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "u",
+        "var",
+    }
+)
+_BR_CONTAINERS = frozenset(
+    {
+        "div",
+        "td",
+        "th",
+        "section",
+        "article",
+        "main",
+        "body",
+        "center",
+        "blockquote",
+        "font",
+        "span",
+    }
+)
 _PARAGRAPH_LIKE = ("p", "li", "dt", "dd", "pre", "h1", "h2", "h3", "h4", "h5", "h6")
 _LISTS = frozenset({"ul", "ol", "dl"})
 _NUMBERED = etree.XPath(
@@ -211,8 +255,8 @@ _CELLS = etree.XPath("./tr/*|./tbody/tr/*|./thead/tr/*|./tfoot/tr/*")
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _LINK_SHARE = 0.5
 _MAX_LINK_BLOCK_PROSE = 80  # letters of plain text that a block of links may carry (headings, dates)
-_MAX_SMALL_BLOCK = 150      # letters around a form (a sign-up box) or a copyright line (a page footer)
-_MAX_SMALL_BLOCKS = 3       # and paragraphs: more is an article that happens to hold a form
+_MAX_SMALL_BLOCK = 150  # letters around a form (a sign-up box) or a copyright line (a page footer)
+_MAX_SMALL_BLOCKS = 3  # and paragraphs: more is an article that happens to hold a form
 _TEXT_BLOCKS = frozenset({"p", "li", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"})
 _MAX_HEADING = 20
 
@@ -288,11 +332,17 @@ def _find_furniture(element: HtmlElement, sizes: dict[HtmlElement, _Size], drops
 
 
 def _is_furniture(element: HtmlElement, size: _Size) -> bool:
-    if size.letters <= _MAX_SMALL_BLOCK and size.blocks <= _MAX_SMALL_BLOCKS \
-            and (size.has_form or (size.has_copyright and not size.has_sentence)):
+    if (
+        size.letters <= _MAX_SMALL_BLOCK
+        and size.blocks <= _MAX_SMALL_BLOCKS
+        and (size.has_form or (size.has_copyright and not size.has_sentence))
+    ):
         return True
-    if size.letters and size.link_letters >= _LINK_SHARE * size.letters \
-            and size.letters - size.link_letters <= _MAX_LINK_BLOCK_PROSE:
+    if (
+        size.letters
+        and size.link_letters >= _LINK_SHARE * size.letters
+        and size.letters - size.link_letters <= _MAX_LINK_BLOCK_PROSE
+    ):
         return True
     return element.tag in _LISTS and _is_headline_list(element)
 
@@ -313,7 +363,8 @@ def _forum_replies(body: HtmlElement) -> list[HtmlElement]:
     for element in _NUMBERED(body):
         groups.setdefault((element.getparent(), element.tag, _DIGITS.sub("#", element.get("id"))), []).append(element)
     return [
-        reply for posts in groups.values()
+        reply
+        for posts in groups.values()
         if len(posts) >= 2 and all(_FULL_STAMP.search(post.text_content()) for post in posts)
         for reply in posts[1:]
     ]

@@ -8,7 +8,7 @@ invented: a year alone or a year and month is no date (None), a missing time is 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from dateutil import parser as dateutil_parser
 
@@ -62,8 +62,12 @@ def _from_groups(match: re.Match[str], tz: tzinfo) -> datetime | None:
     groups = match.groupdict()
     try:
         value = datetime(
-            int(groups["y"]), int(groups["m"]), int(groups["d"]),
-            int(groups["H"] or 0), int(groups["M"] or 0), int(groups["S"] or 0),
+            int(groups["y"]),
+            int(groups["m"]),
+            int(groups["d"]),
+            int(groups["H"] or 0),
+            int(groups["M"] or 0),
+            int(groups["S"] or 0),
         )
     except ValueError:
         return None
@@ -71,9 +75,9 @@ def _from_groups(match: re.Match[str], tz: tzinfo) -> datetime | None:
 
 
 def _offset(text: str) -> tzinfo:
-    """"Z", "UTC", "GMT", "+08:00", "+0800", "UTC+8" as a fixed offset."""
+    """ "Z", "UTC", "GMT", "+08:00", "+0800", "UTC+8" as a fixed offset."""
     if not (parts := _OFFSET_PARTS.search(text)):
-        return timezone.utc
+        return UTC
     minutes = int(parts["h"]) * 60 + int(parts["m"] or 0)
     return timezone(timedelta(minutes=-minutes if parts["sign"] == "-" else minutes))
 

@@ -25,13 +25,53 @@ GROUP_THRESHOLD = 0.6  # a republication keeping a third of the original scores 
 MIN_SHINGLES_FOR_CONTAINMENT = 40
 # Query parameters that only say how a reader came to a page, by exact (lower-case) name: any
 # other parameter may pick the article (view.asp?spmid=1001), so none is dropped by prefix.
-TRACKING_PARAMS = frozenset({
-    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id", "utm_name",
-    "utm_brand", "utm_social", "utm_social-type", "utm_cid", "utm_reader", "utm_viz_id", "utm_pubreferrer",
-    "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "twclid", "igshid", "mc_cid", "mc_eid", "_ga", "_gl",
-    "spm", "scm", "from", "share", "share_token", "share_source", "share_medium", "shareid", "isappinstalled",
-    "scene", "wfr", "clicktime", "enterid", "sharer_sharetime", "sharer_shareid", "from_source", "share_from",
-})
+TRACKING_PARAMS = frozenset(
+    {
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+        "utm_id",
+        "utm_name",
+        "utm_brand",
+        "utm_social",
+        "utm_social-type",
+        "utm_cid",
+        "utm_reader",
+        "utm_viz_id",
+        "utm_pubreferrer",
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "spm",
+        "scm",
+        "from",
+        "share",
+        "share_token",
+        "share_source",
+        "share_medium",
+        "shareid",
+        "isappinstalled",
+        "scene",
+        "wfr",
+        "clicktime",
+        "enterid",
+        "sharer_sharetime",
+        "sharer_shareid",
+        "from_source",
+        "share_from",
+    }
+)
 _QUERY_SAFE = "!$%&'()*+,/:;=?@[]~"  # characters quote() leaves as they are in a query: only others are escaped
 
 
@@ -68,12 +108,12 @@ class Signature:
         return np.concatenate([[self.size], self.minhash.hashvalues]).astype(np.uint64).tobytes()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "Signature":
+    def from_bytes(cls, data: bytes) -> Signature:
         """Inverse of :meth:`to_bytes`."""
         values = np.frombuffer(data, dtype=np.uint64)
         return cls(MinHash(num_perm=NUM_PERM, hashvalues=values[1:].copy(), scheme=SCHEME), int(values[0]))
 
-    def similarity(self, other: "Signature") -> float:
+    def similarity(self, other: Signature) -> float:
         """Containment of the smaller text in the larger one, estimated from the Jaccard index.
 
         A republication that keeps only part of the original scores high, which Jaccard

@@ -25,7 +25,13 @@ from readability import Document
 from trafilatura.settings import Extractor, use_config
 
 from bot.ingest.cleanup import (
-    Segment, clean_segments, ends_sentence, is_meta_line, is_title_shaped, letters, prune_page,
+    Segment,
+    clean_segments,
+    ends_sentence,
+    is_meta_line,
+    is_title_shaped,
+    letters,
+    prune_page,
 )
 from bot.ingest.dates import find_date, parse_local_datetime
 from summarizer.text import detect_language
@@ -50,7 +56,7 @@ _TITLE_SUFFIX = re.compile(r"\s*(?:[_|｜—–]|-{1,2})\s*[^_|｜—–-]{1,30}
 _CLAUSE_END = re.compile(r"[，。！？；：、]|[,;:.!?](?=\s|$)")
 _SENTENCE_END = re.compile(r"[。！？]|[.!?](?=\s|$)")
 _BYLINE_CHARS = 200  # how much text just under the title is searched for the byline date
-_PROSE_CHARS = 150   # a text node this long is a paragraph of the article, not a byline
+_PROSE_CHARS = 150  # a text node this long is a paragraph of the article, not a byline
 _TITLE_CHARS, _TITLE_CHARS_LATIN = 40, 70  # a title made from a paragraph's first clause
 _HEADER_LINES = 10
 _BLOCKS = frozenset({"p", "head", "item", "list", "quote", "table", "code", "div"})  # trafilatura's output tags
@@ -79,9 +85,7 @@ class ExtractedArticle:
         }
 
 
-def extract_html(
-    page: str, tz: tzinfo, url: str | None = None, language_hint: str | None = None
-) -> ExtractedArticle:
+def extract_html(page: str, tz: tzinfo, url: str | None = None, language_hint: str | None = None) -> ExtractedArticle:
     """Extract an article from an HTML page (already decoded to text)."""
     tree = _parse(page)
     title, title_element, named = _title(tree)
@@ -121,7 +125,11 @@ def extract_plain_text(text: str, tz: tzinfo, language_hint: str | None = None) 
 
 
 def _finish(
-    title: str, segments: list[Segment], tz: tzinfo, published: datetime | None, hint: str | None,
+    title: str,
+    segments: list[Segment],
+    tz: tzinfo,
+    published: datetime | None,
+    hint: str | None,
     canonical: str | None,
 ) -> ExtractedArticle:
     lines = _after_title(clean_segments(segments), title.strip())
@@ -270,8 +278,13 @@ def _htmldate(tree: lxml_html.HtmlElement, url: str | None, tz: tzinfo) -> datet
     # region ahead of UTC, dated today there, would be refused and a month's first day guessed)
     tomorrow = (datetime.now(tz) + timedelta(days=1)).strftime("%Y-%m-%d")
     found = htmldate.find_date(
-        tree, url=url, extensive_search=False, original_date=True, deferred_url_extractor=True,
-        outputformat="%Y-%m-%dT%H:%M:%S%z", max_date=tomorrow,
+        tree,
+        url=url,
+        extensive_search=False,
+        original_date=True,
+        deferred_url_extractor=True,
+        outputformat="%Y-%m-%dT%H:%M:%S%z",
+        max_date=tomorrow,
     )
     return parse_local_datetime(found, tz)
 

@@ -205,7 +205,7 @@ class PoliteClient:
         self._robots: OrderedDict[str, _Robots] = OrderedDict()
         self._trusted = {host.lower() for host in (*settings.allow_hosts, *trusted_hosts) if host}
 
-    async def __aenter__(self) -> "PoliteClient":
+    async def __aenter__(self) -> PoliteClient:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

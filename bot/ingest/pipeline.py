@@ -13,10 +13,10 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from typing import AsyncIterator, Callable
 
 import httpx
 from sqlalchemy import delete, exists, or_, select, update
@@ -143,8 +143,7 @@ class Ingestor:
         sources = self.selected(only)
         ids = await asyncio.to_thread(self._sync_sources, sources)
         tasks = [
-            self._tasks[s.name] if s.name in self.running else self._start(s, ids[s.name], background=False)
-            for s in sources
+            self._tasks[s.name] if s.name in self.running else self._start(s, ids[s.name], background=False) for s in sources
         ]
 
         async def wait(task: asyncio.Task[SourceReport]) -> SourceReport:
@@ -309,11 +308,13 @@ class Ingestor:
 
     def _due(self, source_ids: list[int]) -> set[int]:
         with self.db.session() as session:
-            return set(session.scalars(
-                select(Source.id).where(
-                    Source.id.in_(source_ids), or_(Source.next_fetch_at.is_(None), Source.next_fetch_at <= utcnow())
+            return set(
+                session.scalars(
+                    select(Source.id).where(
+                        Source.id.in_(source_ids), or_(Source.next_fetch_at.is_(None), Source.next_fetch_at <= utcnow())
+                    )
                 )
-            ))
+            )
 
     def _claim_source(self, source_id: int) -> bool:
         """Claim the source for this process's pass; False while another process holds it.
@@ -324,8 +325,12 @@ class Ingestor:
         with self.db.session() as session:
             row = session.get_one(Source, source_id, with_for_update=True)
             now = utcnow()
-            if (self.db.shared and row.claimed_by not in (None, PROCESS_ID)
-                    and row.claimed_until is not None and row.claimed_until > now):
+            if (
+                self.db.shared
+                and row.claimed_by not in (None, PROCESS_ID)
+                and row.claimed_until is not None
+                and row.claimed_until > now
+            ):
                 return False
             row.claimed_by = PROCESS_ID
             row.claimed_until = now + timedelta(seconds=self.settings.fetch.source_budget_seconds + 60)
@@ -381,8 +386,13 @@ class Ingestor:
             row = session.scalar(select(PageRetry).where(PageRetry.source_id == source_id, PageRetry.canonical_url == url))
             if row is None:
                 row = PageRetry(
-                    source_id=source_id, url=candidate.url, canonical_url=url, guid=candidate.guid, title=candidate.title,
-                    published_raw=(candidate.published_raw or "")[:200] or None, attempts=0,
+                    source_id=source_id,
+                    url=candidate.url,
+                    canonical_url=url,
+                    guid=candidate.guid,
+                    title=candidate.title,
+                    published_raw=(candidate.published_raw or "")[:200] or None,
+                    attempts=0,
                 )
                 session.add(row)
             row.attempts += 1
@@ -430,10 +440,12 @@ class Ingestor:
                 urls.add(canonical_url(extracted.canonical_url))
             digest = content_hash(extracted.title, extracted.text)
             duplicate = session.scalar(
-                select(exists().where(
-                    Article.source_id == source_id,
-                    or_(Article.canonical_url.in_(urls), Article.content_hash == digest),
-                ))
+                select(
+                    exists().where(
+                        Article.source_id == source_id,
+                        or_(Article.canonical_url.in_(urls), Article.content_hash == digest),
+                    )
+                )
             )
             if duplicate:
                 return 0
@@ -543,7 +555,8 @@ class Ingestor:
             while not self._closing.is_set():
                 start = after
                 pending, after, more = self._pending_page(
-                    start, lambda article: [(article.id, article.language)] if self._needs_summary(article, forced) else [])
+                    start, lambda article: [(article.id, article.language)] if self._needs_summary(article, forced) else []
+                )
                 batches: dict[str, list[tuple[int, str]]] = {}
                 for article_id, language in pending:
                     batches.setdefault(self.summarizer.profile_for(language, forced), []).append((article_id, language))
@@ -580,13 +593,20 @@ class Ingestor:
         """Claim articles for summarizing here; those another live process is summarizing are left out."""
         now = utcnow()
         with self.db.session() as session:
-            rows = session.scalars(select(Article).where(Article.id.in_(article_ids))
-                                   .options(load_only(Article.id, Article.summary_claimed_by, Article.summary_claimed_until))
-                                   .with_for_update()).all()
+            rows = session.scalars(
+                select(Article)
+                .where(Article.id.in_(article_ids))
+                .options(load_only(Article.id, Article.summary_claimed_by, Article.summary_claimed_until))
+                .with_for_update()
+            ).all()
             mine = set()
             for row in rows:
-                if (self.db.shared and row.summary_claimed_by not in (None, PROCESS_ID)
-                        and row.summary_claimed_until is not None and row.summary_claimed_until > now):
+                if (
+                    self.db.shared
+                    and row.summary_claimed_by not in (None, PROCESS_ID)
+                    and row.summary_claimed_until is not None
+                    and row.summary_claimed_until > now
+                ):
                     continue
                 row.summary_claimed_by, row.summary_claimed_until = PROCESS_ID, now + SUMMARY_CLAIM
                 mine.add(row.id)
@@ -595,8 +615,11 @@ class Ingestor:
     def _release_articles(self, article_ids: set[int]) -> None:
         if article_ids:
             with self.db.session() as session:
-                session.execute(update(Article).where(Article.id.in_(article_ids), Article.summary_claimed_by == PROCESS_ID)
-                                .values(summary_claimed_by=None, summary_claimed_until=None))
+                session.execute(
+                    update(Article)
+                    .where(Article.id.in_(article_ids), Article.summary_claimed_by == PROCESS_ID)
+                    .values(summary_claimed_by=None, summary_claimed_until=None)
+                )
 
     def _pending_page(self, after: int, wanted: Callable[[Article], list]) -> tuple[list, int, bool]:
         """What ``wanted`` asks for each of one page of PENDING_PAGE articles after id
@@ -616,13 +639,16 @@ class Ingestor:
 
     def _summarize_batch(self, articles: list[tuple[int, str]], forced: str | None) -> int:
         with self.db.session() as session:
-            rows = session.execute(select(Article.id, Article.text, Article.title).where(Article.id.in_([i for i, _ in articles])))
+            rows = session.execute(
+                select(Article.id, Article.text, Article.title).where(Article.id.in_([i for i, _ in articles]))
+            )
             found: dict[int, tuple[str, str]] = {article_id: (text, title) for article_id, text, title in rows}
         articles = [(i, language) for i, language in articles if found.get(i, ("", ""))[0]]
         if not articles:
             return 0
         results = self.summarizer.summarize_many(
-            [found[i][0] for i, _ in articles], [language for _, language in articles], forced, [found[i][1] for i, _ in articles])
+            [found[i][0] for i, _ in articles], [language for _, language in articles], forced, [found[i][1] for i, _ in articles]
+        )
         with self.db.session() as session:
             for (article_id, _), result in zip(articles, results):
                 row = self._summary_row(session, article_id, result.profile, result.model, result.revision, result.language)
@@ -634,14 +660,19 @@ class Ingestor:
         """Translate the own summaries (and titles) of ``articles`` for readers of ``target``."""
         with self.db.session() as session:
             rows = session.scalars(
-                select(Article).where(Article.id.in_([i for i, _ in articles])).options(selectinload(Article.summaries)))
+                select(Article).where(Article.id.in_([i for i, _ in articles])).options(selectinload(Article.summaries))
+            )
             found = {a.id: (a.text, strip_title_label(a.title), own.text) for a in rows if (own := a.own_summary())}
         articles = [(i, language) for i, language in articles if i in found]
         if not articles:
             return 0
         results = self.summarizer.translate_many(
-            [found[i][2] for i, _ in articles], [found[i][1] for i, _ in articles], [found[i][0] for i, _ in articles],
-            [language for _, language in articles], target)
+            [found[i][2] for i, _ in articles],
+            [found[i][1] for i, _ in articles],
+            [found[i][0] for i, _ in articles],
+            [language for _, language in articles],
+            target,
+        )
         made = [(article_id, r) for (article_id, _), r in zip(articles, results) if not (r.reason or "").startswith(UNAVAILABLE)]
         with self.db.session() as session:  # a model that would not load made nothing: readers get the original
             for article_id, result in made:
@@ -672,7 +703,7 @@ class Ingestor:
         waiting_for_weights = all(s.fallback and (s.reason or "").startswith(UNAVAILABLE) for s in rows)
         return waiting_for_weights and self.summarizer.available(name)
 
-    def _needs_translations(self, article: Article, translators: "_Translators") -> list[tuple[int, str, str, str]]:
+    def _needs_translations(self, article: Article, translators: _Translators) -> list[tuple[int, str, str, str]]:
         """(id, language, target, profile) for each target whose readers need a translation of
         ``article`` that an available profile can make and has not made since its own summary."""
         own = article.own_summary()
@@ -684,7 +715,9 @@ class Ingestor:
             if name is None:
                 continue
             model, revision = self.summarizer.produces(name)
-            made = [s for s in article.summaries if (s.profile, s.model, s.revision, s.language) == (name, model, revision, target)]
+            made = [
+                s for s in article.summaries if (s.profile, s.model, s.revision, s.language) == (name, model, revision, target)
+            ]
             if made and made[0].created_at >= own.created_at:
                 continue
             wanted.append((article.id, article.language, target, name))

@@ -62,7 +62,9 @@ def parse_feed(response: Response) -> list[Candidate]:
 
     CPU-bound (decoding, parsing, language checks): the pipeline runs it in a worker thread.
     """
-    text = _XML_DECLARATION.sub('<?xml version="1.0" encoding="utf-8"?>', decode_bytes(response.content, response.charset), count=1)
+    text = _XML_DECLARATION.sub(
+        '<?xml version="1.0" encoding="utf-8"?>', decode_bytes(response.content, response.charset), count=1
+    )
     data = text.encode("utf-8")
     if _declares_entities(data):
         raise SourceError(f"{response.url}: feed declares XML entities (refused)")
@@ -92,7 +94,7 @@ class _PrologRead(Exception):
 
 
 class _StopAtRoot(ContentHandler):
-    def startElement(self, name: str, attrs: object) -> None:  # noqa: N802 - SAX naming
+    def startElement(self, name: str, attrs: object) -> None:
         raise _PrologRead
 
 
@@ -207,4 +209,3 @@ def _gunzip(data: bytes) -> bytes:
             raise SourceError("corrupt gzip file: it ends early")
         data = inflater.unused_data
     return bytes(inflated)
-

@@ -2,11 +2,36 @@
 
 from bot.storage.db import Database
 from bot.storage.models import (
-    Article, Base, Bulletin, BotState, Delivery, Follow, FollowHit, ForecastRecord, PageRetry, Source, Story, Subscriber,
-    Summary, WeatherEvent,
+    Article,
+    Base,
+    BotState,
+    Bulletin,
+    Delivery,
+    Follow,
+    FollowHit,
+    ForecastRecord,
+    PageRetry,
+    Source,
+    Story,
+    Subscriber,
+    Summary,
+    WeatherEvent,
 )
 
 __all__ = [
-    "Article", "Base", "Bulletin", "BotState", "Database", "Delivery", "Follow", "FollowHit", "ForecastRecord", "PageRetry",
-    "Source", "Story", "Subscriber", "Summary", "WeatherEvent",
+    "Article",
+    "Base",
+    "BotState",
+    "Bulletin",
+    "Database",
+    "Delivery",
+    "Follow",
+    "FollowHit",
+    "ForecastRecord",
+    "PageRetry",
+    "Source",
+    "Story",
+    "Subscriber",
+    "Summary",
+    "WeatherEvent",
 ]

@@ -58,9 +58,15 @@ class Leadership:
         if self._connection is None:
             return False
         try:
-            held = bool(self._connection.execute(text(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = :key"), {"key": self.key}).scalar())
+            held = bool(
+                self._connection.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                        "AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = :key"
+                    ),
+                    {"key": self.key},
+                ).scalar()
+            )
             self._connection.commit()
         except Exception as exc:  # the connection is gone: so is the lock
             log.warning("lost the connection that holds the %s lock: %s", self.key, exc)

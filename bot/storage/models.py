@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
-    ColumnElement,
     JSON,
     BigInteger,
     Boolean,
+    ColumnElement,
     DateTime,
     Float,
     ForeignKey,
@@ -31,7 +31,7 @@ ARTICLE_TEXT_CHARS = 100_000  # an article's text is kept up to here: 5x what a 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -45,10 +45,10 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        return value.replace(tzinfo=timezone.utc) if value is not None else None
+        return value.replace(tzinfo=UTC) if value is not None else None
 
 
 class CleanText(TypeDecorator):
@@ -154,7 +154,7 @@ class Story(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # checked against the follows
-    articles: Mapped[list["Article"]] = relationship(back_populates="story", order_by="Article.id")
+    articles: Mapped[list[Article]] = relationship(back_populates="story", order_by="Article.id")
 
 
 class Article(Base):
@@ -187,16 +187,16 @@ class Article(Base):
 
     source: Mapped[Source] = relationship()
     story: Mapped[Story | None] = relationship(back_populates="articles")
-    summaries: Mapped[list["Summary"]] = relationship(back_populates="article", cascade="all, delete-orphan")
-    bulletins: Mapped[list["Bulletin"]] = relationship(back_populates="article", cascade="all, delete-orphan")
+    summaries: Mapped[list[Summary]] = relationship(back_populates="article", cascade="all, delete-orphan")
+    bulletins: Mapped[list[Bulletin]] = relationship(back_populates="article", cascade="all, delete-orphan")
 
-    def own_summary(self) -> "Summary | None":
+    def own_summary(self) -> Summary | None:
         """The summary in the article's own language that readers get: a model's before an
         extractive stand-in, then the newest (None: none with text)."""
         own = [s for s in self.summaries if s.text and language_family(s.language) == language_family(self.language)]
         return max(own, key=lambda s: (not s.fallback, s.created_at), default=None)
 
-    def translation(self, language: str) -> "Summary | None":
+    def translation(self, language: str) -> Summary | None:
         """The newest accepted translation for readers of ``language`` (None: none, or the
         article is in that language)."""
         family = language_family(language)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Callable
 
 from telegram import BotCommand
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 from bot.config import ConfigError, Settings
 from bot.digest import Stories
+from bot.follows import Follows
 from bot.ingest.pipeline import Ingestor
 from bot.maintenance import prune
 from bot.redact import install_redaction
@@ -21,13 +22,12 @@ from bot.storage.models import utcnow
 from bot.subscriptions import Subscriptions
 from bot.telegram import handlers
 from bot.telegram.chat import Services
-from bot.follows import Follows
 from bot.telegram.delivery import Deliverer
 from bot.telegram.push import Pusher
 from bot.telegram.updates import PerChatUpdateProcessor
-from bot.worker import POLL_SECONDS, PRUNE_SECONDS
 from bot.texts import COMMANDS, command_description
 from bot.weather import WeatherService
+from bot.worker import POLL_SECONDS, PRUNE_SECONDS
 from summarizer import Summarizer
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,11 @@ class _FloodWaitsAreHandled(logging.Filter):
 
 
 def build_application(
-    settings: Settings, db: Database, summarizer: Summarizer, clock: Callable[[], datetime] = utcnow, schedule: bool = True,
+    settings: Settings,
+    db: Database,
+    summarizer: Summarizer,
+    clock: Callable[[], datetime] = utcnow,
+    schedule: bool = True,
     role: str = "all",
 ) -> Application:
     """The bot, wired to the same services as the CLI. ``schedule`` adds the jobs: pushes and
@@ -80,9 +84,16 @@ def build_application(
     weather = WeatherService(settings, db)
     follows = Follows(db, settings)
     application.bot_data["services"] = Services(
-        settings=settings, subscriptions=subscriptions, stories=Stories(db, settings), deliverer=deliverer, weather=weather,
+        settings=settings,
+        subscriptions=subscriptions,
+        stories=Stories(db, settings),
+        deliverer=deliverer,
+        weather=weather,
         ingestor=Ingestor(settings, db, summarizer),
-        pusher=Pusher(settings, db, subscriptions, weather, deliverer, follows, summarizer), follows=follows, clock=clock, role=role,
+        pusher=Pusher(settings, db, subscriptions, weather, deliverer, follows, summarizer),
+        follows=follows,
+        clock=clock,
+        role=role,
     )
     application.bot_data["schedule"] = schedule
     handlers.register(application)
@@ -102,8 +113,9 @@ async def _post_init(application: Application) -> None:
             queue.run_repeating(poll_sources, interval=POLL_SECONDS, first=1, name="poll-sources", job_kwargs=JOB_OPTIONS)
         now = svc.now()
         first = PUSH_SECONDS - now.second % PUSH_SECONDS + 1
-        queue.run_repeating(push_tick, interval=PUSH_SECONDS, first=first, name="push-tick",
-                           job_kwargs={**JOB_OPTIONS, "max_instances": 2})  # a tick during a long broadcast returns at once
+        queue.run_repeating(
+            push_tick, interval=PUSH_SECONDS, first=first, name="push-tick", job_kwargs={**JOB_OPTIONS, "max_instances": 2}
+        )  # a tick during a long broadcast returns at once
         queue.run_repeating(prune_old_data, interval=PRUNE_SECONDS, first=600, name="prune", job_kwargs=JOB_OPTIONS)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import html
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, Literal
+from typing import Literal
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -155,8 +156,9 @@ async def change_settings(update: Update, context: ContextTypes.DEFAULT_TYPE, **
     return svc, ref, subscriber
 
 
-async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str | list[str], keyboard=None,
-                escape: bool = True) -> None:
+async def reply(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str | list[str], keyboard=None, escape: bool = True
+) -> None:
     """Reply in the update's chat and topic, through the one sending path (``text``: plain text,
     or with ``escape=False`` HTML or a rendering's units)."""
     await services(context).deliverer.send(chat_ref(update), html.escape(text) if escape else text, keyboard=keyboard)

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from aiolimiter import AsyncLimiter
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
@@ -59,7 +59,10 @@ class Deliverer:
         self._broadcast = AsyncLimiter(2, 2 / broadcast_per_second)
 
     async def send(
-        self, ref: ChatRef, html_text: str | Sequence[str], broadcast: bool = False,
+        self,
+        ref: ChatRef,
+        html_text: str | Sequence[str],
+        broadcast: bool = False,
         keyboard: InlineKeyboardMarkup | None = None,
     ) -> Outcome:
         """Send ``html_text`` (HTML, or a rendering's units; split as needed) to ``ref``; the
@@ -85,8 +88,12 @@ class Deliverer:
                 await self._broadcast.acquire()
             try:
                 await self.bot.send_message(
-                    chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread_id or None,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True), reply_markup=markup,
+                    chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    message_thread_id=thread_id or None,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    reply_markup=markup,
                 )
                 return Outcome(chat_id=chat_id)
             except RetryAfter as exc:

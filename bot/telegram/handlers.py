@@ -21,8 +21,17 @@ from bot.config import parse_hhmm, to_ascii_digits
 from bot.storage import Subscriber
 from bot.telegram import reader
 from bot.telegram.chat import (
-    NotAllowed, Rate, Services, change_settings, check_may_change, current_subscriber, edit, reader_language, reply,
-    services, within_rate,
+    NotAllowed,
+    Rate,
+    Services,
+    change_settings,
+    check_may_change,
+    current_subscriber,
+    edit,
+    reader_language,
+    reply,
+    services,
+    within_rate,
 )
 from bot.telegram.render import render_stories, render_weather
 from bot.texts import LANGUAGE_NAMES, LANGUAGES, name_for_reader, t
@@ -37,7 +46,8 @@ WEATHER_RATE = Rate(burst=3, seconds=10.0)  # per chat: /weather spam while the 
 # Every button the bot sends, as action -> the values it may carry; anything else is forged or
 # from an older version, and is answered without being acted on.
 CALLBACK_PATTERNS: dict[str, re.Pattern[str]] = {
-    action: re.compile(values) for action, values in {
+    action: re.compile(values)
+    for action, values in {
         "start": "subscribe",
         "time": "|".join((*TIME_PRESETS, "type")),
         "lang": "|".join(map(re.escape, LANGUAGES)),
@@ -60,7 +70,9 @@ def parse_callback(data: str | None) -> tuple[str, str] | None:
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc, _, sub = await current_subscriber(update, context)
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("subscribe_button", sub.language), callback_data="start:subscribe")]])
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t("subscribe_button", sub.language), callback_data="start:subscribe")]]
+    )
     await reply(update, context, t("welcome", sub.language, region=svc.settings.region.name), keyboard)
 
 
@@ -79,7 +91,7 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if time_text is None:
             return
         changes["push_time"] = time_text
-    svc, _, sub = await change_settings(update, context, **changes)
+    _, _, sub = await change_settings(update, context, **changes)
     await reply(update, context, t("subscribed", sub.language, time=sub.push_time, tz=sub.timezone))
 
 
@@ -118,7 +130,11 @@ async def _time_argument(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def set_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    wanted = {code.lower(): code for code in LANGUAGES}.get((context.args or [""])[0].lower()) if len(context.args or []) == 1 else None
+    wanted = (
+        {code.lower(): code for code in LANGUAGES}.get((context.args or [""])[0].lower())
+        if len(context.args or []) == 1
+        else None
+    )
     if wanted is None:
         _, _, sub = await current_subscriber(update, context)
         await reply(update, context, t("lang_bad", sub.language))
@@ -166,8 +182,11 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines = [t("sources", sub.language)]
     tz = svc.settings.region.tz
     for row in rows:
-        state = t("source_ok", sub.language, when=f"{row.last_success_at.astimezone(tz):%Y-%m-%d %H:%M}") if row.last_success_at \
+        state = (
+            t("source_ok", sub.language, when=f"{row.last_success_at.astimezone(tz):%Y-%m-%d %H:%M}")
+            if row.last_success_at
             else t("source_never", sub.language)
+        )
         if row.error_count:
             state += "；" + t("source_errors", sub.language, count=row.error_count)
         lines.append(f"• {row.name}：{state}" if sub.language != "en" else f"• {row.name}: {state}")
@@ -210,31 +229,60 @@ async def fetch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await reply(update, context, t("fetch_started", sub.language))
     reports = await svc.ingestor.run()
-    await reply(update, context, t("fetch_done", sub.language, new=sum(r.new for r in reports),
-                                   errors=sum(len(r.errors) for r in reports)))
+    await reply(
+        update,
+        context,
+        t("fetch_done", sub.language, new=sum(r.new for r in reports), errors=sum(len(r.errors) for r in reports)),
+    )
 
 
 def settings_view(sub: Subscriber, svc: Services, follows: int) -> tuple[str, InlineKeyboardMarkup]:
     """The /settings text and its keyboard: time presets, typing a time, language, news mode,
     weather alerts, region (when there are several), status."""
     language = sub.language
-    mode = t("mode_instant", language, quiet=svc.settings.digest.quiet_hours) if sub.news_mode == "instant" else t("mode_daily", language)
+    mode = (
+        t("mode_instant", language, quiet=svc.settings.digest.quiet_hours)
+        if sub.news_mode == "instant"
+        else t("mode_daily", language)
+    )
     region = name_for_reader(svc.settings.region_for(sub.region).name, language)
-    text = t("settings", language, time=sub.push_time, tz=sub.timezone, language=LANGUAGE_NAMES[language], mode=mode,
-             status=t("status_active" if sub.active else "status_inactive", language))
+    text = t(
+        "settings",
+        language,
+        time=sub.push_time,
+        tz=sub.timezone,
+        language=LANGUAGE_NAMES[language],
+        mode=mode,
+        status=t("status_active" if sub.active else "status_inactive", language),
+    )
     text += "\n" + t("settings_more", language, region=region, alerts=t("on" if sub.alerts else "off", language), follows=follows)
     mark = lambda on, label: f"• {label}" if on else label  # noqa: E731 - a local shorthand
     rows = [
         [InlineKeyboardButton(mark(sub.push_time == p, p), callback_data=f"time:{p}") for p in TIME_PRESETS[:4]],
         [InlineKeyboardButton(mark(sub.push_time == p, p), callback_data=f"time:{p}") for p in TIME_PRESETS[4:]]
         + [InlineKeyboardButton(t("button_type_time", language), callback_data="time:type")],
-        [InlineKeyboardButton(mark(sub.language == code, LANGUAGE_NAMES[code]), callback_data=f"lang:{code}") for code in LANGUAGES],
-        [InlineKeyboardButton(mark(sub.news_mode == "daily", t("button_mode_daily", language)), callback_data="mode:daily"),
-         InlineKeyboardButton(mark(sub.news_mode == "instant", t("button_mode_instant", language)), callback_data="mode:instant")],
-        [InlineKeyboardButton(t("button_alerts_off" if sub.alerts else "button_alerts_on", language),
-                              callback_data="alerts:off" if sub.alerts else "alerts:on")],
-        [InlineKeyboardButton(t("button_unsubscribe" if sub.active else "button_subscribe", language),
-                              callback_data="sub:off" if sub.active else "sub:on")],
+        [
+            InlineKeyboardButton(mark(sub.language == code, LANGUAGE_NAMES[code]), callback_data=f"lang:{code}")
+            for code in LANGUAGES
+        ],
+        [
+            InlineKeyboardButton(mark(sub.news_mode == "daily", t("button_mode_daily", language)), callback_data="mode:daily"),
+            InlineKeyboardButton(
+                mark(sub.news_mode == "instant", t("button_mode_instant", language)), callback_data="mode:instant"
+            ),
+        ],
+        [
+            InlineKeyboardButton(
+                t("button_alerts_off" if sub.alerts else "button_alerts_on", language),
+                callback_data="alerts:off" if sub.alerts else "alerts:on",
+            )
+        ],
+        [
+            InlineKeyboardButton(
+                t("button_unsubscribe" if sub.active else "button_subscribe", language),
+                callback_data="sub:off" if sub.active else "sub:on",
+            )
+        ],
     ]
     if len(svc.settings.all_regions()) > 1:
         rows.insert(-1, [InlineKeyboardButton(t("button_region", language, region=region), callback_data="region:choose")])
@@ -276,8 +324,13 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         _, _, sub = await change_settings(update, context, active=True)
         await reply(update, context, t("subscribed", sub.language, time=sub.push_time, tz=sub.timezone))
     else:
-        changes = {"time": {"push_time": value}, "lang": {"language": value}, "mode": {"news_mode": value},
-                   "sub": {"active": value == "on"}, "alerts": {"alerts": value == "on"}}[action]
+        changes = {
+            "time": {"push_time": value},
+            "lang": {"language": value},
+            "mode": {"news_mode": value},
+            "sub": {"active": value == "on"},
+            "alerts": {"alerts": value == "on"},
+        }[action]
         svc, _, sub = await change_settings(update, context, **changes)
         text, keyboard = settings_view(sub, svc, len(await asyncio.to_thread(svc.follows.list, sub.id)))
         await edit(update, html.escape(text), keyboard)
@@ -368,11 +421,25 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 def register(application: Application) -> None:
     """Attach every handler: new messages (not edits, not channel posts) and button taps."""
     commands = {
-        "start": start, "help": help_command, "subscribe": subscribe, "unsubscribe": unsubscribe,
-        "latest": latest, "weather": weather, "time": set_time, "lang": set_language,
-        "settings": settings_command, "sources": sources, "stats": stats, "fetch": fetch,
-        "follow": reader.follow, "unfollow": reader.unfollow, "follows": reader.follows, "search": reader.search,
-        "alerts": reader.alerts, "region": reader.region, "forget": forget,
+        "start": start,
+        "help": help_command,
+        "subscribe": subscribe,
+        "unsubscribe": unsubscribe,
+        "latest": latest,
+        "weather": weather,
+        "time": set_time,
+        "lang": set_language,
+        "settings": settings_command,
+        "sources": sources,
+        "stats": stats,
+        "fetch": fetch,
+        "follow": reader.follow,
+        "unfollow": reader.unfollow,
+        "follows": reader.follows,
+        "search": reader.search,
+        "alerts": reader.alerts,
+        "region": reader.region,
+        "forget": forget,
     }
     new_message = filters.UpdateType.MESSAGE
     for name, callback in commands.items():

@@ -28,13 +28,14 @@ import logging
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Awaitable, Callable, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.config import Settings
 from bot.alerts import Announcement, WeatherAlerts
+from bot.config import Settings
 from bot.digest import build_digest, newest_story_at, story_item, story_items
 from bot.follows import Follows, Pending
 from bot.storage import Database, Subscriber
@@ -135,8 +136,16 @@ class Editions:
 class Pusher:
     """Sends what is due; ``tick`` is called every few seconds by the job queue."""
 
-    def __init__(self, settings: Settings, db: Database, subscriptions: Subscriptions,
-                 weather: WeatherService, deliverer: Deliverer, follows: Follows, summarizer: Summarizer) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        subscriptions: Subscriptions,
+        weather: WeatherService,
+        deliverer: Deliverer,
+        follows: Follows,
+        summarizer: Summarizer,
+    ) -> None:
         self.settings = settings
         self.summarizer = summarizer
         self.db = db
@@ -192,27 +201,34 @@ class Pusher:
         return sent
 
     async def _dailies(self, editions: Editions, now: datetime) -> int:
-        return await self._pages(lambda after: self.subscriptions.due(now, after, PAGE),
-                                 lambda subscriber: self._daily(subscriber, editions, now))
+        return await self._pages(
+            lambda after: self.subscriptions.due(now, after, PAGE), lambda subscriber: self._daily(subscriber, editions, now)
+        )
 
     async def _news(self, editions: Editions, now: datetime) -> int:
         newest = await asyncio.to_thread(newest_story_at, self.db, now)
         if newest is None:
             return 0
-        return await self._pages(lambda after: self.subscriptions.instant(newest, after, PAGE),
-                                 lambda subscriber: self._instant(subscriber, editions, now))
+        return await self._pages(
+            lambda after: self.subscriptions.instant(newest, after, PAGE),
+            lambda subscriber: self._instant(subscriber, editions, now),
+        )
 
     async def _follow_alerts(self, editions: Editions, now: datetime) -> int:
         await asyncio.to_thread(self.follows.match_new_stories, now)
-        return await self._pages(lambda after: self.follows.pending(after, PAGE),
-                                 lambda pending: self._followed(pending, editions, now))
+        return await self._pages(
+            lambda after: self.follows.pending(after, PAGE), lambda pending: self._followed(pending, editions, now)
+        )
 
     async def _weather_alerts(self, editions: Editions, now: datetime) -> int:
         sent = 0
         for announcement in await self._current_alerts(now):
             sent += await self._pages(
-                lambda after: self.subscriptions.alert_recipients(announcement.region.name, announcement.push_key, after, PAGE),
-                lambda subscriber: self._alert(subscriber, announcement, editions, now))
+                lambda after, alert=announcement: self.subscriptions.alert_recipients(
+                    alert.region.name, alert.push_key, after, PAGE
+                ),
+                lambda subscriber, alert=announcement: self._alert(subscriber, alert, editions, now),
+            )
         return sent
 
     async def _pages(self, load: Callable[[int], list[T]], push: Callable[[T], Awaitable[int]]) -> int:
@@ -337,7 +353,8 @@ class Pusher:
             return 0
         assert outcome.error is not None
         retry_at = await asyncio.to_thread(
-            self.subscriptions.failed, subscriber.id, key, outcome.error, now, outcome.permanent, local_day, moved)
+            self.subscriptions.failed, subscriber.id, key, outcome.error, now, outcome.permanent, local_day, moved
+        )
         if not outcome.blocked:
             when = f"retrying at {retry_at:%H:%M:%S} UTC" if retry_at else "given up"
             log.warning("push %s to chat %s failed (%s); %s", key, subscriber.chat_id, outcome.error, when)
@@ -352,8 +369,9 @@ class Pusher:
     async def _record_unrecorded(self) -> None:
         for item, record in list(self._unrecorded.items()):
             try:
-                await asyncio.to_thread(self.subscriptions.sent, record.subscriber_id, record.key, record.now,
-                                        record.local_day, record.moved_to)
+                await asyncio.to_thread(
+                    self.subscriptions.sent, record.subscriber_id, record.key, record.now, record.local_day, record.moved_to
+                )
             except Exception as exc:
                 log.warning("still cannot record sent pushes (%s); will try again", exc)
                 return

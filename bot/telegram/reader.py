@@ -13,7 +13,14 @@ from bot.config import RegionSettings
 from bot.matching import MAX_KEYWORD_CHARS, parse_keywords
 from bot.storage import Subscriber
 from bot.telegram.chat import (
-    Rate, Services, change_settings, check_may_change, current_subscriber, edit, reply, within_rate,
+    Rate,
+    Services,
+    change_settings,
+    check_may_change,
+    current_subscriber,
+    edit,
+    reply,
+    within_rate,
 )
 from bot.telegram.render import render_stories
 from bot.texts import name_for_reader, t
@@ -118,8 +125,11 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def alerts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/alerts on|off``."""
     svc, _, sub = await current_subscriber(update, context)
-    wanted = {"on": True, "off": False, "开": True, "開": True, "关": False, "關": False}.get(
-        (context.args or [""])[0].lower()) if len(context.args or []) == 1 else None
+    wanted = (
+        {"on": True, "off": False, "开": True, "開": True, "关": False, "關": False}.get((context.args or [""])[0].lower())
+        if len(context.args or []) == 1
+        else None
+    )
     if wanted is None:
         await reply(update, context, t("alerts_usage", sub.language, state=t("on" if sub.alerts else "off", sub.language)))
         return
@@ -153,8 +163,12 @@ def _only_region(region: RegionSettings, language: str) -> str:
 def _region_choice(svc: Services, sub: Subscriber) -> tuple[str, InlineKeyboardMarkup]:
     """The chat's region and a keyboard of every region to choose from."""
     current = name_for_reader(svc.settings.region_for(sub.region).name, sub.language)
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(name_for_reader(r.name, sub.language), callback_data=f"region:{i}")]
-                                     for i, r in enumerate(svc.settings.all_regions())])
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(name_for_reader(r.name, sub.language), callback_data=f"region:{i}")]
+            for i, r in enumerate(svc.settings.all_regions())
+        ]
+    )
     return t("region_choose", sub.language, region=current), keyboard
 
 
@@ -188,12 +202,14 @@ async def location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(regions) == 1:
         await reply(update, context, _only_region(regions[0], sub.language))
         return
-    distance, nearest = min((_distance_km(where.latitude, where.longitude, r.latitude, r.longitude), i)
-                            for i, r in enumerate(regions))
+    distance, nearest = min(
+        (_distance_km(where.latitude, where.longitude, r.latitude, r.longitude), i) for i, r in enumerate(regions)
+    )
     chosen = regions[nearest]
     _, _, sub = await change_settings(update, context, region=chosen.name)
-    await reply(update, context, t("region_nearest", sub.language, region=name_for_reader(chosen.name, sub.language),
-                                   km=round(distance)))
+    await reply(
+        update, context, t("region_nearest", sub.language, region=name_for_reader(chosen.name, sub.language), km=round(distance))
+    )
 
 
 def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from bot.digest import Digest, StoryItem, lead_lines, without_blank_lines
 from bot.texts import t

@@ -11,6 +11,7 @@ them behind a load balancer). With SQLite there is a single process, always the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from urllib.parse import urlsplit
@@ -55,9 +56,13 @@ async def serve(application: Application, settings: Settings, db: Database, webh
 
             HTTPServer.configure(None, max_body_size=WEBHOOK_MAX_BODY_BYTES)
             await application.updater.start_webhook(
-                listen=telegram.webhook_listen, port=telegram.webhook_port,
-                url_path=urlsplit(telegram.webhook_url).path.lstrip("/"), webhook_url=telegram.webhook_url,
-                secret_token=webhook_secret, bootstrap_retries=BOOTSTRAP_RETRIES, allowed_updates=ALLOWED_UPDATES,
+                listen=telegram.webhook_listen,
+                port=telegram.webhook_port,
+                url_path=urlsplit(telegram.webhook_url).path.lstrip("/"),
+                webhook_url=telegram.webhook_url,
+                secret_token=webhook_secret,
+                bootstrap_retries=BOOTSTRAP_RETRIES,
+                allowed_updates=ALLOWED_UPDATES,
             )
             await stop.wait()
         else:
@@ -106,7 +111,5 @@ async def _poll_while_leader(application: Application, leadership: Leadership, s
             if won:
                 log.info("this process receives the Telegram updates (long polling)")
                 await application.updater.start_polling(bootstrap_retries=BOOTSTRAP_RETRIES, allowed_updates=ALLOWED_UPDATES)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), LEADER_RETRY_SECONDS)
-        except TimeoutError:
-            pass

@@ -8,7 +8,8 @@ is one module with a class that takes the profile, plus one entry there.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Protocol, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from summarizer.profiles import CTRANSLATE2, OPENAI, TRANSFORMERS
 
@@ -22,7 +23,10 @@ class Backend(Protocol):
     model: str
 
     def summarize_batch(
-        self, texts: Sequence[str], language: str, titles: Sequence[str | None] | None = None,
+        self,
+        texts: Sequence[str],
+        language: str,
+        titles: Sequence[str | None] | None = None,
     ) -> Sequence[str | Exception]:
         """Summaries for ``texts`` (all in ``language``), in the same order; ``titles``, when
         given, are the articles' headlines, which a summary should not just repeat. A backend

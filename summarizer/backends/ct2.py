@@ -122,7 +122,8 @@ def convert(profile: Profile) -> Path:
     try:
         try:
             ctranslate2.converters.TransformersConverter(str(source)).convert(
-                str(staging), quantization=profile.compute_type, force=True)
+                str(staging), quantization=profile.compute_type, force=True
+            )
         except Exception as exc:  # the converter raises many kinds; each means this model cannot run here
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             message = re.sub(r" \(supported configurations are: .*\)$", "", first)  # a list of dozens
@@ -152,17 +153,25 @@ def load(profile: Profile) -> _Converted:
     threads = torch.get_num_threads()
     workers, per_worker = (threads, 1) if device == "cpu" else (1, threads)  # CPU: a single-threaded worker per core
     try:
-        model = engine(str(folder), device=device, compute_type=profile.compute_type, inter_threads=workers,
-                       intra_threads=per_worker)
+        model = engine(
+            str(folder), device=device, compute_type=profile.compute_type, inter_threads=workers, intra_threads=per_worker
+        )
     except RuntimeError as exc:  # an unreadable or incompatible conversion
         raise ValueError(f"CTranslate2 cannot load {folder}: {str(exc).splitlines()[0]}") from exc
     try:
         generation = GenerationConfig.from_pretrained(source, local_files_only=True)
     except OSError:  # no generation_config.json: the settings in config.json, as from_pretrained does
-        generation = GenerationConfig.from_pretrained(source, config_file_name="config.json", _from_model_config=True,
-                                                      local_files_only=True)
-    log.info("loaded %s (%s) with CTranslate2 on %s as %s, %d worker(s)", profile.model, profile.revision, model.device,
-             model.compute_type, workers)
+        generation = GenerationConfig.from_pretrained(
+            source, config_file_name="config.json", _from_model_config=True, local_files_only=True
+        )
+    log.info(
+        "loaded %s (%s) with CTranslate2 on %s as %s, %d worker(s)",
+        profile.model,
+        profile.revision,
+        model.device,
+        model.compute_type,
+        workers,
+    )
     return _Converted(model, tokenizer, model.device, generation, workers)
 
 
@@ -185,8 +194,11 @@ def _decoding(profile: Profile, defaults: GenerationConfig, tokenizer: Any) -> t
         "min_length" if causal else "min_decoding_length": minimum,
     }
     if generation.do_sample:
-        options.update(sampling_topk=generation.top_k or 0, sampling_topp=generation.top_p or 1.0,
-                       sampling_temperature=generation.temperature or 1.0)
+        options.update(
+            sampling_topk=generation.top_k or 0,
+            sampling_topp=generation.top_p or 1.0,
+            sampling_temperature=generation.temperature or 1.0,
+        )
     eos = generation.eos_token_id
     if eos is not None:
         options["end_token"] = [eos] if isinstance(eos, int) else list(eos)
@@ -203,8 +215,9 @@ class CT2Backend(TransformerBackend):
         assert isinstance(loaded, _Converted)
         tokenizer = loaded.tokenizer
         causal = self.profile.kind == CAUSAL
-        encoded = tokenizer(inputs, truncation=True, max_length=self.profile.max_input_tokens,
-                            add_special_tokens=not causal)["input_ids"]
+        encoded = tokenizer(inputs, truncation=True, max_length=self.profile.max_input_tokens, add_special_tokens=not causal)[
+            "input_ids"
+        ]
         tokens = [tokenizer.convert_ids_to_tokens(ids) for ids in encoded]
         options, prefix = _decoding(self.profile, loaded.generation, tokenizer)
         options["max_batch_size"] = math.ceil(len(tokens) / loaded.workers)  # a share for each worker, in parallel
@@ -212,7 +225,8 @@ class CT2Backend(TransformerBackend):
             results = loaded.model.generate_batch(tokens, max_length=limit, include_prompt_in_result=False, **options)
             written = [result.sequences_ids[0] for result in results]
         else:
-            results = loaded.model.translate_batch(tokens, [prefix] * len(tokens) if prefix else None,
-                                                   max_decoding_length=limit, max_input_length=0, **options)
+            results = loaded.model.translate_batch(
+                tokens, [prefix] * len(tokens) if prefix else None, max_decoding_length=limit, max_input_length=0, **options
+            )
             written = [tokenizer.convert_tokens_to_ids(result.hypotheses[0]) for result in results]
         return tokenizer.batch_decode(written, skip_special_tokens=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -58,9 +58,7 @@ class ExtractiveBackend:
         self.max_words = max_words
         self.lead_bias = lead_bias
 
-    def summarize_batch(
-        self, texts: Sequence[str], language: str, titles: Sequence[str | None] | None = None
-    ) -> list[str]:
+    def summarize_batch(self, texts: Sequence[str], language: str, titles: Sequence[str | None] | None = None) -> list[str]:
         """Summaries for ``texts``, each within the language's budget; ``titles`` as in :meth:`summarize`."""
         return [self.summarize(text, language, title) for text, title in zip(texts, titles or [None] * len(texts))]
 

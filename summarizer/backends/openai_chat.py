@@ -23,15 +23,20 @@ import math
 import os
 import re
 import time
-from collections.abc import Awaitable, Coroutine, Iterable
+from collections.abc import Awaitable, Coroutine, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
 from summarizer.backends.extractive import fit_to_budget
 from summarizer.backends.transformer import (
-    HEADROOM, LANGUAGE_NAMES, MAX_REDUCE_ROUNDS, ModelUnavailable, _separator, chunk_text,
+    HEADROOM,
+    LANGUAGE_NAMES,
+    MAX_REDUCE_ROUNDS,
+    ModelUnavailable,
+    _separator,
+    chunk_text,
 )
 from summarizer.profiles import Profile
 from summarizer.text import ZH_HANS, ZH_HANT, is_chinese
@@ -48,17 +53,19 @@ RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 MESSAGE_OVERHEAD = 4  # tokens a chat template adds around each message
 SYSTEM_PROMPTS = {  # when the profile sets no prompt: the system message; the article is the user message
     ZH_HANT: "你為本地新聞簡報撰寫摘要。請用繁體中文，以一到兩句話、不超過{max_chars}字概括使用者提供的文章。"
-             "只寫文章明確提到的事實，數字、日期和名稱照原文寫。只回覆摘要本身。",
+    "只寫文章明確提到的事實，數字、日期和名稱照原文寫。只回覆摘要本身。",
     ZH_HANS: "你为本地新闻简报撰写摘要。请用简体中文，以一到两句话、不超过{max_chars}字概括用户提供的文章。"
-             "只写文章明确提到的事实，数字、日期和名称照原文写。只回复摘要本身。",
+    "只写文章明确提到的事实，数字、日期和名称照原文写。只回复摘要本身。",
     "": "You write summaries for a local news digest. Summarize the article the user gives in {language}, in one or "
-        "two sentences of at most {max_words} words. Use only facts the article states; keep every number, date and "
-        "name exactly as written. Answer with the summary alone.",
+    "two sentences of at most {max_words} words. Use only facts the article states; keep every number, date and "
+    "name exactly as written. Answer with the summary alone.",
 }
 _THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.S)  # reasoning models' scratchpad, when the server leaves it in
 _REFUSAL = re.compile(
     r"^\W*(?:I['’]?m sorry|I am sorry|sorry,|I can(?:no|['’])t|I am unable|I['’]?m unable|As an AI|抱歉|很抱歉|對不起|对不起|"
-    r"我無法|我无法|我不能)", re.I)
+    r"我無法|我无法|我不能)",
+    re.I,
+)
 
 
 class ServerUnavailable(ModelUnavailable):
@@ -157,6 +164,7 @@ def reachable(profile: Profile) -> bool:
 def _content(response: httpx.Response) -> str:
     """The summary in a 2xx answer; InferenceError for garbage (not JSON, no choices, the wrong
     shape, empty) and for refusals."""
+
     def garbage(what: str) -> InferenceError:
         return InferenceError(f"inference server answered garbage: {what}")
 
@@ -237,7 +245,10 @@ class OpenAIChatBackend:
         self.revision = profile.revision
 
     def summarize_batch(
-        self, texts: Sequence[str], language: str, titles: Sequence[str | None] | None = None,
+        self,
+        texts: Sequence[str],
+        language: str,
+        titles: Sequence[str | None] | None = None,
         output_language: str | None = None,
     ) -> list[str | Exception]:
         """Summaries of ``texts`` within the profile's budget, in ``output_language`` when given
@@ -251,8 +262,14 @@ class OpenAIChatBackend:
         async def run() -> list[str | Exception]:
             async with _client(self.profile, key) as client:
                 batch = _Batch(client, self.profile.max_concurrency)
-                return list(await asyncio.gather(*(self._summary_or_error(batch, text, language, writing, title)
-                                                   for text, title in zip(texts, titles or [None] * len(texts)))))
+                return list(
+                    await asyncio.gather(
+                        *(
+                            self._summary_or_error(batch, text, language, writing, title)
+                            for text, title in zip(texts, titles or [None] * len(texts))
+                        )
+                    )
+                )
 
         return _run(run())
 
@@ -266,14 +283,19 @@ class OpenAIChatBackend:
             async with _client(self.profile, key) as client:
                 batch = _Batch(client, self.profile.max_concurrency)
                 return await _together(
-                    self._complete(batch, self._body([{"role": "user", "content": prompt}], max_new_tokens),
-                                   _Deadline(MAX_ATTEMPTS * self.profile.timeout_seconds))
-                    for prompt in prompts)
+                    self._complete(
+                        batch,
+                        self._body([{"role": "user", "content": prompt}], max_new_tokens),
+                        _Deadline(MAX_ATTEMPTS * self.profile.timeout_seconds),
+                    )
+                    for prompt in prompts
+                )
 
         return _run(run())
 
-    async def _summary_or_error(self, batch: _Batch, text: str, language: str, writing: str,
-                                title: str | None) -> str | Exception:
+    async def _summary_or_error(
+        self, batch: _Batch, text: str, language: str, writing: str, title: str | None
+    ) -> str | Exception:
         try:
             return await self._summarize(batch, text, language, writing, title)
         except (ServerUnavailable, InferenceError) as exc:
@@ -284,12 +306,15 @@ class OpenAIChatBackend:
         summaries (written concurrently) are summarized again, at most MAX_REDUCE_ROUNDS times."""
         deadline = _Deadline(MAX_ATTEMPTS * self.profile.timeout_seconds)
         budget = max(1, self.profile.max_input_tokens - self._prompt_tokens(writing))
-        max_tokens = self.profile.generation.max_new_tokens or math.ceil(self.profile.budget(writing) * TOKENS_PER_UNIT * HEADROOM)
+        max_tokens = self.profile.generation.max_new_tokens or math.ceil(
+            self.profile.budget(writing) * TOKENS_PER_UNIT * HEADROOM
+        )
         current, reading = text, language
         for _round in range(MAX_REDUCE_ROUNDS + 1):
             chunks = chunk_text(TOKENS, current, budget, _separator(reading))
-            outputs = await _together(self._complete(batch, self._body(self._messages(chunk, writing), max_tokens), deadline)
-                                      for chunk in chunks)
+            outputs = await _together(
+                self._complete(batch, self._body(self._messages(chunk, writing), max_tokens), deadline) for chunk in chunks
+            )
             current, reading = _separator(writing).join(outputs).strip(), writing
             if len(chunks) == 1:
                 break
@@ -299,8 +324,12 @@ class OpenAIChatBackend:
     def _messages(self, text: str, writing: str) -> list[dict[str, str]]:
         """The chat: the profile's prompt as the user message, or else the default system
         prompt for ``writing`` with the article as the user message."""
-        values = {"text": text, "language": LANGUAGE_NAMES.get(writing, writing),
-                  "max_chars": self.profile.max_chars, "max_words": self.profile.max_words}
+        values = {
+            "text": text,
+            "language": LANGUAGE_NAMES.get(writing, writing),
+            "max_chars": self.profile.max_chars,
+            "max_words": self.profile.max_words,
+        }
         if "prompt" in self.profile.model_fields_set:
             return [{"role": "user", "content": self.profile.prompt.format(**values)}]
         system = SYSTEM_PROMPTS.get(writing, SYSTEM_PROMPTS[""]).format(**values)

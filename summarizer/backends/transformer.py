@@ -15,9 +15,10 @@ import logging
 import math
 import threading
 import warnings
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from summarizer.backends.extractive import fit_to_budget
 from summarizer.profiles import CAUSAL, CTRANSLATE2, NLI, PACKAGE_PREFIX, TRANSLATION, Profile
@@ -62,7 +63,7 @@ def model_location(profile: Profile) -> tuple[str, str | None]:
     assert profile.model
     model, gguf = profile.model, profile.gguf_file
     if model.startswith(PACKAGE_PREFIX):
-        name = model[len(PACKAGE_PREFIX):]
+        name = model[len(PACKAGE_PREFIX) :]
         try:
             spec = importlib.util.find_spec(name)
         except (ImportError, ValueError):
@@ -115,8 +116,17 @@ def weights_present(profile: Profile) -> bool:
 
 
 def _key(profile: Profile) -> tuple:
-    return (profile.kind, profile.model, profile.revision, profile.device, profile.dtype, profile.quantize_int8,
-            profile.engine, profile.compute_type, profile.gguf_file)
+    return (
+        profile.kind,
+        profile.model,
+        profile.revision,
+        profile.device,
+        profile.dtype,
+        profile.quantize_int8,
+        profile.engine,
+        profile.compute_type,
+        profile.gguf_file,
+    )
 
 
 def load_failure(profile: Profile) -> str | None:
@@ -189,7 +199,9 @@ def _from_pretrained(profile: Profile) -> _Loaded:
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-    log.info("loaded %s (%s) on %s as %s%s", profile.model, profile.revision, device, dtype, " int8" if profile.quantize_int8 else "")
+    log.info(
+        "loaded %s (%s) on %s as %s%s", profile.model, profile.revision, device, dtype, " int8" if profile.quantize_int8 else ""
+    )
     return _Loaded(model, tokenizer, device)
 
 
@@ -217,7 +229,10 @@ class TransformerBackend:
         self.revision = profile.revision
 
     def summarize_batch(
-        self, texts: Sequence[str], language: str, titles: Sequence[str | None] | None = None,
+        self,
+        texts: Sequence[str],
+        language: str,
+        titles: Sequence[str | None] | None = None,
         output_language: str | None = None,
     ) -> list[str]:
         """Summaries of ``texts`` within the profile's budget; raises ModelUnavailable when the
@@ -267,8 +282,10 @@ class TransformerBackend:
         sentences = [split_sentences(text) for text in texts]
         outputs = iter(self._generate(loaded, [s for parts in sentences for s in parts], language, target))
         translations = [_separator(target).join(next(outputs) for _ in parts) for parts in sentences]
-        return [fit_to_budget(t if is_chinese(target) else " ".join(t.split()), self.profile.budget(target), target)
-                for t in translations]
+        return [
+            fit_to_budget(t if is_chinese(target) else " ".join(t.split()), self.profile.budget(target), target)
+            for t in translations
+        ]
 
     def generate_text(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
         """Causal profiles: the model's answers to ``prompts`` (each the user message of a chat),
@@ -286,8 +303,10 @@ class TransformerBackend:
 
     def _prompt(self, loaded: _Loaded, text: str, language: str) -> str:
         content = self.profile.prompt.format(
-            text=text, language=LANGUAGE_NAMES.get(language, language),
-            max_chars=self.profile.max_chars, max_words=self.profile.max_words,
+            text=text,
+            language=LANGUAGE_NAMES.get(language, language),
+            max_chars=self.profile.max_chars,
+            max_words=self.profile.max_words,
         )
         return _chat(loaded.tokenizer, content)
 
@@ -301,7 +320,8 @@ class TransformerBackend:
         for start in range(0, len(order), self.profile.batch_size):
             batch = order[start : start + self.profile.batch_size]
             limit = self.profile.generation.max_new_tokens or self._max_new_tokens(
-                loaded.tokenizer, [texts[i] for i in batch], reading, writing)
+                loaded.tokenizer, [texts[i] for i in batch], reading, writing
+            )
             with loaded.lock:
                 written = self._run(loaded, [inputs[i] for i in batch], limit)
             for i, text in zip(batch, written):
@@ -315,12 +335,18 @@ class TransformerBackend:
 
         causal = self.profile.kind == CAUSAL
         encoded = loaded.tokenizer(
-            inputs, return_tensors="pt", padding=True, truncation=True, max_length=self.profile.max_input_tokens,
+            inputs,
+            return_tensors="pt",
+            padding=True,
+            truncation=True,
+            max_length=self.profile.max_input_tokens,
             add_special_tokens=not causal,
         ).to(loaded.device)
         with torch.inference_mode():
-            generated = loaded.model.generate(**encoded, **{**self.profile.generation.kwargs(), "max_new_tokens": limit,
-                                                            "max_time": self.profile.deadline_seconds})
+            generated = loaded.model.generate(
+                **encoded,
+                **{**self.profile.generation.kwargs(), "max_new_tokens": limit, "max_time": self.profile.deadline_seconds},
+            )
         if causal:
             generated = generated[:, encoded["input_ids"].shape[1] :]
         return loaded.tokenizer.batch_decode(generated, skip_special_tokens=True)
@@ -345,6 +371,7 @@ def _separator(language: str) -> str:
 def chunk_text(tokenizer: Any, text: str, budget: int, separator: str) -> list[str]:
     """``text`` as one chunk when it fits in ``budget`` tokens, else sentence-aligned chunks
     of at most ``budget`` tokens each (a sentence longer than that is cut by tokens)."""
+
     def count(piece: str) -> list[int]:
         return tokenizer(piece, add_special_tokens=False)["input_ids"]
 
