@@ -3,6 +3,7 @@ zh-Hant is derived with OpenCC (Taiwan forms) unless an entry spells it out."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 
 from summarizer.text import ZH_HANS, ZH_HANT, convert_script, detect_language, for_reader
@@ -17,22 +18,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "Tap the button below to subscribe, or send /help for all commands.",
     },
     "subscribe_button": {ZH_HANS: "订阅每日推送", "en": "Subscribe to the daily digest"},
-    "help": {
-        ZH_HANS: "可用命令：\n/subscribe [HH:MM] 订阅每日推送\n/unsubscribe 退订（保留设置）\n/latest [N] 最新 N 条新闻\n"
-        "/weather 天气预报\n/time HH:MM 修改推送时间\n/lang zh-Hant|zh-Hans|en 语言\n/settings 设置\n/sources 新闻来源\n"
-        "/follow 关键词 新闻提到它时立即通知（多个用空格或逗号分开）\n/unfollow 关键词 取消关注\n/follows 我关注的关键词\n"
-        "/search 关键词 查找最近的新闻\n/alerts on|off 恶劣天气提醒\n/region [名称] 选择地区（也可以发送位置）\n"
-        "/forget 删除这个聊天的全部数据",
-        "en": "Commands:\n/subscribe [HH:MM] daily digest at that time\n/unsubscribe stop pushes (settings kept)\n"
-        "/latest [N] the newest N stories\n/weather the forecast\n/time HH:MM change the push time\n"
-        "/lang zh-Hant|zh-Hans|en language\n/settings settings\n/sources news sources\n"
-        "/follow words: a message as soon as a new story mentions them (separate keywords with commas; "
-        "\"quote\" a phrase)\n/unfollow words: stop following\n/follows: your keywords\n"
-        "/search words: find recent stories\n/alerts on|off: bad-weather alerts\n"
-        "/region [name]: choose your town (or share your location)\n"
-        "/forget: delete everything kept about this chat",
-    },
-    "help_admin": {ZH_HANS: "管理员：/stats 统计，/fetch 立即抓取", "en": "Admins: /stats statistics, /fetch fetch now"},
+    "help_heading": {ZH_HANS: "可用命令：", "en": "Commands:"},
     "subscribed": {
         ZH_HANS: "✅ 已订阅：每天 {time}（{tz}）推送天气和新闻摘要。\n用 /time HH:MM 修改时间，/unsubscribe 退订。",
         "en": "✅ Subscribed: the weather and news digest every day at {time} ({tz}).\n"
@@ -280,53 +266,29 @@ _TEXTS: dict[str, dict[str, str]] = {
     "language_en": {ZH_HANS: "英文", "en": "English"},
 }
 
-COMMANDS = {
-    "start": {ZH_HANS: "开始", "en": "Start"},
-    "help": {ZH_HANS: "帮助", "en": "Help"},
-    "subscribe": {ZH_HANS: "订阅每日推送 [HH:MM]", "en": "Daily digest [HH:MM]"},
-    "unsubscribe": {ZH_HANS: "退订", "en": "Stop pushes"},
-    "latest": {ZH_HANS: "最新新闻 [N]", "en": "Newest stories [N]"},
-    "weather": {ZH_HANS: "天气预报", "en": "Weather forecast"},
-    "time": {ZH_HANS: "修改推送时间 HH:MM", "en": "Change push time HH:MM"},
-    "lang": {ZH_HANS: "语言 zh-Hant|zh-Hans|en", "en": "Language zh-Hant|zh-Hans|en"},
-    "settings": {ZH_HANS: "设置", "en": "Settings"},
-    "sources": {ZH_HANS: "新闻来源", "en": "News sources"},
-    "follow": {ZH_HANS: "关注关键词", "en": "Follow keywords"},
-    "unfollow": {ZH_HANS: "取消关注关键词", "en": "Stop following keywords"},
-    "follows": {ZH_HANS: "我关注的关键词", "en": "Your keywords"},
-    "search": {ZH_HANS: "搜索最近的新闻", "en": "Search recent stories"},
-    "alerts": {ZH_HANS: "天气提醒 on|off", "en": "Weather alerts on|off"},
-    "region": {ZH_HANS: "选择地区", "en": "Choose your town"},
-    "forget": {ZH_HANS: "删除这个聊天的数据", "en": "Delete this chat's data"},
-}
-
-
 _HANT_UI_TERMS = {"設置": "設定"}  # Traditional readers' words for the interface, beyond the script
 
 
-@cache
-def _lookup(table_key: tuple[str, str], language: str) -> str:
-    table, key = table_key
-    entry = (_TEXTS if table == "texts" else COMMANDS)[key]
+def localized(entry: Mapping[str, str], language: str) -> str:
+    """``entry`` (written in zh-Hans and en; zh-Hant too where OpenCC's wording is not what
+    readers use) in ``language``: zh-Hant converted from zh-Hans, other languages English."""
     if language == ZH_HANT:
-        if ZH_HANT in entry:  # written out where OpenCC's wording is not what readers use
-            return entry[ZH_HANT]
-        text = convert_script(entry[ZH_HANS], ZH_HANT)
-        for term, replacement in _HANT_UI_TERMS.items():
-            text = text.replace(term, replacement)
-        return text
+        return entry[ZH_HANT] if ZH_HANT in entry else _traditional(entry[ZH_HANS])
     return entry.get(language) or entry["en"]
+
+
+@cache
+def _traditional(text: str) -> str:
+    text = convert_script(text, ZH_HANT)
+    for term, replacement in _HANT_UI_TERMS.items():
+        text = text.replace(term, replacement)
+    return text
 
 
 def t(key: str, lang: str, **values: object) -> str:
     """The text ``key`` in language ``lang``, with ``values`` filled in."""
-    text = _lookup(("texts", key), lang if lang in LANGUAGES else "en")
+    text = localized(_TEXTS[key], lang if lang in LANGUAGES else "en")
     return text.format(**values) if values else text
-
-
-def command_description(command: str, language: str) -> str:
-    """The menu description of ``command`` in ``language``."""
-    return _lookup(("commands", command), language)
 
 
 def language_from_telegram(code: str | None) -> str | None:

@@ -103,7 +103,8 @@ def subscriber(db, chat_id: int) -> Subscriber:
 
 
 async def test_commands_are_registered_in_three_languages(bot, fake_telegram):
-    calls = [params for method, params in fake_telegram.calls if method == "setMyCommands"]
+    calls = [params for method, params in fake_telegram.calls
+             if method == "setMyCommands" and params["scope"]["type"] == "default"]
     menus = {params.get("language_code"): {c["command"]: c["description"] for c in params["commands"]} for params in calls}
     assert set(menus) == {None, "en", "zh"}
     assert menus[None]["weather"] == "天氣預報" and menus["en"]["weather"] == "Weather forecast"

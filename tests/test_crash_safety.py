@@ -20,7 +20,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,7 @@ from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
 
 from bot.storage import Database, Delivery, Subscriber
+from bot.telegram.commands import help_text
 from bot.telegram.push import CONCURRENCY
 from bot.texts import t
 from summarizer.text import ZH_HANT
@@ -38,7 +39,7 @@ TOKEN = "123456:CRASH-safety-token"
 ADMIN = 1001
 ROOT = Path(__file__).resolve().parent.parent
 DIGEST_MARK = f"☀️ {t('weather', ZH_HANT)}"  # the daily digest opens with the weather
-HELP = t("help", ZH_HANT)  # /help from a zh-hant Telegram client that is not an admin
+HELP = help_text(ZH_HANT)  # /help from a zh-hant Telegram client that is not an admin
 ERROR = t("error", ZH_HANT)  # 抱歉，出了點問題，請稍後再試。
 
 
@@ -137,7 +138,7 @@ def config(tmp_path: Path, fake: FakeTelegram, per_second: float = 25.0, extra: 
 def midday_zone() -> str:
     """A fixed-offset zone where it is about noon now: the local day cannot turn during a test
     (the daily push is keyed by the subscriber's local date)."""
-    offset = 12 - datetime.now(timezone.utc).hour  # -11 … 12 hours
+    offset = 12 - datetime.now(UTC).hour  # -11 … 12 hours
     return f"Etc/GMT{-offset:+d}"  # POSIX sign: Etc/GMT-8 is UTC+8
 
 
@@ -217,7 +218,7 @@ async def ready(fake: FakeTelegram, bots, chat: int = 900) -> None:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # -- 1. kill -9 during a broadcast, then restart ------------------------------------------

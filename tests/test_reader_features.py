@@ -282,7 +282,8 @@ async def test_a_channel_whose_push_time_passed_while_the_bot_was_down_gets_it_o
 async def test_new_commands_are_in_the_menu_and_help_and_alerts_toggle_in_settings(start_bot, fake_telegram, db):
     await start_bot()
     menus = {params.get("language_code"): [c["command"] for c in params["commands"]]
-             for method, params in fake_telegram.calls if method == "setMyCommands"}
+             for method, params in fake_telegram.calls
+             if method == "setMyCommands" and params["scope"]["type"] == "default"}
     for code in (None, "en", "zh"):
         assert {"follow", "unfollow", "follows", "search", "alerts", "region"} <= set(menus[code])
     help_text = (await say(fake_telegram, 640, "/help", language_code="en"))["text"]

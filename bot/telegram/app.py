@@ -8,7 +8,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from telegram import BotCommand
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 from bot.config import ConfigError, Settings
@@ -20,12 +19,11 @@ from bot.redact import install_redaction
 from bot.storage import Database
 from bot.storage.models import utcnow
 from bot.subscriptions import Subscriptions
-from bot.telegram import handlers
+from bot.telegram import commands
 from bot.telegram.chat import Services
 from bot.telegram.delivery import Deliverer
 from bot.telegram.push import Pusher
 from bot.telegram.updates import PerChatUpdateProcessor
-from bot.texts import COMMANDS, command_description
 from bot.weather import WeatherService
 from bot.worker import POLL_SECONDS, PRUNE_SECONDS
 from summarizer import Summarizer
@@ -96,7 +94,7 @@ def build_application(
         role=role,
     )
     application.bot_data["schedule"] = schedule
-    handlers.register(application)
+    commands.register(application)
     return application
 
 
@@ -105,7 +103,7 @@ async def _post_init(application: Application) -> None:
     # database work, parsing and summarization share these threads; a long summarization or a
     # database lock held by another process must not starve the handlers' short queries
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="newsbot"))
-    await register_commands(application, svc.settings)
+    await commands.register_menus(application, svc.settings)
     await asyncio.to_thread(svc.subscriptions.sync_channels, svc.now())
     if application.bot_data.get("schedule") and application.job_queue is not None:
         queue = application.job_queue
@@ -123,19 +121,6 @@ async def _post_shutdown(application: Application) -> None:
     """Stop the sources still being fetched (a summarization finishes its current batch)."""
     svc: Services = application.bot_data["services"]
     await svc.ingestor.close()
-
-
-async def register_commands(application: Application, settings: Settings) -> None:
-    """Command menus: the region's language by default, English for "en", Chinese for "zh".
-
-    Telegram's menus know only two-letter codes, so "zh" gets the region's Chinese script
-    (zh-Hans when the region is not Chinese); replies follow each reader's /lang anyway.
-    """
-    region = settings.region.language
-    chinese = region if region.startswith("zh") else "zh-Hans"
-    for code, language in ((None, region), ("en", "en"), ("zh", chinese)):
-        commands = [BotCommand(name, command_description(name, language)) for name in COMMANDS]
-        await application.bot.set_my_commands(commands, language_code=code)
 
 
 async def poll_sources(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
 from telegram.error import BadRequest, NetworkError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import ContextTypes
 
 from bot import gate_report
 from bot.config import parse_hhmm, to_ascii_digits
@@ -74,14 +74,6 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         [[InlineKeyboardButton(t("subscribe_button", sub.language), callback_data="start:subscribe")]]
     )
     await reply(update, context, t("welcome", sub.language, region=svc.settings.region.name), keyboard)
-
-
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc, _, sub = await current_subscriber(update, context)
-    text = t("help", sub.language)
-    if _is_admin(update, svc):
-        text += "\n" + t("help_admin", sub.language)
-    await reply(update, context, text)
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -194,14 +186,14 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, context, "\n".join(lines) if configured else t("no_sources", sub.language))
 
 
-def _is_admin(update: Update, svc: Services) -> bool:
+def is_operator(update: Update, svc: Services) -> bool:
     user = update.effective_user
     return user is not None and user.id in svc.settings.telegram.admins
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc, _, sub = await current_subscriber(update, context)
-    if not _is_admin(update, svc):
+    if not is_operator(update, svc):
         await reply(update, context, t("not_admin", sub.language))
         return
     numbers = await asyncio.to_thread(svc.subscriptions.stats, svc.now())
@@ -220,7 +212,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def fetch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc, _, sub = await current_subscriber(update, context)
-    if not _is_admin(update, svc):
+    if not is_operator(update, svc):
         await reply(update, context, t("not_admin", sub.language))
         return
     if svc.role == "bot":  # worker processes fetch: make every source due for them
@@ -416,37 +408,3 @@ async def _forget(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: Servi
 # Telegram is asked for these only; the handlers accept nothing else either (an edited message
 # must not run its command again, a channel post is not a command to the bot).
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-
-
-def register(application: Application) -> None:
-    """Attach every handler: new messages (not edits, not channel posts) and button taps."""
-    commands = {
-        "start": start,
-        "help": help_command,
-        "subscribe": subscribe,
-        "unsubscribe": unsubscribe,
-        "latest": latest,
-        "weather": weather,
-        "time": set_time,
-        "lang": set_language,
-        "settings": settings_command,
-        "sources": sources,
-        "stats": stats,
-        "fetch": fetch,
-        "follow": reader.follow,
-        "unfollow": reader.unfollow,
-        "follows": reader.follows,
-        "search": reader.search,
-        "alerts": reader.alerts,
-        "region": reader.region,
-        "forget": forget,
-    }
-    new_message = filters.UpdateType.MESSAGE
-    for name, callback in commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=new_message))
-    application.add_handler(CallbackQueryHandler(settings_button))
-    # a location shared in a private chat picks the region; live-location edits and group chatter do not
-    application.add_handler(MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE & new_message, reader.location))
-    application.add_handler(MessageHandler(filters.COMMAND & new_message, unknown_command))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & new_message, plain_text))
-    application.add_error_handler(on_error)
