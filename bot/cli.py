@@ -290,7 +290,7 @@ def _region(settings: Settings, name: str | None) -> RegionSettings:
 
 
 def _weather_report(settings: Settings, db, region: RegionSettings):
-    from bot.weather import WeatherService
+    from bot.weather_service import WeatherService
 
     report = asyncio.run(WeatherService(settings, db).report(region=region.name))
     if report.error:

@@ -17,7 +17,7 @@ from bot.matching import mentions
 from bot.storage import Article, Database, Story
 from bot.storage.models import run_by, utcnow
 from bot.texts import name_for_reader, t
-from bot.weather import WeatherReport
+from bot.weather_service import WeatherReport
 from summarizer import Summarizer
 from summarizer.api import FAITHFULNESS
 from summarizer.lead import MAX_STORIES, Lead, write_lead

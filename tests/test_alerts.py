@@ -4,8 +4,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from summarizer.alerts import HAZARDS, SIGNAL_COLOURS, WeatherAlert, describe_alert, forecast_alerts, signal_alerts
-from summarizer.forecast import DayForecast, Forecast
+from summarizer.weather.alerts import HAZARDS, SIGNAL_COLOURS, WeatherAlert, describe_alert, forecast_alerts, signal_alerts
+from summarizer.weather.forecast import DayForecast, Forecast
 from summarizer.text import ZH_HANS, ZH_HANT, convert_script
 
 TODAY = date(2024, 11, 26)

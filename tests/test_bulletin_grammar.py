@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from summarizer.weather import DEFAULT_VALIDITY, Bulletin, Period, parse_bulletins
+from summarizer.weather.bulletins import DEFAULT_VALIDITY, Bulletin, Period, parse_bulletins
 
 REFERENCE = datetime(2023, 6, 30, 12, 0)  # "now" for rows whose issue time has no year
 

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from summarizer.weather import describe_bulletin, parse_bulletins, parse_period
+from summarizer.weather.bulletins import describe_bulletin, parse_bulletins, parse_period
 
 SEED_BLOCK = """梁平區氣象局2023年2月24日9時
 發布未來48小時天氣預報

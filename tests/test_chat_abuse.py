@@ -20,7 +20,7 @@ from sqlalchemy import select
 from bot.maintenance import prune
 from bot.storage import Delivery, Follow, Subscriber
 from bot.telegram.handlers import CALLBACK_PATTERNS, parse_callback
-from bot.weather import WeatherService
+from bot.weather_service import WeatherService
 from bot.telegram.runner import WEBHOOK_MAX_BODY_BYTES
 from tests.conftest import DEMO, Reply, write_config
 from tests.test_bot import DAY, TOKEN, bot, fake_telegram, make_bot, news_site, subscriber  # noqa: F401 - fixtures
@@ -195,7 +195,7 @@ async def test_chats_asking_while_the_provider_hangs_share_one_request(server, d
 
     server.routes["/v1/forecast"] = hanging
     service = WeatherService(make_settings(f'[weather]\napi_base_url = "{server.url("/v1")}"\nmax_retries = 0\n'), db)
-    caplog.set_level(logging.DEBUG, logger="bot.weather")
+    caplog.set_level(logging.DEBUG, logger="bot.weather_service")
     asks = [asyncio.create_task(service.report(DAY)) for _ in range(5)]
     try:
         await until(lambda: caplog.text.count("waiting for the provider request under way") == 4)

@@ -5,7 +5,7 @@ import pytest
 from summarizer import Summarizer, convert_script, detect_language, summarize
 from summarizer.profiles import ModelsConfig, ProfileError, load_models_config
 from summarizer.text import split_sentences, text_length
-from summarizer.weather import parse_bulletins
+from summarizer.weather.bulletins import parse_bulletins
 from tests.conftest import SEED_TEXT
 
 SEED_BODY = parse_bulletins(SEED_TEXT.read_text(encoding="utf-8"))[0]

@@ -8,8 +8,8 @@ import pytest
 
 from bot.storage import Article, Bulletin, Source, Story
 from bot.texts import t
-from bot.weather import WeatherService
-from summarizer.forecast import beaufort, period_conditions, wind_phrase
+from bot.weather_service import WeatherService
+from summarizer.weather.forecast import beaufort, period_conditions, wind_phrase
 from tests.conftest import SHANGHAI, Reply
 
 NOW = datetime(2023, 2, 24, 7, 30, tzinfo=SHANGHAI)

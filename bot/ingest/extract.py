@@ -4,7 +4,7 @@ The page is parsed once. The title and the byline date are read from the tree, t
 pruned from it (:func:`bot.ingest.cleanup.prune_page`), and trafilatura extracts from that same
 tree, tables included; readability-lxml steps in where trafilatura finds nothing useful. The
 extracted lines then go through :func:`bot.ingest.cleanup.clean_segments` and the bulletin parser
-of :mod:`summarizer.weather`. Paragraphs come out one a line; a data table comes out one row a
+of :mod:`summarizer.weather.bulletins`. Paragraphs come out one a line; a data table comes out one row a
 line, its cells separated by " | ".
 """
 
@@ -35,7 +35,7 @@ from bot.ingest.cleanup import (
 )
 from bot.ingest.dates import find_date, parse_local_datetime
 from summarizer.text import detect_language
-from summarizer.weather import Bulletin, parse_bulletins
+from summarizer.weather.bulletins import Bulletin, parse_bulletins
 
 log = logging.getLogger(__name__)
 # trafilatura warns of a page it finds nothing in ("discarding data"); callers say so themselves

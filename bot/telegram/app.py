@@ -24,7 +24,7 @@ from bot.telegram.chat import Services
 from bot.telegram.delivery import Deliverer
 from bot.telegram.push import Pusher
 from bot.telegram.updates import PerChatUpdateProcessor
-from bot.weather import WeatherService
+from bot.weather_service import WeatherService
 from bot.worker import POLL_SECONDS, PRUNE_SECONDS
 from summarizer import Summarizer
 

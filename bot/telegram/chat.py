@@ -24,7 +24,7 @@ from bot.subscriptions import ChatRef, Subscriptions
 from bot.telegram.delivery import Deliverer
 from bot.telegram.push import Pusher
 from bot.texts import language_from_telegram, t
-from bot.weather import WeatherService
+from bot.weather_service import WeatherService
 
 
 @dataclass(frozen=True)

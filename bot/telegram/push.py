@@ -34,7 +34,6 @@ from datetime import date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.alerts import Announcement, WeatherAlerts
 from bot.config import Settings
 from bot.digest import build_digest, newest_story_at, story_item, story_items
 from bot.follows import Follows, Pending
@@ -45,9 +44,10 @@ from bot.subscriptions import DAILY_KEY, FOLLOW_KEY, NEWS_KEY, ChatRef, Subscrip
 from bot.telegram.delivery import Deliverer, Outcome
 from bot.telegram.render import render_digest, render_stories
 from bot.texts import name_for_reader, t
-from bot.weather import WeatherReport, WeatherService
+from bot.weather_alerts import Announcement, WeatherAlerts
+from bot.weather_service import WeatherReport, WeatherService
 from summarizer import Summarizer
-from summarizer.alerts import describe_alert
+from summarizer.weather.alerts import describe_alert
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Order of preference: a fresh forecast (stored and reused for ``weather.cache_minutes``);
 when the provider fails, the last stored forecast up to ``weather.max_stale_hours`` old
 (saying when it is from); else the newest bulletin parsed from local news while it is still
-valid (see :meth:`summarizer.weather.Bulletin.valid_until`); else one clear "weather
+valid (see :meth:`summarizer.weather.bulletins.Bulletin.valid_until`); else one clear "weather
 unavailable" line, naming the day the last, expired, bulletin was issued. A valid bulletin
 younger than a day is shown beside a forecast too.
 """
@@ -27,7 +27,10 @@ from bot.ingest.http import FetchError, PoliteClient, host_of
 from bot.storage import Bulletin, Database, ForecastRecord
 from bot.storage.models import run_by, utcnow
 from bot.texts import LANGUAGES, t
-from summarizer.forecast import (
+from summarizer.text import convert_script, is_chinese
+from summarizer.weather.bulletins import Bulletin as BulletinData
+from summarizer.weather.bulletins import Period, describe_bulletin
+from summarizer.weather.forecast import (
     OPEN_METEO_CREDIT,
     DayForecast,
     Forecast,
@@ -36,9 +39,6 @@ from summarizer.forecast import (
     describe_forecast,
     wind_phrase,
 )
-from summarizer.text import convert_script, is_chinese
-from summarizer.weather import Bulletin as BulletinData
-from summarizer.weather import Period, describe_bulletin
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Forecast data and its phrasing: WMO weather codes in CMA words (Chinese) or plain English.
 
-Pure functions over :class:`Forecast`; the provider client lives in ``bot/weather.py``.
+Pure functions over :class:`Forecast`; the provider client lives in ``bot/weather_service.py``.
 Numbers are never rounded differently between languages: temperatures are whole °C,
 wind is Beaufort force (級) in Chinese and km/h in English.
 """

@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from summarizer.forecast import Forecast
 from summarizer.text import ZH_HANS, convert_script, is_chinese
+from summarizer.weather.forecast import Forecast
 
 # -- forecast alerts -------------------------------------------------------------------------
 

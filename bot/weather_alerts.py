@@ -15,9 +15,9 @@ from bot.config import RegionSettings, Settings
 from bot.matching import mentions
 from bot.storage import Article, Database, WeatherEvent
 from bot.storage.models import run_by
-from bot.weather import WeatherService
-from summarizer.alerts import WeatherAlert, forecast_alerts, signal_alerts
+from bot.weather_service import WeatherService
 from summarizer.text import search_form
+from summarizer.weather.alerts import WeatherAlert, forecast_alerts, signal_alerts
 
 SIGNAL_HORIZON = timedelta(hours=24)  # news older than this no longer raises an alert
 _PLACE_SUFFIX = re.compile(r"(?<=..)[區区縣县市鎮镇鄉乡]$|\s+(district|county|city|town)$", re.I)  # 梁平區 → 梁平
