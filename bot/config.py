@@ -187,13 +187,22 @@ class FetchSettings(_Section):
 
 class SourceSettings(_Section):
     name: str = Field(min_length=1)
-    kind: Literal["rss", "page", "files"]
+    kind: str = Field(description="rss, page or files (bot/ingest/kinds.py)")
     url: str = Field(min_length=1, description="feed URL, listing page URL, or path/glob for files")
     interval_minutes: int = Field(15, ge=1)
     link_pattern: str | None = Field(None, description="page sources: regex that article URLs match")
     max_articles: int = Field(30, ge=1, description="articles fetched per pass at most")
     language: str | None = Field(None, description="language hint when a page does not say")
     enabled: bool = True
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        from bot.ingest.kinds import KINDS  # the registry imports the ingestion code, which imports this module
+
+        if value not in KINDS:
+            raise ValueError(f"unknown source kind {value!r} (known: {', '.join(KINDS)})")
+        return value
 
     @field_validator("link_pattern")
     @classmethod

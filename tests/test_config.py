@@ -41,7 +41,7 @@ def test_environment_overrides_file(tmp_path):
         ('[region]\ntimezone = "Mars/Olympus"\n', "region.timezone", "unknown IANA timezone"),
         ('[region]\nlanguag = "en"\n', "region.languag", "unknown key"),
         ('[digest]\ndefault_time = "25:99"\n', "digest.default_time", "not a time of day"),
-        ('[[sources]]\nname = "x"\nkind = "ftp"\nurl = "u"\n', "sources.0.kind", "'rss', 'page' or 'files'"),
+        ('[[sources]]\nname = "x"\nkind = "ftp"\nurl = "u"\n', "sources.0.kind", "unknown source kind 'ftp' (known: rss, page, files)"),
         ('[[sources]]\nname = "x"\nkind = "page"\nurl = "u"\nlink_pattern = "("\n', "sources.0.link_pattern", "regular expression"),
         ('[[sources]]\nkind = "rss"\nurl = "u"\n', "sources.0.name", "Field required"),
     ],

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.config import FetchSettings
-from bot.ingest import pipeline
+from bot.ingest import store
 from bot.ingest.http import PoliteClient, Response, TransientError
 from bot.ingest.pipeline import Ingestor
 from bot.ingest.sources import SourceError, parse_feed
@@ -260,23 +260,23 @@ async def test_page_retries_back_off_and_are_given_up(server, db, make_settings,
     settings = make_settings(f'[[sources]]\nname = "portal"\nkind = "page"\nurl = "{server.url("/list.html")}"\n' + FAST_FETCH)
     ingestor = Ingestor(settings, db, Summarizer())
     delays = []
-    for _ in range(pipeline.PAGE_RETRY_ATTEMPTS - 1):
+    for _ in range(store.PAGE_RETRY_ATTEMPTS - 1):
         await ingestor.run()
         [row] = retries(db)
         delays.append(round((row.next_attempt_at - utcnow()) / timedelta(minutes=1)))
         make_retries_due(db)
     assert delays == [5, 10, 20, 40, 80]
-    with caplog.at_level(logging.WARNING, logger="bot.ingest.pipeline"):
+    with caplog.at_level(logging.WARNING, logger="bot.ingest.store"):
         [report] = await ingestor.run()
     assert "HTTP 404" in report.errors[0] and retries(db) == []
-    assert len(server.hits_for("/news/gone.html")) == pipeline.PAGE_RETRY_ATTEMPTS
-    assert any(f"after {pipeline.PAGE_RETRY_ATTEMPTS} attempts: " in r.message for r in caplog.records)
+    assert len(server.hits_for("/news/gone.html")) == store.PAGE_RETRY_ATTEMPTS
+    assert any(f"after {store.PAGE_RETRY_ATTEMPTS} attempts: " in r.message for r in caplog.records)
     [again] = await ingestor.run()  # given up: the listing offers it as new again, a fresh start
     assert [r.attempts for r in retries(db)] == [1] and again.errors
 
 
 async def test_page_retries_per_source_are_bounded(server, db, make_settings, monkeypatch):
-    monkeypatch.setattr(pipeline, "PAGE_RETRIES_PER_SOURCE", 2)
+    monkeypatch.setattr(store, "PAGE_RETRIES_PER_SOURCE", 2)
     server.routes["/list.html"] = Reply("".join(f'<a href="/news/{n}.html">{n}</a>' for n in range(3)))
     settings = make_settings(f'[[sources]]\nname = "portal"\nkind = "page"\nurl = "{server.url("/list.html")}"\n' + FAST_FETCH)
     await Ingestor(settings, db, Summarizer()).run()
