@@ -378,7 +378,9 @@ def _cmd_models(args: argparse.Namespace) -> int:
                 "base_url": profile.base_url or "",
                 "routed": sorted(lang for lang, target in summarizer.config.routing.items() if target == name)
                 + (["(default)"] if summarizer.config.default == name else [])
-                + (["(checker)"] if summarizer.config.checker == name else []),
+                + (["(checker)"] if summarizer.config.checker == name else [])
+                + (["(lead)"] if summarizer.config.lead == name else [])
+                + [f"translate {pair}" for pair, target in summarizer.config.translate.items() if target == name],
                 "licence": profile.licence,
                 "engine": "" if profile.kind in (EXTRACTIVE, OPENAI) else profile.engine,
                 "compute_type": profile.compute_type if profile.engine == CTRANSLATE2 else "",
@@ -390,7 +392,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
     print(f"models file: {path or '(none: built-in extractive profile)'} ({where})\n")
     for row in rows:
         model = f"{row['model']}@{row['revision']}" if row["revision"] else row["model"]
-        print(f"{row['profile']:<16} {row['kind']:<10} {row['weights']:<8} {model}  serves: {', '.join(row['routed']) or '-'}")
+        print(f"{row['profile']:<16} {row['kind']:<11} {row['weights']:<8} {model}  serves: {', '.join(row['routed']) or '-'}")
         if row["gguf_file"]:
             from summarizer.backends.transformer import GGUF_HINT, gguf_installed
 
@@ -409,7 +411,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
             )
         if row["base_url"]:
             print(f"{'':<16} inference server: {row['base_url']}")
-    missing = [r["profile"] for r in rows if r["weights"] == "missing"]
+    missing = [r["profile"] for r in rows if r["weights"] == "missing" and r["routed"]]
     packaged = [r["profile"] for r in rows if r["weights"] == "missing" and r["model"].startswith(PACKAGE_PREFIX)]
     if packaged:
         from summarizer.backends.transformer import install_hint
@@ -422,7 +424,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
             f"\nmissing weights: {', '.join(missing)}: their summaries fall back to the extractive summarizer; "
             f"run `newsbot models pull` where the Hugging Face hub is reachable"
         )
-    unreachable = [r["profile"] for r in rows if r["weights"].startswith("unreachable")]
+    unreachable = [r["profile"] for r in rows if r["weights"].startswith("unreachable") and r["routed"]]
     if unreachable:
         print(
             f"\ninference servers not answering: {', '.join(unreachable)}: their summaries fall back to the "

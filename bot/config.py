@@ -371,7 +371,22 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
     except ValidationError as exc:
         raise ConfigError(_describe(exc, where, from_environment)) from None
     settings.source_file = Path(path).resolve() if path else None
+    if settings.source_file is not None and "database.url" not in from_environment:
+        settings.database.url = _beside(settings.database.url, settings.source_file.parent)
     return settings
+
+
+def _beside(url: str, folder: Path) -> str:
+    """A SQLite URL with a relative path made relative to ``folder`` (the config file's), as
+    every other path in the file is; other URLs as they are."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return url
+    path = Path(database).expanduser()
+    return url if path.is_absolute() else parsed.set(database=str(folder / path)).render_as_string(hide_password=False)
 
 
 def _setting_variables() -> dict[str, tuple[str, str]]:

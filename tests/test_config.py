@@ -170,3 +170,14 @@ def test_region_and_channel_errors_name_file_and_key(tmp_path, text, key, reason
     with pytest.raises(ConfigError) as error:
         load_settings(path, environ={})
     assert str(path) in str(error.value) and f"key '{key}'" in str(error.value) and reason in str(error.value)
+
+
+def test_a_relative_sqlite_path_in_the_file_is_beside_the_file(tmp_path, monkeypatch):
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    (folder / "newsbot.toml").write_text('[database]\nurl = "sqlite:///state/news.db"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert load_settings("etc/newsbot.toml", environ={}).database.url == f"sqlite:///{folder / 'state' / 'news.db'}"
+    from_environment = load_settings("etc/newsbot.toml", environ={"NEWSBOT_DATABASE_URL": "sqlite:///news.db"})
+    assert from_environment.database.url == "sqlite:///news.db"  # a variable's path is the working directory's
+    assert load_settings(None, environ={}).database.url == "sqlite:///newsbot.db"
