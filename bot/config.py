@@ -97,7 +97,9 @@ class RegionSettings(_Section):
 
 
 class WeatherSettings(_Section):
-    provider: Literal["open-meteo", "none"] = "open-meteo"
+    provider: Literal["open-meteo", "sample", "none"] = Field(
+        "open-meteo", description="sample: the forecast shipped for the offline demo (the embedded defaults' choice)"
+    )
     api_base_url: str = "https://api.open-meteo.com/v1"
     cache_minutes: int = Field(60, ge=0, description="a stored forecast younger than this is reused")
     max_stale_hours: int = Field(24, ge=1, description="when the provider fails, stored forecasts up to this age are used")
@@ -365,6 +367,8 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{file}: not valid TOML: {exc}") from None
         data.setdefault("sources", [])  # the demo sources are for running without a config file only
+    else:  # the embedded defaults: the demo sources, and the sample forecast shipped beside them
+        data["weather"] = {"provider": "sample"}
     from_environment = _apply_environment(data, environ)
     try:
         settings = Settings.model_validate(data)

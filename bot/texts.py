@@ -238,6 +238,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         ZH_HANS: "（天气服务暂时无法连接，以上为{month}月{day}日{time}的预报）",
         "en": "(The weather service is unreachable; this forecast is from {month_name} {day}, {time}.)",
     },
+    "weather_sample": {
+        ZH_HANS: "（示例数据：离线演示附带的预报，不是真实天气。配置 [weather] 后显示真实预报。）",
+        ZH_HANT: "（示例資料：離線演示附帶的預報，不是真實天氣。設定 [weather] 後顯示真實預報。）",
+        "en": "(Sample data shipped for the offline demo, not a real forecast; configure [weather] for real ones.)",
+    },
     "weather_unavailable": {
         ZH_HANS: "暂时无法获取天气预报，请稍后再试。",
         ZH_HANT: "暫時無法取得天氣預報，請稍後再試。",

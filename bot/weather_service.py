@@ -22,7 +22,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
-from bot.config import FetchSettings, RegionSettings, Settings
+from bot.config import DEMO_DIR, FetchSettings, RegionSettings, Settings
 from bot.ingest.http import FetchError, PoliteClient, host_of
 from bot.storage import Bulletin, Database, ForecastRecord
 from bot.storage.models import run_by, utcnow
@@ -157,7 +157,10 @@ class WeatherReport:
                 lines.append(
                     t("weather_stale", language, month=when.month, month_name=f"{when:%b}", day=when.day, time=f"{when:%H:%M}")
                 )
-            lines.append(OPEN_METEO_CREDIT[language if language in LANGUAGES else "en"])
+            if self.provider == "sample":
+                lines.append(t("weather_sample", language))
+            else:
+                lines.append(OPEN_METEO_CREDIT[language if language in LANGUAGES else "en"])
         lines.extend(describe_bulletin(b, language) for b in self.bulletins)
         if lines:
             return "\n".join(lines)
@@ -226,7 +229,9 @@ class WeatherService:
         place = self.settings.region_for(region)
         weather = self.settings.weather
         forecast, stale, error = None, False, None
-        if weather.provider != "none":
+        if weather.provider == "sample":  # never stored: a real forecast later is never mistaken for it
+            forecast = sample_forecast(now, place)
+        elif weather.provider != "none":
             cached = await asyncio.to_thread(self._newest_stored, place)
             age = now - cached.fetched_at if cached else None
             if cached and age <= timedelta(minutes=weather.cache_minutes):
@@ -351,6 +356,23 @@ class WeatherService:
         if have_forecast and (issued is None or now - issued > RECENT_BULLETIN):
             return [], None
         return [bulletin], None
+
+
+def sample_forecast(now: datetime, region: RegionSettings) -> Forecast:
+    """The forecast shipped for the offline demo (``bot/demo/sample-forecast.json``), its days
+    moved to start on the region's today."""
+    payload = json.loads((DEMO_DIR / "sample-forecast.json").read_text(encoding="utf-8"))
+    first = date.fromisoformat(payload["daily"]["time"][0])
+    shift = now.astimezone(region.tz).date() - first
+
+    def moved(stamp: str) -> str:
+        day, _, rest = stamp.partition("T")
+        return (date.fromisoformat(day) + shift).isoformat() + (f"T{rest}" if rest else "")
+
+    for block, keys in (("daily", ("time", "sunrise", "sunset")), ("hourly", ("time",))):
+        for key in keys:
+            payload[block][key] = [moved(stamp) for stamp in payload[block][key]]
+    return parse_open_meteo(payload, region, now)
 
 
 def _bulletin_dict(bulletin: BulletinData) -> dict:

@@ -28,8 +28,12 @@ def test_digest_fetch_on_embedded_defaults_runs_offline(tmp_path):
     result = newsbot("digest", "--fetch", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    # Open-Meteo is out of reach and the demo bulletin (2023) has long expired: never shown as today's
-    assert out.startswith("【天氣】\n暫時無法取得天氣預報，請稍後再試。\n最近一次氣象臺預報發布於 2023年2月26日，已過期。")
+    # the sample forecast shipped for the demo, moved to today and labelled as sample data
+    assert out.startswith("【天氣】\n梁平區天氣：今天多雲轉小雨") and "（示例資料：離線演示附帶的預報，不是真實天氣。" in out
+    assert "Open-Meteo" not in out
+    # with the real provider out of reach, the demo bulletin (2023) has long expired: never shown as today's
+    real = newsbot("digest", cwd=tmp_path, env={"NEWSBOT_WEATHER_PROVIDER": "open-meteo"}).stdout
+    assert real.startswith("【天氣】\n暫時無法取得天氣預報，請稍後再試。\n最近一次氣象臺預報發布於 2023年2月26日，已過期。")
     assert "梁平 “開春第一課”學出干事創業的新氣象" in out and "環球觀焦點" not in out  # the portal's column label goes
     assert "來源: 重慶日報 (demo)" in out and "來源: 梁平區融媒體中心 (demo)" in out  # source names in the reader's script
     assert "相關新聞" not in out and "關鍵詞" not in out
@@ -38,7 +42,8 @@ def test_digest_fetch_on_embedded_defaults_runs_offline(tmp_path):
 
 def test_digest_json_shape_and_reader_script(tmp_path):
     assert newsbot("fetch", cwd=tmp_path).returncode == 0
-    result = newsbot("digest", "--json", "--lang", "zh-Hans", "--limit", "2", cwd=tmp_path)
+    result = newsbot("digest", "--json", "--lang", "zh-Hans", "--limit", "2", cwd=tmp_path,
+                     env={"NEWSBOT_WEATHER_PROVIDER": "open-meteo"})
     document = json.loads(result.stdout)
     assert set(document) >= {"weather", "stories"} and "text" in document["weather"]
     assert document["weather"]["text"].endswith("最近一次气象台预报发布于 2023年2月26日，已过期。")

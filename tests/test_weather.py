@@ -257,7 +257,8 @@ def test_digest_leads_with_the_forecast(tmp_path, server):
     from tests.test_cli import newsbot
 
     server.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload(datetime.now(timezone.utc).astimezone(SHANGHAI).date())))
-    result = newsbot("digest", "--fetch", "--lang", "en", cwd=tmp_path, env={"NEWSBOT_WEATHER_API_BASE_URL": server.url("/v1")})
+    result = newsbot("digest", "--fetch", "--lang", "en", cwd=tmp_path,
+                     env={"NEWSBOT_WEATHER_API_BASE_URL": server.url("/v1"), "NEWSBOT_WEATHER_PROVIDER": "open-meteo"})
     assert result.returncode == 0, result.stderr
     weather = result.stdout.split("\n\n")[0]
     assert weather.startswith("【Weather】\n梁平區 weather: ")
