@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from summarizer import Summarizer
 
 CORPUS = Path(__file__).with_name("faithfulness")
-# The goals the gate is held to (issue "Summaries people can trust").
+# The goals the gate is held to.
 MAX_FALSE_REJECTION = 0.10
 MIN_CATCH_HARD = 0.95  # number, date, unit, place and entity errors
 MIN_CATCH_ALL = 0.60

@@ -1,4 +1,4 @@
-"""The hostile-web corpus (tests/hostile_web.py) through ``newsbot fetch`` in a subprocess (issue #16).
+"""The hostile-web corpus (tests/hostile_web.py) through ``newsbot fetch`` in a subprocess.
 
 One feed on 127.0.0.1 carries 3 ordinary items with their text, 3 teasers of ordinary pages,
 every hostile case (bombs that inflate to ``--bomb-gb`` GB, stacked and unknown encodings,

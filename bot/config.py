@@ -38,12 +38,12 @@ class _Section(BaseModel):
 
 
 class TelegramSettings(_Section):
-    token: str = ""
-    api_base_url: str = "https://api.telegram.org/bot"
-    admins: list[int] = Field(default_factory=list)
+    token: str = Field("", description="the bot token from @BotFather (better: the variable)")
+    api_base_url: str = Field("https://api.telegram.org/bot", description="a self-hosted Bot API server (PTB base_url)")
+    admins: list[int] = Field(default_factory=list, description="user ids allowed /stats and /fetch")
     webhook_url: str = Field("", description="public HTTPS URL: webhook mode instead of long polling")
     webhook_listen: str = Field("127.0.0.1", description="behind a reverse proxy; 0.0.0.0 to be reached directly")
-    webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_port: int = Field(8443, ge=1, le=65535, description="port the webhook listens on")
     webhook_secret: str = Field("", description="empty: one is generated and kept in the database")
     broadcast_per_second: float = Field(25.0, gt=0, description="pace of pushes, below Telegram's ~30/s")
 
@@ -58,7 +58,10 @@ class TelegramSettings(_Section):
 
 
 class DatabaseSettings(_Section):
-    url: str = "sqlite:///newsbot.db"
+    url: str = Field(
+        "sqlite:///newsbot.db",
+        description="SQLAlchemy URL: SQLite (a relative path lies beside the config file) or postgresql+psycopg://…",
+    )
 
     @field_validator("url")
     @classmethod
@@ -74,11 +77,11 @@ class StorageSettings(_Section):
 class RegionSettings(_Section):
     """A town the bot serves: ``[region]``, or each ``[[regions]]`` entry (with its ``sources``)."""
 
-    name: str = Field("梁平區", min_length=1)
-    timezone: str = "Asia/Shanghai"
-    language: Literal["zh-Hant", "zh-Hans", "en"] = "zh-Hant"
-    latitude: float = Field(30.67, ge=-90, le=90)
-    longitude: float = Field(107.80, ge=-180, le=180)
+    name: str = Field("梁平區", min_length=1, description="the town, as readers know it")
+    timezone: str = Field("Asia/Shanghai", description="IANA time zone of push times and dates")
+    language: Literal["zh-Hant", "zh-Hans", "en"] = Field("zh-Hant", description="default language of chats and menus")
+    latitude: float = Field(30.67, ge=-90, le=90, description="where the forecast is for")
+    longitude: float = Field(107.80, ge=-180, le=180, description="where the forecast is for")
     sources: list[str] = Field(default_factory=list, description="[[regions]]: names of the sources that belong to it")
 
     @field_validator("timezone")
@@ -100,17 +103,17 @@ class WeatherSettings(_Section):
     provider: Literal["open-meteo", "sample", "none"] = Field(
         "open-meteo", description="sample: the forecast shipped for the offline demo (the embedded defaults' choice)"
     )
-    api_base_url: str = "https://api.open-meteo.com/v1"
+    api_base_url: str = Field("https://api.open-meteo.com/v1", description="Open-Meteo API root (a mirror or a self-hosted one)")
     cache_minutes: int = Field(60, ge=0, description="a stored forecast younger than this is reused")
     max_stale_hours: int = Field(24, ge=1, description="when the provider fails, stored forecasts up to this age are used")
-    forecast_days: int = Field(3, ge=2, le=16)
-    timeout_seconds: float = Field(10.0, gt=0)
-    max_retries: int = Field(2, ge=0, le=10)
+    forecast_days: int = Field(3, ge=2, le=16, description="days asked of the provider")
+    timeout_seconds: float = Field(10.0, gt=0, description="deadline for one provider request")
+    max_retries: int = Field(2, ge=0, le=10, description="more attempts after a transient provider failure")
 
 
 class DigestSettings(_Section):
-    default_time: str = "07:30"
-    max_items: int = Field(8, ge=1, le=50)
+    default_time: str = Field("07:30", description="HH:MM of a new subscriber's daily digest")
+    max_items: int = Field(8, ge=1, le=50, description="stories in a digest at most")
     latest_items: int = Field(5, ge=1, le=20, description="/latest without a number")
     quiet_hours: str = Field("22:00-07:00", description="no instant news in this local window")
 
@@ -130,9 +133,9 @@ class DigestSettings(_Section):
 class ChannelSettings(_Section):
     """A channel or group where the bot posts the daily digest (it must be allowed to post there)."""
 
-    chat_id: int
+    chat_id: int = Field(description="the channel or group (add the bot as an admin who may post)")
     region: str = Field("", description="a region's name; empty: the first region")
-    time: str = "07:00"
+    time: str = Field("07:00", description="HH:MM of its daily digest")
     language: Literal["zh-Hant", "zh-Hans", "en", ""] = Field("", description="empty: the region's language")
 
     @field_validator("time")
@@ -151,23 +154,26 @@ class FollowSettings(_Section):
 
 class SearchSettings(_Section):
     window_days: int = Field(30, ge=1, le=365, description="/search looks this far back")
-    max_results: int = Field(8, ge=1, le=20)
+    max_results: int = Field(8, ge=1, le=20, description="stories a /search answers with at most")
 
 
 class SummarizerSettings(_Section):
-    models_file: str = "models.yaml"
-    profile: str = ""
+    models_file: str = Field("models.yaml", description="profiles and routing (relative to the config file)")
+    profile: str = Field("", description="one profile for every language (empty: models.yaml routing)")
 
 
 class FetchSettings(_Section):
-    user_agent: str = "newsbot/0.1 (+https://github.com/newsbot/newsbot; local news digest)"
+    user_agent: str = Field(
+        "newsbot/0.1 (+https://github.com/newsbot/newsbot; local news digest)",
+        description="sent with every request; name a contact",
+    )
     timeout_seconds: float = Field(20.0, gt=0, description="deadline for one whole request, body included")
     connect_timeout_seconds: float = Field(10.0, gt=0, description="deadline for opening the connection")
     source_budget_seconds: float = Field(300.0, gt=0, description="one source's pass (listing and pages) is cut off after this")
     min_delay_seconds: float = Field(1.0, ge=0, description="between two requests to one host")
-    max_retries: int = Field(3, ge=0, le=10)
-    max_bytes: int = Field(5_000_000, ge=10_000)
-    respect_robots: bool = True
+    max_retries: int = Field(3, ge=0, le=10, description="feeds and listings: more attempts after a transient failure")
+    max_bytes: int = Field(5_000_000, ge=10_000, description="larger answers (counted as they inflate) are refused")
+    respect_robots: bool = Field(True, description="honour robots.txt (RFC 9309)")
     group_window_hours: int = Field(72, ge=1, description="near-duplicate stories are grouped within this window")
     allow_hosts: list[str] = Field(
         default_factory=list,
@@ -188,14 +194,14 @@ class FetchSettings(_Section):
 
 
 class SourceSettings(_Section):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="shown under each story; unique")
     kind: str = Field(description="rss, page or files (bot/ingest/kinds.py)")
     url: str = Field(min_length=1, description="feed URL, listing page URL, or path/glob for files")
-    interval_minutes: int = Field(15, ge=1)
+    interval_minutes: int = Field(15, ge=1, description="minutes between passes (doubling after failures, up to a day)")
     link_pattern: str | None = Field(None, description="page sources: regex that article URLs match")
     max_articles: int = Field(30, ge=1, description="articles fetched per pass at most")
     language: str | None = Field(None, description="language hint when a page does not say")
-    enabled: bool = True
+    enabled: bool = Field(True, description="false: kept, not fetched")
 
     @field_validator("kind")
     @classmethod

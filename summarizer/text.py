@@ -36,26 +36,22 @@ def _converter(config: str) -> OpenCC:
     return OpenCC(config)
 
 
+_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))  # extension A, unified, compatibility
+
+
 @lru_cache(maxsize=1)
 def _script_only_characters() -> tuple[frozenset[str], frozenset[str], dict[int, str]]:
     """Characters only Traditional writes, characters only Simplified writes, and a
     Traditional-to-Simplified table for single characters.
 
-    Derived once from the converters' own dictionaries: a character belongs to one script
-    when converting it alone to the other script changes it.
+    Asked of OpenCC itself, one character at a time over the CJK blocks: a character belongs
+    to one script when converting it alone to the other script changes it.
     """
     to_simplified, to_traditional = _converter("t2s"), _converter("s2tw")
-    singles = {
-        key
-        for converter in (to_simplified, to_traditional)
-        for _longest, _shortest, mapping in converter.dict_cache.values()
-        for key in mapping
-        if len(key) == 1
-    }
-    folding = {ord(ch): to_simplified.convert(ch) for ch in singles}
-    folding = {code: value for code, value in folding.items() if value != chr(code)}
+    characters = [chr(code) for low, high in _CJK_RANGES for code in range(low, high + 1)]
+    folding = {ord(ch): simple for ch in characters if len(simple := to_simplified.convert(ch)) == 1 and simple != ch}
     traditional = frozenset(chr(code) for code in folding)
-    simplified = frozenset(ch for ch in singles if to_traditional.convert(ch) != ch)
+    simplified = frozenset(ch for ch in characters if to_traditional.convert(ch) != ch)
     return traditional, simplified, folding
 
 

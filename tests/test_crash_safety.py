@@ -35,6 +35,8 @@ from summarizer.text import ZH_HANT
 from tests.conftest import Reply, write_config
 from tests.fake_telegram import FakeTelegram
 
+pytestmark = pytest.mark.slow  # outages and kills, in real time: `pytest -m "not slow"` leaves them out
+
 TOKEN = "123456:CRASH-safety-token"
 ADMIN = 1001
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,6 +23,8 @@ from tests.test_cli import newsbot
 from tests.test_transformers import PROMPT, models_dir  # noqa: F401 - fixture: the trained tiny models
 from tests.tiny_models import ENGLISH, SIMPLIFIED_FOR_HANT, TARGETS, UNFAITHFUL, ZH_HANS, ZH_HANT
 
+pytestmark = pytest.mark.slow  # CTranslate2 conversions: `pytest -m "not slow"` leaves them out
+
 GREEDY = "{num_beams: 1, max_new_tokens: 48}"
 MODELS_YAML = f"""
 profiles:

@@ -1,4 +1,4 @@
-"""Delivery across processes (issue #16): claims that lapse on the wall clock and are taken once
+"""Delivery across processes: claims that lapse on the wall clock and are taken once
 the message is built, stories bounded by the push's cursor, one broadcaster per bot token, and
 migrations that take turns."""
 

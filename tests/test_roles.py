@@ -18,6 +18,8 @@ from tests.conftest import DEMO, POSTGRES_URL, Reply
 from tests.test_cli import newsbot
 from tests.test_crash_safety import ADMIN, HELP, TOKEN, bots, fake, limit, midday_zone, now, received, wait_until  # noqa: F401
 
+pytestmark = pytest.mark.slow  # processes started and killed: `pytest -m "not slow"` leaves them out
+
 postgres = pytest.mark.skipif(not POSTGRES_URL, reason="set NEWSBOT_TEST_POSTGRES_URL (.ci/run starts a PostgreSQL)")
 
 

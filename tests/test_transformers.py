@@ -19,6 +19,8 @@ from summarizer.text import split_sentences
 from tests.conftest import SEED_TEXT
 from tests.tiny_models import ENGLISH, SIMPLIFIED_FOR_HANT, TARGETS, UNFAITHFUL, ZH_HANS, ZH_HANT, build_causal, build_seq2seq
 
+pytestmark = pytest.mark.slow  # tiny models trained on the spot: `pytest -m "not slow"` leaves them out
+
 PROMPT = "Summarize in {language}: {text}"
 MODELS_YAML = f"""
 default: tiny-s2s
