@@ -208,7 +208,11 @@ def build_corpus(web: HostileServer, private: HostileServer, bomb_size: int, big
         "raw deflate page": (Answer(deflated, headers=[("Content-Encoding", "deflate")]), None),
         "odd header bytes": (page("odd headers", headers=[("ETag", b'"caf\xc3\xa9\xff"'), ("X-Title", b"\xfe\xff caf\xc3\xa9")]), None),
         "long title": (Answer(article_html(long_name).encode()), ANY),
-        "binary junk": (Answer(bytes(range(256)) * 64, headers=[("Content-Type", "text/html")]), ANY),
+        "binary junk": (Answer(bytes(range(256)) * 64, headers=[("Content-Type", "text/html")]), "not text: it holds NUL bytes"),
+        "a PDF": (Answer(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n", headers=[("Content-Type", "application/pdf")]),
+                  "not text: it is a PDF document"),
+        "an image": (Answer(b"\x89PNG\r\n\x1a\n" + bytes(200), headers=[("Content-Type", "image/png")]),
+                     "not text: it is a PNG image"),
     }
     if big_article:
         pages["big article"] = (Answer(article_html("big article", big_article).encode()), None)

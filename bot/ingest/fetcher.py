@@ -14,6 +14,7 @@ from bot.ingest.http import FetchError, PoliteClient, Response
 from bot.ingest.kinds import KINDS
 from bot.ingest.sources import Candidate, SourceError
 from bot.ingest.store import ArticleStore
+from summarizer.text import binary_problem
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,9 @@ class SourceFetcher:
 
     def _extract(self, candidate: Candidate, config: SourceSettings, page: Response | None) -> ExtractedArticle:
         tz = self.settings.region.tz
+        problem = binary_problem(page.content) if page is not None else None
+        if problem:  # a link to a PDF, an image, an archive: no article to extract
+            raise ValueError(f"{candidate.url}: not text: {problem}")
         content = decode_bytes(page.content, page.charset) if page is not None else candidate.content
         assert content is not None
         if candidate.is_html:
