@@ -16,6 +16,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from urllib.parse import urlencode
 
 import httpx
@@ -358,10 +359,15 @@ class WeatherService:
         return [bulletin], None
 
 
+@cache
+def _sample_payload() -> str:
+    return (DEMO_DIR / "sample-forecast.json").read_text(encoding="utf-8")
+
+
 def sample_forecast(now: datetime, region: RegionSettings) -> Forecast:
     """The forecast shipped for the offline demo (``bot/demo/sample-forecast.json``), its days
     moved to start on the region's today."""
-    payload = json.loads((DEMO_DIR / "sample-forecast.json").read_text(encoding="utf-8"))
+    payload = json.loads(_sample_payload())
     first = date.fromisoformat(payload["daily"]["time"][0])
     shift = now.astimezone(region.tz).date() - first
 

@@ -72,7 +72,7 @@ class EntailmentChecker:
         for index, (summary, article, language) in enumerate(items):
             claimed = _hypotheses(summary, language)
             hypotheses.append(claimed)
-            premises = sentences(article, language)
+            premises = [(p, _content_keys(p, language)) for p in sentences(article, language)]  # read once per article
             for number, hypothesis in enumerate(claimed):
                 for premise in _nearest(premises, hypothesis, language):
                     pairs.append((premise, hypothesis))
@@ -141,10 +141,15 @@ def _hypotheses(summary: str, language: str) -> list[str]:
     return [*found[: MAX_HYPOTHESES - 1], joiner.join(found[MAX_HYPOTHESES - 1 :])]
 
 
-def _nearest(premises: list[str], hypothesis: str, language: str) -> list[str]:
-    """The MAX_PREMISES article sentences that share most content words with ``hypothesis``."""
-    wanted = {t.key for t in tokens(hypothesis, language) if t.content}
-    shared = [(len(wanted & {t.key for t in tokens(p, language) if t.content}), -i, p) for i, p in enumerate(premises)]
+def _content_keys(text: str, language: str) -> set[str]:
+    return {t.key for t in tokens(text, language) if t.content}
+
+
+def _nearest(premises: list[tuple[str, set[str]]], hypothesis: str, language: str) -> list[str]:
+    """The MAX_PREMISES article sentences (each with its content words) that share most content
+    words with ``hypothesis``."""
+    wanted = _content_keys(hypothesis, language)
+    shared = [(len(wanted & keys), -i, p) for i, (p, keys) in enumerate(premises)]
     return [p for _, _, p in sorted(shared, reverse=True)[:MAX_PREMISES]]
 
 

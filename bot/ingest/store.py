@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import delete, exists, or_, select, update
 
 from bot.config import Settings, SourceSettings
+from bot.digest import one_line
 from bot.ingest.dedup import Signature, StoryIndex, canonical_url, content_hash, text_signature
 from bot.ingest.extract import ExtractedArticle
 from bot.ingest.kinds import Listing
@@ -211,7 +212,7 @@ class ArticleStore:
             else:
                 story.updated_at = now
                 story.matched_at = None  # matched against the follows again, with this article (once per chat still)
-            title = " ".join((extracted.title or extracted.text[:40]).split())  # one line: feeds put blank lines in titles
+            title = one_line(extracted.title or extracted.text[:40])  # feeds put blank lines in titles
             article = Article(
                 source_id=source_id,
                 story=story,
