@@ -33,7 +33,10 @@ _TITLE_NAME = re.compile(
     r"(?:书记|主任|局长|部长|区长|县长|市长|镇长|村长|校长|院长|记者|经理|董事长|负责人|主席|委员)([\u4e00-\u9fff]{2,3}?)(?=[说表介称指认强在，,。：:“”])"
 )
 _ORGANISATIONS = frozenset("集团 公司 大学 医院 学院 银行 中学 小学 协会 合作社 研究院 研究所 委员会 法院 检察院 基金会".split())
+_ORGANISATION_ENDS = (*_ORGANISATIONS, "局", "厅", "办公室")
 _SIDES = re.compile(r"以[东西南北]|[东西南北]侧")  # which side of a road or river: 以东 is not 以西
+_STATIONS = re.compile(r"[\u4e00-\u9fff]{2}[东西南北](?=站|、|方向)")  # 重庆北 (station) is not 重庆西
+_PAY_PERIODS = re.compile(r"[年月日周时]薪")  # 月薪 is not 年薪
 _EN_FUNCTION_WORDS = frozenset("the a an of to in on at for and is was were are has have will by with from that said".split())
 
 
@@ -97,7 +100,7 @@ def judge(summary: str, source: str, language: str) -> Verdict:
     if repeats_itself(summary, language):
         return Verdict.refuse("repetition", "a phrase comes back again and again")
     article = _Article.of(source, language)
-    for check in (_quantities, _names, _placement, _novelty):
+    for check in (_quantities, _names, _placement, _attribution, _novelty):
         verdict = check(summary, article, language, written)
         if not verdict.faithful:
             return verdict
@@ -144,7 +147,7 @@ def _quantities(summary: str, article: _Article, language: str, _written: tuple[
                 return Verdict.refuse("unit", f"{quantity.text}: the article counts {_first(units)} there")
     if is_chinese(language):
         written = folded(summary, language)
-        for check, found in (("date", q.relative_dates), ("place", _sides)):
+        for check, found in (("date", q.relative_dates), ("place", _sides), ("place", _stations), ("unit", _pay_periods)):
             unknown = sorted(found(written) - found(article.text))
             if unknown:
                 return Verdict.refuse(check, f"{unknown[0]} is not in the article")
@@ -157,6 +160,14 @@ def _quantities(summary: str, article: _Article, language: str, _written: tuple[
 
 def _sides(text: str) -> set[str]:
     return set(_SIDES.findall(text))
+
+
+def _stations(text: str) -> set[str]:
+    return set(_STATIONS.findall(text))
+
+
+def _pay_periods(text: str) -> set[str]:
+    return set(_PAY_PERIODS.findall(text))
 
 
 def _first(units: set[str | None]) -> str:
@@ -197,11 +208,15 @@ def _names(summary: str, article: _Article, language: str, written: tuple[Token,
             ):
                 return Verdict.refuse("name", f"{token.text!r} is not in the article")
     if is_chinese(language):
-        for index, token in enumerate(written):  # an organisation: the word before 集团, 大学, 医院 is the article's
+        for index, token in enumerate(written):  # an organisation (水利局, 医科大学; 梁平 + 医院) is the article's
             if token.text in _ORGANISATIONS and index and written[index - 1].content:
                 name = written[index - 1].text + token.text
-                if name not in text:
-                    return Verdict.refuse("name", f"{name!r} is not in the article")
+            elif len(token.text) >= 3 and token.text.endswith(_ORGANISATION_ENDS):
+                name = token.text
+            else:
+                continue
+            if name not in text:
+                return Verdict.refuse("name", f"{name!r} is not in the article")
         for match in _TITLE_NAME.finditer(folded(summary, language)):
             if match.group(1) not in text:
                 return Verdict.refuse("name", f"{match.group(1)!r} is not in the article")
@@ -292,6 +307,139 @@ def _placement(summary: str, article: _Article, language: str, written: tuple[To
         if not verdict.faithful:
             return verdict
     return PASS
+
+
+_ZH_SPEECH = frozenset("表示 介绍 说 称 指出 强调 透露 认为 坦言 告诉 提到 提出 要求".split())
+_EN_SPEECH = frozenset("said says say told tell added add explained noted".split())
+
+
+def _attribution(summary: str, article: _Article, language: str, written: tuple[Token, ...]) -> Verdict:
+    """Who did what: a name the summary makes the subject of an act (宣布, 主持, chaired, warned,
+    said) is one the article gives that act; when the article's clauses with the act name someone
+    else and never this name, the act is someone else's. Speech counts as one act (说 = 表示)."""
+    named = article.names
+    acts = _acts(written, named, language, article.text)
+    if not acts:
+        return PASS
+    in_summary = {t.key for t in written if _is_name(t, named)}
+    said = {t.key for t in written if t.content and not _is_name(t, named)}
+    parts = [clause for sentence in article.sentences for clause in clauses(sentence)]
+    for name, act in acts:
+        if _is_speech(act, language):
+            # what was said: the article's sentence that shares most of the summary's words
+            scores = [len(said & {t.key for t in sentence}) for sentence in article.read]
+            best = max(range(len(scores)), key=scores.__getitem__, default=None)
+            if best is None or scores[best] <= MIN_ALIGNMENT:
+                continue
+            # a sentence without a speaker goes on with the one before it
+            places = (
+                article.sentences[best - 1 : best + 1]
+                if best and not _does(article.sentences[best], act, language)
+                else [article.sentences[best]]
+            )
+        else:
+            # what was done: the act's clauses (Chinese) or sentences (English, whose appositions
+            # put the subject a comma away)
+            places = [p for p in (parts if is_chinese(language) else article.sentences) if _does(p, act, language)]
+        if not places or any(folded(name.text, language) in folded(place, language) for place in places):
+            continue
+        others = [
+            actor
+            for place in places
+            for actor in _actors(place, act, named, language, article.text)
+            if actor not in in_summary and actor not in folded(summary, language)
+        ]
+        if others:
+            return Verdict.refuse(
+                "misplaced name", f"{name.text!r} is not who the article says {act.text!r} (it names {others[0]!r})"
+            )
+    return PASS
+
+
+_ZH_OFFICIAL_ACTS = "主持 宣布 代表 出席 调研 巡查 检查 部署 致辞 讲话 签约 会见 督导 视察".split()
+
+
+def _acts(written: tuple[Token, ...], named: frozenset[str], language: str, article: str) -> list[tuple[Token, Token]]:
+    """The summary's (name, act) pairs: a name (its last word) and the word that follows it; in
+    Chinese also a name after a title and before an official act or speech (副区长孙立新主持)."""
+    pairs = []
+    for index, token in enumerate(written[:-1]):
+        following = written[index + 1]
+        if not _is_person(token, named, language, article) or _is_name(following, named):
+            continue
+        if _is_act(following, language):
+            pairs.append((token, following))
+    if is_chinese(language):
+        acts = "|".join(sorted({*_ZH_SPEECH, *_ZH_OFFICIAL_ACTS}, key=len, reverse=True))
+        summary = "".join(t.text for t in written)
+        for match in re.finditer(f"{_ZH_TITLED}([\u4e00-\u9fff]{{2,3}}?)({acts})", summary):
+            name, act = match.group(1), match.group(2)
+            pairs.append((Token(name, name, True, True, False), tokens(act, language)[0]))
+    return pairs
+
+
+_EN_IRREGULAR_PAST = frozenset(
+    "took gave made led won lost met went came saw told said found left put set ran began broke brought built "
+    "bought caught chose drew drove fell felt fought held hit kept knew paid rose sent sold spoke stood struck "
+    "swore taught thought threw wrote".split()
+)
+_ZH_TITLED = "(?:[\u4e00-\u9fff]长|书记|主任|经理|负责人|主席|委员|记者|教授|医生|队员)"
+
+
+def _does(text: str, act: Token, language: str) -> bool:
+    return any(_same_act(t, act, language) for t in tokens(text, language))
+
+
+def _actors(place: str, act: Token, named: frozenset[str], language: str, article: str) -> list[str]:
+    """Who does ``act`` in a clause or sentence of the article: the name just before it, for
+    Chinese also the name after a title (站长程海波介绍: jieba does not know every name), for
+    English speech also just after it ("said Mayor Okafor")."""
+    read = tokens(place, language)
+    found = []
+    for index, token in enumerate(read):
+        if not _same_act(token, act, language):
+            continue
+        around = read[max(0, index - 1) : index]
+        if _is_speech(act, language) and not is_chinese(language):
+            around += read[index + 1 : index + 4]
+        found += [t.key for t in around if _is_person(t, named, language, article)]
+    if is_chinese(language):
+        verbs = _ZH_SPEECH if _is_speech(act, language) else {act.text}
+        acted = "|".join(re.escape(verb) for verb in verbs)
+        found += re.findall(f"{_ZH_TITLED}([\u4e00-\u9fff]{{2,3}}?)(?:{acted})", folded(place, language))
+    return found
+
+
+def _is_person(token: Token, named: frozenset[str], language: str, article: str) -> bool:
+    """A name that may do something: not a place (a Chinese name the article writes before 区,
+    县, 镇 ... is a place's)."""
+    if not _is_name(token, named) or token.place:
+        return False
+    if is_chinese(language):
+        return len(token.text) <= 4 and not re.search(re.escape(token.text) + "(?:区|县|市|镇|乡|村|街道|湖|河|山)", article)
+    return True
+
+
+def _is_act(token: Token, language: str) -> bool:
+    """A word that can be what someone did: Chinese content words; English verbs by form."""
+    if _is_speech(token, language):
+        return True
+    if not token.content:
+        return False
+    if is_chinese(language):
+        return True
+    word = token.text.lower()
+    return word in _EN_IRREGULAR_PAST or word.endswith("ed") or (word.endswith("s") and not word.endswith("ss"))
+
+
+def _is_speech(token: Token, language: str) -> bool:
+    return token.text.lower() in (_ZH_SPEECH if is_chinese(language) else _EN_SPEECH)
+
+
+def _same_act(token: Token, act: Token, language: str) -> bool:
+    if _is_speech(act, language):
+        return _is_speech(token, language)
+    return token.key == act.key
 
 
 def _aligned_clauses(summary: str, language: str, named: frozenset[str]) -> list[str]:

@@ -79,6 +79,31 @@ def test_sides_dates_in_words_and_what_is_counted_must_be_the_articles():
     assert judge("名豪大道以西區域停水兩天，影響約1.6萬戶。", source, "zh-Hant").check == "unit"
 
 
+WHO = ("3月18日下午，區長鄭宏亮主持召開區政府第42次常務會議，研究城市更新工作。副區長孫立新參加會議。"
+       "梁平站站長程海波介紹，今年春運梁平站增開至重慶北、成都東方向的臨時列車14對。"
+       "區交通局副局長羅斌說，公交3路末班車延至23時。招聘會上月薪6000元以上的崗位約佔兩成。")
+WHO_EN = ("Mayor Linda Okafor thanked the 300 volunteers. Police Chief Robert Haines said no arrests were made. "
+          "The island's only doctor, Dr Alasdair Kerr, said patients with hospital appointments would be given priority.")
+
+
+@pytest.mark.parametrize("summary, language, check", [
+    ("區長鄭宏亮主持召開區政府常務會議", "zh-Hant", None),
+    ("副區長孫立新主持召開區政府第42次常務會議", "zh-Hant", "misplaced name"),  # he attended; 鄭宏亮 chaired
+    ("程海波介紹，梁平站春運增開臨時列車14對", "zh-Hant", None),
+    ("羅斌介紹，梁平站春運增開臨時列車14對", "zh-Hant", "misplaced name"),  # 羅斌 spoke of buses
+    ("梁平站春運增開至重慶西方向的臨時列車14對", "zh-Hant", "place"),  # 重慶北 station
+    ("招聘會上年薪6000元以上的崗位約佔兩成", "zh-Hant", "unit"),  # monthly pay, not yearly
+    ("梁平區水利局要求公交3路末班車延至23時", "zh-Hant", "name"),  # 交通局
+    ("Mayor Linda Okafor thanked the 300 volunteers.", "en", None),
+    ("Police Chief Robert Haines thanked the 300 volunteers.", "en", "misplaced name"),
+    ("Dr Alasdair Kerr said patients with hospital appointments would be given priority.", "en", None),
+    ("Police Chief Robert Haines said patients with hospital appointments would be given priority.", "en", "misplaced name"),
+])
+def test_who_did_what_and_what_kind_of_thing_must_be_the_articles(summary, language, check):
+    verdict = judge(summary, WHO if language != "en" else WHO_EN, language)
+    assert verdict.check == check, verdict
+
+
 def test_the_gate_agrees_with_the_labelled_corpus():
     """Regression guard on the project's corpus (benchmarks/faithfulness.py prints the detail):
     per language, few faithful summaries refused and most unfaithful ones caught."""
