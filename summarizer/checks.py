@@ -284,6 +284,9 @@ def _placement(summary: str, article: _Article, language: str, written: tuple[To
                     "misplaced name",
                     f"{token.text!r} is not who or where the article says (it names {_example(rivals, core)} there)",
                 )
+        verdict = _addresses(clause, " ".join(parts[i] for i in aligned), " ".join(parts[i] for i in window), summary)
+        if not verdict.faithful:
+            return verdict
         context_values = {v for quantity in q.quantities(context_text, lenient=True) for v in quantity.values}
         core_quantities = q.quantities("".join(parts[i] for i in aligned), lenient=True)
         for quantity in q.quantities(clause):
@@ -309,8 +312,11 @@ def _placement(summary: str, article: _Article, language: str, written: tuple[To
     return PASS
 
 
-_ZH_SPEECH = frozenset("表示 介绍 说 称 指出 强调 透露 认为 坦言 告诉 提到 提出 要求".split())
-_EN_SPEECH = frozenset("said says say told tell added add explained noted".split())
+_ZH_SPEECH = frozenset("表示 介绍 说 称 指出 强调 透露 认为 坦言 告诉 提到 提出 要求 呼吁 提醒 警告".split())
+_EN_SPEECH = frozenset(
+    "said says say told tell tells added adds explained noted urged urges warned warns called calls asked asks "
+    "claimed claims insisted insists argued argues announced announces stressed stresses".split()
+)
 
 
 def _attribution(summary: str, article: _Article, language: str, written: tuple[Token, ...]) -> Verdict:
@@ -440,6 +446,24 @@ def _same_act(token: Token, act: Token, language: str) -> bool:
     if _is_speech(act, language):
         return _is_speech(token, language)
     return token.key == act.key
+
+
+_ADDRESS = re.compile(
+    r"\b(?:(?:[A-Z][a-z]+|\d+(?:st|nd|rd|th))\s)+(?:Street|Lane|Road|Avenue|Close|Drive|Way|Square|Crescent|Terrace|Boulevard)\b"
+)
+
+
+def _addresses(clause: str, aligned: str, window: str, summary: str) -> Verdict:
+    """English streets and roads: one the summary puts where the article's aligned sentences
+    name another street, and that is not in the sentences around, is misplaced (Ferry Lane for
+    River Street)."""
+    said = set(_ADDRESS.findall(clause)) - set(_ADDRESS.findall(window))
+    rivals = [street for street in _ADDRESS.findall(aligned) if street not in summary]
+    if said and rivals:
+        return Verdict.refuse(
+            "misplaced name", f"{sorted(said)[0]!r} is not where the article says (it names {rivals[0]!r} there)"
+        )
+    return PASS
 
 
 def _aligned_clauses(summary: str, language: str, named: frozenset[str]) -> list[str]:

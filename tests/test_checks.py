@@ -77,6 +77,11 @@ def test_sides_dates_in_words_and_what_is_counted_must_be_the_articles():
     assert judge("正月初六起，名豪大道以西區域停水兩天。", source, "zh-Hant").check == "date"
     assert judge("正月初八起，名豪大道以東區域停水兩天。", source, "zh-Hant").check == "place"
     assert judge("名豪大道以西區域停水兩天，影響約1.6萬戶。", source, "zh-Hant").check == "unit"
+    english = ("The warehouse on Lowell Road covers 140,000 square feet. River Street will be closed from 7 a.m. on weekdays. "
+               "The council met on Monday. The vote was 7-2. Residents were consulted in March. Ferry Lane stays open.")
+    assert judge("A 140,000-square-foot warehouse on Lowell Road.", english, "en").faithful
+    assert judge("A 140,000-square-metre warehouse on Lowell Road.", english, "en").check == "unit"
+    assert judge("Ferry Lane will be closed from 7 a.m. on weekdays.", english, "en").check == "misplaced name"
 
 
 WHO = ("3月18日下午，區長鄭宏亮主持召開區政府第42次常務會議，研究城市更新工作。副區長孫立新參加會議。"
@@ -98,6 +103,7 @@ WHO_EN = ("Mayor Linda Okafor thanked the 300 volunteers. Police Chief Robert Ha
     ("Police Chief Robert Haines thanked the 300 volunteers.", "en", "misplaced name"),
     ("Dr Alasdair Kerr said patients with hospital appointments would be given priority.", "en", None),
     ("Police Chief Robert Haines said patients with hospital appointments would be given priority.", "en", "misplaced name"),
+    ("Police Chief Robert Haines warned patients with hospital appointments would be given priority.", "en", "misplaced name"),
 ])
 def test_who_did_what_and_what_kind_of_thing_must_be_the_articles(summary, language, check):
     verdict = judge(summary, WHO if language != "en" else WHO_EN, language)
