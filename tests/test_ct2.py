@@ -155,6 +155,13 @@ def test_token_limits_count_new_tokens_as_generate_does(summarizer, engine, refe
     assert written[0] != TARGETS[text]
 
 
+def test_greedy_decoding_stops_at_the_profiles_deadline(summarizer):
+    profile = summarizer.config.profiles["ct2-causal"]
+    [full] = CT2Backend(profile).summarize_batch([ENGLISH], "en")
+    [cut] = CT2Backend(profile.model_copy(update={"deadline_seconds": 1e-9})).summarize_batch([ENGLISH], "en")
+    assert full == TARGETS[ENGLISH] and len(cut) < len(full) and full.startswith(cut.strip())
+
+
 def test_the_models_own_generation_settings_apply_unless_the_profile_sets_them(summarizer, ct2_dir, tmp_path):
     tokenizer = AutoTokenizer.from_pretrained(ct2_dir / "s2s")
     defaults = GenerationConfig(num_beams=4, no_repeat_ngram_size=3, length_penalty=2.0, min_length=56, forced_bos_token_id=5,

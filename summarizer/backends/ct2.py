@@ -11,7 +11,9 @@ is made again when they change.
 without it, or for an architecture it cannot convert, the model is unavailable like missing
 weights (the extractive fallback, with the reason). Everything but the model call is the torch
 backend's (:class:`TransformerBackend`): chunking, map-reduce, batching, the budget cut.
-Decoding follows ``generate``: the model's generation config, overridden by the profile's.
+Decoding follows ``generate``: the model's generation config, overridden by the profile's;
+``deadline_seconds`` stops greedy decoding as ``max_time`` stops ``generate`` (CTranslate2 calls
+back per token only without beams: beam search is bounded by ``max_new_tokens`` alone).
 
 On CPU the model runs as one single-threaded worker per core (``inter_threads``; the workers
 share the weights), and each call's inputs are split among them: decoding a few short rows
@@ -31,6 +33,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -221,6 +224,9 @@ class CT2Backend(TransformerBackend):
         tokens = [tokenizer.convert_ids_to_tokens(ids) for ids in encoded]
         options, prefix = _decoding(self.profile, loaded.generation, tokenizer)
         options["max_batch_size"] = math.ceil(len(tokens) / loaded.workers)  # a share for each worker, in parallel
+        if options.get("beam_size", 1) == 1:  # the profile's deadline, as generate's max_time (greedy decoding only)
+            stop_at = time.monotonic() + self.profile.deadline_seconds
+            options["callback"] = lambda _step: time.monotonic() > stop_at
         if causal:
             results = loaded.model.generate_batch(tokens, max_length=limit, include_prompt_in_result=False, **options)
             written = [result.sequences_ids[0] for result in results]
