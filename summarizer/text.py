@@ -65,8 +65,9 @@ def convert_script(text: str, target: str) -> str:
 
 
 def for_reader(text: str, text_language: str, reader_language: str) -> str:
-    """Chinese text converted to a Chinese reader's script; anything else unchanged."""
-    if is_chinese(text_language) and is_chinese(reader_language) and text_language != reader_language:
+    """Chinese text in a Chinese reader's script, converted even when it is labelled with that
+    script (pages mix them: 預制菜, 什么 on a Traditional page); anything else unchanged."""
+    if is_chinese(text_language) and is_chinese(reader_language):
         return convert_script(text, reader_language)
     return text
 

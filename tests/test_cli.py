@@ -37,7 +37,8 @@ def test_digest_fetch_on_embedded_defaults_runs_offline(tmp_path):
     # with the real provider out of reach, the demo bulletin (2023) has long expired: never shown as today's
     real = newsbot("digest", cwd=tmp_path, env={"NEWSBOT_WEATHER_PROVIDER": "open-meteo"}).stdout
     assert real.startswith("【天氣】\n暫時無法取得天氣預報，請稍後再試。\n最近一次氣象臺預報發布於 2023年2月26日，已過期。")
-    assert "梁平 “開春第一課”學出干事創業的新氣象" in out and "環球觀焦點" not in out  # the portal's column label goes
+    assert "梁平 “開春第一課”學出幹事創業的新氣象" in out and "環球觀焦點" not in out  # the portal's column label goes
+    assert "差什麼學什麼" in out and "什么" not in out  # the page mixes scripts; the reader gets one
     assert "來源: 重慶日報 (demo)" in out and "來源: 梁平區融媒體中心 (demo)" in out  # source names in the reader's script
     assert "相關新聞" not in out and "關鍵詞" not in out
     assert (tmp_path / "newsbot.db").exists()
