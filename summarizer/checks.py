@@ -337,12 +337,11 @@ def _attribution(summary: str, article: _Article, language: str, written: tuple[
             best = max(range(len(scores)), key=scores.__getitem__, default=None)
             if best is None or scores[best] <= MIN_ALIGNMENT:
                 continue
-            # a sentence without a speaker goes on with the one before it
-            places = (
-                article.sentences[best - 1 : best + 1]
-                if best and not _does(article.sentences[best], act, language)
-                else [article.sentences[best]]
-            )
+            # a sentence without a speaker, or with "he said", goes on with the one before it
+            sentence = article.sentences[best]
+            places = [sentence]
+            if best and (not _does(sentence, act, language) or _PRONOUN_SPEAKER.search(sentence)):
+                places.insert(0, article.sentences[best - 1])
         else:
             # what was done: the act's clauses (Chinese) or sentences (English, whose appositions
             # put the subject a comma away)
@@ -355,6 +354,8 @@ def _attribution(summary: str, article: _Article, language: str, written: tuple[
             for actor in _actors(place, act, named, language, article.text)
             if actor not in in_summary and actor not in folded(summary, language)
         ]
+        if not others and len(places) == 2 and _PRONOUN_SPEAKER.search(places[1]):
+            others = [s for s in _subjects(places[0], named, language, article.text) if s not in in_summary]
         if others:
             return Verdict.refuse(
                 "misplaced name", f"{name.text!r} is not who the article says {act.text!r} (it names {others[0]!r})"
@@ -363,6 +364,19 @@ def _attribution(summary: str, article: _Article, language: str, written: tuple[
 
 
 _ZH_OFFICIAL_ACTS = "主持 宣布 代表 出席 调研 巡查 检查 部署 致辞 讲话 签约 会见 督导 视察".split()
+
+
+_PRONOUN_SPEAKER = re.compile(r"\b(?:he|she|they) (?:said|says|added|told)\b|\bsaid (?:he|she)\b|[他她]们?(?:说|表示|介绍)", re.I)
+
+
+def _subjects(sentence: str, named: frozenset[str], language: str, article: str) -> list[str]:
+    """The people a sentence makes do something: a name directly followed by an act."""
+    read = tokens(sentence, language)
+    return [
+        token.key
+        for token, following in zip(read, read[1:], strict=False)
+        if _is_person(token, named, language, article) and not _is_name(following, named) and _is_act(following, language)
+    ]
 
 
 def _acts(written: tuple[Token, ...], named: frozenset[str], language: str, article: str) -> list[tuple[Token, Token]]:

@@ -110,6 +110,14 @@ def test_who_did_what_and_what_kind_of_thing_must_be_the_articles(summary, langu
     assert verdict.check == check, verdict
 
 
+def test_a_quote_given_by_pronoun_belongs_to_the_person_before_it():
+    source = ("Mayor Trent Abernathy welcomed the new plant on Tuesday. \"This is the largest private investment the "
+              "town has seen since the mill closed,\" he said. Norvik's Elena Vasquez said hiring would start in May.")
+    said = "the plant is the largest private investment the town has seen since the mill closed."
+    assert judge(f"Mayor Trent Abernathy said {said}", source, "en").faithful
+    assert judge(f"Elena Vasquez said {said}", source, "en").check == "misplaced name"
+
+
 def test_the_gate_agrees_with_the_labelled_corpus():
     """Regression guard on the project's corpus (benchmarks/faithfulness.py prints the detail):
     per language, few faithful summaries refused and most unfaithful ones caught."""
