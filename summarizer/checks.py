@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 
 from summarizer import quantities as q
 from summarizer.text import cjk_count, is_chinese
@@ -374,7 +375,7 @@ def _subjects(sentence: str, named: frozenset[str], language: str, article: str)
     read = tokens(sentence, language)
     return [
         token.key
-        for token, following in zip(read, read[1:], strict=False)
+        for token, following in pairwise(read)
         if _is_person(token, named, language, article) and not _is_name(following, named) and _is_act(following, language)
     ]
 
