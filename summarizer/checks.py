@@ -221,6 +221,13 @@ def _names(summary: str, article: _Article, language: str, written: tuple[Token,
         for match in _TITLE_NAME.finditer(folded(summary, language)):
             if match.group(1) not in text:
                 return Verdict.refuse("name", f"{match.group(1)!r} is not in the article")
+        for title, name in re.findall(
+            f"({_ZH_TITLED})([\u4e00-\u9fff]{{2,3}}?)(?=[：:，,说表介称指认强主宣代出])", folded(summary, language)
+        ):
+            # 局长谭立新 where the article has 首席预报员谭立新 and 局长罗晓燕
+            others = set(re.findall(f"{title}([\u4e00-\u9fff]{{2,3}}?)(?=[：:，,说表介称指认强主宣代出在])", text)) - {name}
+            if name in text and title + name not in text and others:
+                return Verdict.refuse("misplaced name", f"{title}{name}: the article's {title} is {sorted(others)[0]!r}")
     return PASS
 
 

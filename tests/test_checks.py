@@ -110,6 +110,12 @@ def test_who_did_what_and_what_kind_of_thing_must_be_the_articles(summary, langu
     assert verdict.check == check, verdict
 
 
+def test_a_title_belongs_to_whom_the_article_gives_it():
+    source = ("區應急管理局局長羅曉燕說，全區已轉移群眾236人。區氣象臺首席預報員譚立新表示，降雨將持續到明天。")
+    assert judge("區應急管理局局長羅曉燕：已轉移群眾236人", source, "zh-Hant").faithful
+    assert judge("區應急管理局局長譚立新：已轉移群眾236人", source, "zh-Hant").check == "misplaced name"
+
+
 def test_a_quote_given_by_pronoun_belongs_to_the_person_before_it():
     source = ("Mayor Trent Abernathy welcomed the new plant on Tuesday. \"This is the largest private investment the "
               "town has seen since the mill closed,\" he said. Norvik's Elena Vasquez said hiring would start in May.")
