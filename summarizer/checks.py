@@ -35,6 +35,7 @@ _TITLE_NAME = re.compile(
 )
 _ORGANISATIONS = frozenset("集团 公司 大学 医院 学院 银行 中学 小学 协会 合作社 研究院 研究所 委员会 法院 检察院 基金会".split())
 _ORGANISATION_ENDS = (*_ORGANISATIONS, "局", "厅", "办公室")
+_VENUE = re.compile(r"在([\u4e00-\u9fff]{2,8}?)(召开|举行|举办|开幕|开工|启动)")  # where an event is held
 _SIDES = re.compile(r"以[东西南北]|[东西南北]侧")  # which side of a road or river: 以东 is not 以西
 _STATIONS = re.compile(r"[\u4e00-\u9fff]{2}[东西南北](?=站|、|方向)")  # 重庆北 (station) is not 重庆西
 _PAY_PERIODS = re.compile(r"[年月日周时]薪")  # 月薪 is not 年薪
@@ -221,6 +222,11 @@ def _names(summary: str, article: _Article, language: str, written: tuple[Token,
         for match in _TITLE_NAME.finditer(folded(summary, language)):
             if match.group(1) not in text:
                 return Verdict.refuse("name", f"{match.group(1)!r} is not in the article")
+        for venue, held in _VENUE.findall(folded(summary, language)):
+            # 现场会在竹山镇召开 where the article holds it in 明达镇
+            elsewhere = {v for v, h in _VENUE.findall(text) if h == held and v != venue}
+            if (venue, held) not in _VENUE.findall(text) and elsewhere:
+                return Verdict.refuse("place", f"{venue}{held}: the article has it {held} in {sorted(elsewhere)[0]!r}")
         for title, name in re.findall(
             f"({_ZH_TITLED})([\u4e00-\u9fff]{{2,3}}?)(?=[：:，,说表介称指认强主宣代出])", folded(summary, language)
         ):

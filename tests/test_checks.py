@@ -110,6 +110,12 @@ def test_who_did_what_and_what_kind_of_thing_must_be_the_articles(summary, langu
     assert verdict.check == check, verdict
 
 
+def test_an_event_is_held_where_the_article_holds_it():
+    source = "3月20日，梁平區稻漁綜合種養現場會在明達鎮召開。與會人員還參觀了竹山鎮的稻蝦基地。"
+    assert judge("梁平區稻漁綜合種養現場會在明達鎮召開", source, "zh-Hant").faithful
+    assert judge("梁平區稻漁綜合種養現場會在竹山鎮召開", source, "zh-Hant").check == "place"
+
+
 def test_a_title_belongs_to_whom_the_article_gives_it():
     source = ("區應急管理局局長羅曉燕說，全區已轉移群眾236人。區氣象臺首席預報員譚立新表示，降雨將持續到明天。")
     assert judge("區應急管理局局長羅曉燕：已轉移群眾236人", source, "zh-Hant").faithful
