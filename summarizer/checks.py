@@ -304,7 +304,7 @@ def _placement(summary: str, article: _Article, language: str, written: tuple[To
         context_values = {v for quantity in q.quantities(context_text, lenient=True) for v in quantity.values}
         core_quantities = q.quantities("".join(parts[i] for i in aligned), lenient=True)
         for quantity in q.quantities(clause):
-            if quantity.unit == "month" or q.matches(quantity, context_values):
+            if q.matches(quantity, context_values):
                 continue
             if not (quantity.unit or quantity.date) or quantity.unit in q.CURRENCIES:
                 continue  # a bare count (too often an ordinal or part of a name) or money: not placed
@@ -338,7 +338,7 @@ def _attribution(summary: str, article: _Article, language: str, written: tuple[
     said) is one the article gives that act; when the article's clauses with the act name someone
     else and never this name, the act is someone else's. Speech counts as one act (说 = 表示)."""
     named = article.names
-    acts = _acts(written, named, language, article.text)
+    acts = _acts(summary, written, named, language, article.text)
     if not acts:
         return PASS
     in_summary = {t.key for t in written if _is_name(t, named)}
@@ -377,6 +377,7 @@ def _attribution(summary: str, article: _Article, language: str, written: tuple[
     return PASS
 
 
+_EN_RELATIVE = re.compile(r"\b([A-Z][a-z]+), (?:who|whose) [^,]+, ([a-z]+)\b")
 _ZH_OFFICIAL_ACTS = "主持 宣布 代表 出席 调研 巡查 检查 部署 致辞 讲话 签约 会见 督导 视察".split()
 
 
@@ -393,8 +394,11 @@ def _subjects(sentence: str, named: frozenset[str], language: str, article: str)
     ]
 
 
-def _acts(written: tuple[Token, ...], named: frozenset[str], language: str, article: str) -> list[tuple[Token, Token]]:
-    """The summary's (name, act) pairs: a name (its last word) and the word that follows it; in
+def _acts(
+    summary: str, written: tuple[Token, ...], named: frozenset[str], language: str, article: str
+) -> list[tuple[Token, Token]]:
+    """The summary's (name, act) pairs: a name (its last word) and the word that follows it, or
+    in English the word after a relative clause ("Sadiq, who founded the group, warned"); in
     Chinese also a name after a title and before an official act or speech (副区长孙立新主持)."""
     pairs = []
     for index, token in enumerate(written[:-1]):
@@ -403,7 +407,12 @@ def _acts(written: tuple[Token, ...], named: frozenset[str], language: str, arti
             continue
         if _is_act(following, language):
             pairs.append((token, following))
-    if is_chinese(language):
+    if not is_chinese(language):
+        for match in _EN_RELATIVE.finditer(summary):
+            name, act = tokens(match.group(1), language)[0], tokens(match.group(2), language)[0]
+            if _is_person(name, named, language, article) and _is_act(act, language):
+                pairs.append((name, act))
+    else:
         acts = "|".join(sorted({*_ZH_SPEECH, *_ZH_OFFICIAL_ACTS}, key=len, reverse=True))
         summary = "".join(t.text for t in written)
         for match in re.finditer(f"{_ZH_TITLED}([\u4e00-\u9fff]{{2,3}}?)({acts})", summary):
@@ -437,6 +446,11 @@ def _actors(place: str, act: Token, named: frozenset[str], language: str, articl
         if _is_speech(act, language) and not is_chinese(language):
             around += read[index + 1 : index + 4]
         found += [t.key for t in around if _is_person(t, named, language, article)]
+    if not is_chinese(language):  # "Lucy Tranter, who founded the group in 2021, said"
+        for match in _EN_RELATIVE.finditer(place):
+            subject, verb = tokens(match.group(1), language)[0], tokens(match.group(2), language)[0]
+            if _same_act(verb, act, language) and _is_person(subject, named, language, article):
+                found.append(subject.key)
     if is_chinese(language):
         verbs = _ZH_SPEECH if _is_speech(act, language) else {act.text}
         acted = "|".join(re.escape(verb) for verb in verbs)

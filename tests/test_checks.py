@@ -110,6 +110,18 @@ def test_who_did_what_and_what_kind_of_thing_must_be_the_articles(summary, langu
     assert verdict.check == check, verdict
 
 
+def test_a_speaker_named_before_a_relative_clause_and_a_month_in_its_place():
+    source = ("The old unit closed in October. Lucy Tranter, who founded the campaign group Save Ravensmoor Maternity "
+              "in 2021, said the decision would put mothers at risk on the A683 in winter. Councillor Imran Sadiq said "
+              "the council would write to the health board. The board meets every month. Construction of the new unit "
+              "is due to begin in August.")
+    said = "said the decision would put mothers at risk on the A683 in winter."
+    assert judge(f"Lucy Tranter, who founded Save Ravensmoor Maternity, {said}", source, "en").faithful
+    assert judge(f"Imran Sadiq, who founded Save Ravensmoor Maternity, {said}", source, "en").check == "misplaced name"
+    assert judge("Construction of the new unit is due to begin in August.", source, "en").faithful
+    assert judge("Construction of the new unit is due to begin in October.", source, "en").check == "misplaced number"
+
+
 def test_an_event_is_held_where_the_article_holds_it():
     source = "3月20日，梁平區稻漁綜合種養現場會在明達鎮召開。與會人員還參觀了竹山鎮的稻蝦基地。"
     assert judge("梁平區稻漁綜合種養現場會在明達鎮召開", source, "zh-Hant").faithful
