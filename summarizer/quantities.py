@@ -356,7 +356,9 @@ def quantities(text: str, lenient: bool = False) -> list[Quantity]:
             canonical_unit = "%"
         date = bool(_DATE_CONTEXT.match(folded[match.end() : match.end() + 8])) or _next_to_month(folded, match)
         if lenient and date and re.match(r"\s?(?:时|時|点|點)", folded[match.end() :]) and 0 < base < 24:
-            values.add(canonical(base + 12 if base < 12 else base - 12))  # 16時 is 下午4時
+            afternoon = re.search(r"(?:下午|晚上|傍晚|夜間|夜间|晚)$", folded[max(0, match.start() - 2) : match.start()])
+            if base > 12 or afternoon:  # 16時 is 下午4時, 晚上8時 is 20時; 8時 is not 20時
+                values.add(canonical(base - 12 if base > 12 else base + 12))
         approximate = bool(match.group("approx")) or bool(re.match(r"多|余|餘|plus", folded[match.end() : match.end() + 4]))
         found.append(Quantity(match.group(0).strip(), frozenset(values), canonical_unit, date, approximate))
     for match in _SHARE.finditer(folded):

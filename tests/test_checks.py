@@ -122,6 +122,14 @@ def test_a_speaker_named_before_a_relative_clause_and_a_month_in_its_place():
     assert judge("Construction of the new unit is due to begin in October.", source, "en").check == "misplaced number"
 
 
+def test_an_hour_is_read_on_the_24_hour_clock_unless_the_article_says_evening():
+    source = "城區部分區域定於3月28日22時至29日8時停水。晚上8時起，送水車到各小區送水。"
+    assert judge("城區部分區域3月28日22時起停水", source, "zh-Hant").faithful
+    assert judge("送水車3月28日20時起送水", source, "zh-Hant").faithful  # 晚上8時
+    morning = "城區部分區域定於3月28日22時至29日8時停水。"
+    assert judge("城區部分區域3月28日20時起停水", morning, "zh-Hant").check == "date"  # 8時 is the morning
+
+
 def test_an_event_is_held_where_the_article_holds_it():
     source = "3月20日，梁平區稻漁綜合種養現場會在明達鎮召開。與會人員還參觀了竹山鎮的稻蝦基地。"
     assert judge("梁平區稻漁綜合種養現場會在明達鎮召開", source, "zh-Hant").faithful
