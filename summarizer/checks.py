@@ -35,7 +35,9 @@ _TITLE_NAME = re.compile(
 )
 _ORGANISATIONS = frozenset("集团 公司 大学 医院 学院 银行 中学 小学 协会 合作社 研究院 研究所 委员会 法院 检察院 基金会".split())
 _ORGANISATION_ENDS = (*_ORGANISATIONS, "局", "厅", "办公室")
-_VENUE = re.compile(r"在([\u4e00-\u9fff]{2,8}?)(召开|举行|举办|开幕|开工|启动)")  # where an event is held
+_VENUE = re.compile(
+    r"(?:在|到|赴)([\u4e00-\u9fff]{2,8}?)(召开|举行|举办|开幕|开工|启动|巡查|调研|检查|视察)"
+)  # where an event is held, a visit made
 _SIDES = re.compile(r"以[东西南北]|[东西南北]侧")  # which side of a road or river: 以东 is not 以西
 _STATIONS = re.compile(r"[\u4e00-\u9fff]{2}[东西南北](?=站|、|方向)")  # 重庆北 (station) is not 重庆西
 _PAY_PERIODS = re.compile(r"[年月日周时]薪")  # 月薪 is not 年薪
@@ -378,6 +380,7 @@ def _attribution(summary: str, article: _Article, language: str, written: tuple[
 
 
 _EN_RELATIVE = re.compile(r"\b([A-Z][a-z]+), (?:who|whose) [^,]+, ([a-z]+)\b")
+_ZH_VISIT = "(?:到|赴|前往)[^，。；、]{2,12}?"  # 到梁平中学考点(巡查): where an act was done
 _ZH_OFFICIAL_ACTS = "主持 宣布 代表 出席 调研 巡查 检查 部署 致辞 讲话 签约 会见 督导 视察".split()
 
 
@@ -415,9 +418,14 @@ def _acts(
     else:
         acts = "|".join(sorted({*_ZH_SPEECH, *_ZH_OFFICIAL_ACTS}, key=len, reverse=True))
         summary = "".join(t.text for t in written)
-        for match in re.finditer(f"{_ZH_TITLED}([\u4e00-\u9fff]{{2,3}}?)({acts})", summary):
+        for match in re.finditer(f"{_ZH_TITLED}([\u4e00-\u9fff]{{2,3}}?)(?:{_ZH_VISIT})?({acts})", summary):
             name, act = match.group(1), match.group(2)
             pairs.append((Token(name, name, True, True, False), tokens(act, language)[0]))
+        # the people the article gives a title (主任伍建平介绍), wherever the summary names them
+        people = set(re.findall(f"{_ZH_TITLED}([\u4e00-\u9fff]{{2,3}}?)(?=[，,：:]|{acts}|到|赴|前往)", article))
+        for person in people:
+            for match in re.finditer(f"{re.escape(person)}(?:{_ZH_VISIT})?({acts})", summary):
+                pairs.append((Token(person, person, True, True, False), tokens(match.group(1), language)[0]))
     return pairs
 
 
@@ -454,7 +462,7 @@ def _actors(place: str, act: Token, named: frozenset[str], language: str, articl
     if is_chinese(language):
         verbs = _ZH_SPEECH if _is_speech(act, language) else {act.text}
         acted = "|".join(re.escape(verb) for verb in verbs)
-        found += re.findall(f"{_ZH_TITLED}([\u4e00-\u9fff]{{2,3}}?)(?:{acted})", folded(place, language))
+        found += re.findall(f"{_ZH_TITLED}([\u4e00-\u9fff]{{2,3}}?)(?:{_ZH_VISIT})?(?:{acted})", folded(place, language))
     return found
 
 

@@ -130,6 +130,14 @@ def test_an_hour_is_read_on_the_24_hour_clock_unless_the_article_says_evening():
     assert judge("城區部分區域3月28日20時起停水", morning, "zh-Hant").check == "date"  # 8時 is the morning
 
 
+def test_who_visited_where():
+    source = ("梁平區共有考生6218人，分布在梁平中學、紅旗中學2個考點。區招生考試中心主任伍建平介紹，今年共抽調監考人員1100餘人。"
+              "當天，區長唐文彬到梁平中學考點巡查，要求確保考試安全順利。")
+    assert judge("唐文彬到梁平中學考點巡查，要求確保高考安全順利", source, "zh-Hant").faithful
+    assert judge("伍建平到梁平中學考點巡查，要求確保高考安全順利", source, "zh-Hant").check == "misplaced name"
+    assert judge("區長唐文彬到紅旗中學考點巡查高考工作", source, "zh-Hant").check == "place"
+
+
 def test_an_event_is_held_where_the_article_holds_it():
     source = "3月20日，梁平區稻漁綜合種養現場會在明達鎮召開。與會人員還參觀了竹山鎮的稻蝦基地。"
     assert judge("梁平區稻漁綜合種養現場會在明達鎮召開", source, "zh-Hant").faithful
