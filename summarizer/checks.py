@@ -35,6 +35,7 @@ _TITLE_NAME = re.compile(
 )
 _ORGANISATIONS = frozenset("集团 公司 大学 医院 学院 银行 中学 小学 协会 合作社 研究院 研究所 委员会 法院 检察院 基金会".split())
 _ORGANISATION_ENDS = (*_ORGANISATIONS, "局", "厅", "办公室")
+_COUNTED = re.compile(r"([\u4e00-\u9fff]{2})(\d+(?:\.\d+)?)(?=[座个台辆条处名家户项所])")  # 桥梁14座: what is counted
 _VENUE = re.compile(
     r"(?:在|到|赴)([\u4e00-\u9fff]{2,8}?)(召开|举行|举办|开幕|开工|启动|巡查|调研|检查|视察)"
 )  # where an event is held, a visit made
@@ -155,6 +156,11 @@ def _quantities(summary: str, article: _Article, language: str, _written: tuple[
             unknown = sorted(found(written) - found(article.text))
             if unknown:
                 return Verdict.refuse(check, f"{unknown[0]} is not in the article")
+        counted = _COUNTED.findall(article.text)
+        for thing, number in _COUNTED.findall(written):  # 隧道14座 where the article has 桥梁14座、隧道6座
+            others = {n for t, n in counted if t == thing}
+            if others and number not in others and any(n == number and t != thing for t, n in counted):
+                return Verdict.refuse("number", f"{thing}{number}: the article counts {sorted(others)[0]} {thing}")
     named_days = q.weekdays(article.source)
     unknown_day = next((written for day, written in q.weekdays(summary).items() if day not in named_days), None)
     if unknown_day:

@@ -130,6 +130,12 @@ def test_an_hour_is_read_on_the_24_hour_clock_unless_the_article_says_evening():
     assert judge("城區部分區域3月28日20時起停水", morning, "zh-Hant").check == "date"  # 8時 is the morning
 
 
+def test_numbers_swapped_between_what_they_count():
+    source = "渝西高鐵梁平段全長32公里，共有橋樑14座、隧道6座，今年6月完成橋樑施工。"
+    assert judge("渝西高鐵梁平段共有橋樑14座、隧道6座", source, "zh-Hant").faithful
+    assert judge("渝西高鐵梁平段共有橋樑6座、隧道14座", source, "zh-Hant").check == "number"
+
+
 def test_who_visited_where():
     source = ("梁平區共有考生6218人，分布在梁平中學、紅旗中學2個考點。區招生考試中心主任伍建平介紹，今年共抽調監考人員1100餘人。"
               "當天，區長唐文彬到梁平中學考點巡查，要求確保考試安全順利。")
