@@ -217,6 +217,18 @@ def _names(summary: str, article: _Article, language: str, written: tuple[Token,
                 and not _known_english(token.text.lower())
             ):
                 return Verdict.refuse("name", f"{token.text!r} is not in the article")
+    if not is_chinese(language):  # 14 victims, where the article has 14 break-ins and nine victims
+        counted = _en_counted(article.source)
+        for what, values, written_as in _en_counted(summary):
+            theirs = {v for w, vs, _ in counted if w == what for v in vs}
+            if theirs and not values & theirs and any(vs & values and w != what for w, vs, _ in counted):
+                return Verdict.refuse("number", f"{written_as} {what}s: the article counts other {what}s")
+    if not is_chinese(language):  # the library on 5th Street, where the article has the senior center there
+        streets = [(what.lower(), street) for what, street in _ON_STREET.findall(article.source)]
+        for what, street in _ON_STREET.findall(summary):
+            theirs = {s for w, s in streets if w == what.lower()}
+            if theirs and street not in theirs and any(s == street and w != what.lower() for w, s in streets):
+                return Verdict.refuse("place", f"{what} on {street}: the article has it on {sorted(theirs)[0]}")
     if is_chinese(language):
         for index, token in enumerate(written):  # an organisation (水利局, 医科大学; 梁平 + 医院) is the article's
             if token.text in _ORGANISATIONS and index and written[index - 1].content:
@@ -506,6 +518,28 @@ def _same_act(token: Token, act: Token, language: str) -> bool:
 
 _ADDRESS = re.compile(
     r"\b(?:(?:[A-Z][a-z]+|\d+(?:st|nd|rd|th))\s)+(?:Street|Lane|Road|Avenue|Close|Drive|Way|Square|Crescent|Terrace|Boulevard)\b"
+)
+
+
+_EN_COUNTED = re.compile(
+    r"(?<!\w)(\d{1,3}(?:,\d{3})+|\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty)"
+    r" (?:[a-z]+[ -]){0,2}?([a-z]+(?:-[a-z]+)*)s\b"
+)
+_MONTH_BEFORE = re.compile(r"(?:January|February|March|April|May|June|July|August|September|October|November|December) $")
+
+
+def _en_counted(text: str) -> list[tuple[str, frozenset[str], str]]:
+    """What English numbers count: the plural noun at most two words after them (14 storage-unit
+    break-ins: "break-in"; not a date's day), with the number's values and its text."""
+    return [
+        (match.group(2), frozenset(q.numbers(match.group(1), lenient=True)), match.group(1))
+        for match in _EN_COUNTED.finditer(text)
+        if not _MONTH_BEFORE.search(text, 0, match.start())
+    ]
+
+
+_ON_STREET = re.compile(
+    r"\b([A-Za-z]+) (?:on|at) ((?:[A-Z][a-z]+|\d+(?:st|nd|rd|th)) (?:[A-Z][a-z]+ )*(?:Street|Avenue|Road|Lane|Close|Drive|Way))\b"
 )
 
 

@@ -136,6 +136,16 @@ def test_numbers_swapped_between_what_they_count():
     assert judge("渝西高鐵梁平段共有橋樑6座、隧道14座", source, "zh-Hant").check == "number"
 
 
+def test_english_numbers_and_streets_stay_with_what_they_belong_to():
+    source = ("Deputies have arrested two men over 14 storage-unit break-ins since December. So far nine victims "
+              "have had property returned. Cooling centers open at the library on Palo Verde Avenue and the senior "
+              "center on 5th Street on Thursday.")
+    assert judge("Nine victims of the 14 storage-unit break-ins have had property returned.", source, "en").faithful
+    assert judge("Deputies have returned property to 14 victims of the break-ins.", source, "en").check == "number"
+    assert judge("A cooling center opens at the library on Palo Verde Avenue.", source, "en").faithful
+    assert judge("A cooling center opens at the library on 5th Street.", source, "en").check == "place"
+
+
 def test_who_visited_where():
     source = ("梁平區共有考生6218人，分布在梁平中學、紅旗中學2個考點。區招生考試中心主任伍建平介紹，今年共抽調監考人員1100餘人。"
               "當天，區長唐文彬到梁平中學考點巡查，要求確保考試安全順利。")
