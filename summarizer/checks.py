@@ -223,7 +223,12 @@ def _names(summary: str, article: _Article, language: str, written: tuple[Token,
             theirs = {v for w, vs, _ in counted if w == what for v in vs}
             if theirs and not values & theirs and any(vs & values and w != what for w, vs, _ in counted):
                 return Verdict.refuse("number", f"{written_as} {what}s: the article counts other {what}s")
-    if not is_chinese(language):  # the library on 5th Street, where the article has the senior center there
+    if not is_chinese(language):  # based in Greenfield, where the article has it based in Columbus
+        bases = set(_BASED_IN.findall(article.source))
+        for base in _BASED_IN.findall(summary):
+            if bases and base not in bases:
+                return Verdict.refuse("place", f"based in {base}: the article has it based in {sorted(bases)[0]}")
+        # the library on 5th Street, where the article has the senior center there
         streets = [(what.lower(), street) for what, street in _ON_STREET.findall(article.source)]
         for what, street in _ON_STREET.findall(summary):
             theirs = {s for w, s in streets if w == what.lower()}
@@ -538,6 +543,7 @@ def _en_counted(text: str) -> list[tuple[str, frozenset[str], str]]:
     ]
 
 
+_BASED_IN = re.compile(r"\b(?:based|headquartered) in ([A-Z][a-z]+(?: [A-Z][a-z]+)*)")
 _ON_STREET = re.compile(
     r"\b([A-Za-z]+) (?:on|at) ((?:[A-Z][a-z]+|\d+(?:st|nd|rd|th)) (?:[A-Z][a-z]+ )*(?:Street|Avenue|Road|Lane|Close|Drive|Way))\b"
 )
