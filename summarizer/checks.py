@@ -218,11 +218,11 @@ def _names(summary: str, article: _Article, language: str, written: tuple[Token,
             ):
                 return Verdict.refuse("name", f"{token.text!r} is not in the article")
     if not is_chinese(language):  # 14 victims, where the article has 14 break-ins and nine victims
-        counted = _en_counted(article.source)
-        for what, values, written_as in _en_counted(summary):
+        counted = _en_counted(article.source) + _en_shares(article.source)
+        for what, values, written_as in _en_counted(summary) + _en_shares(summary):
             theirs = {v for w, vs, _ in counted if w == what for v in vs}
             if theirs and not values & theirs and any(vs & values and w != what for w, vs, _ in counted):
-                return Verdict.refuse("number", f"{written_as} {what}s: the article counts other {what}s")
+                return Verdict.refuse("number", f"{written_as!r}: the article gives {what!r} another figure")
     if not is_chinese(language):  # based in Greenfield, where the article has it based in Columbus
         bases = set(_BASED_IN.findall(article.source))
         for base in _BASED_IN.findall(summary):
@@ -537,13 +537,29 @@ def _en_counted(text: str) -> list[tuple[str, frozenset[str], str]]:
     """What English numbers count: the plural noun at most two words after them (14 storage-unit
     break-ins: "break-in"; not a date's day), with the number's values and its text."""
     return [
-        (match.group(2), frozenset(q.numbers(match.group(1), lenient=True)), match.group(1))
+        (match.group(2), frozenset(q.numbers(match.group(1), lenient=True)), match.group(0))
         for match in _EN_COUNTED.finditer(text)
         if not _MONTH_BEFORE.search(text, 0, match.start())
     ]
 
 
 _BASED_IN = re.compile(r"\b(?:based|headquartered) in ([A-Z][a-z]+(?: [A-Z][a-z]+)*)")
+_EN_SHARE = re.compile(
+    r"(?:\b([a-z]+) (?:is |was |are |were )?(?:currently |now )?(?:stands at |stood at |at |of |reached |rose to |fell to )?)?"
+    r"\b(\d+(?:\.\d+)?)(?: per ?cent\b|%)(?: of (?:the |all )?([a-z]+))?"
+)
+
+
+def _en_shares(text: str) -> list[tuple[str, frozenset[str], str]]:
+    """What English percentages are of: the noun after "of" (38 per cent of the contents), else
+    the word before them (the recycling rate is 41 per cent)."""
+    return [
+        (of or subject, frozenset(q.numbers(number)), f"{number} per cent")
+        for subject, number, of in _EN_SHARE.findall(text)
+        if of or subject
+    ]
+
+
 _ON_STREET = re.compile(
     r"\b([A-Za-z]+) (?:on|at) ((?:[A-Z][a-z]+|\d+(?:st|nd|rd|th)) (?:[A-Z][a-z]+ )*(?:Street|Avenue|Road|Lane|Close|Drive|Way))\b"
 )

@@ -144,6 +144,9 @@ def test_english_numbers_and_streets_stay_with_what_they_belong_to():
     assert judge("Deputies have returned property to 14 victims of the break-ins.", source, "en").check == "number"
     assert judge("A cooling center opens at the library on Palo Verde Avenue.", source, "en").faithful
     assert judge("A cooling center opens at the library on 5th Street.", source, "en").check == "place"
+    bins = "38 per cent of the contents of black bins is food, and the recycling rate is currently 41 per cent."
+    assert judge("The recycling rate currently stands at 41 per cent.", bins, "en").faithful
+    assert judge("The recycling rate currently stands at 38 per cent.", bins, "en").check == "number"
     company = "Norvik, based in Columbus, already runs a smaller plant in Greenfield with 90 workers."
     assert judge("Norvik, which is based in Columbus, runs a plant in Greenfield.", company, "en").faithful
     assert judge("Norvik, which is based in Greenfield, runs a plant in Columbus.", company, "en").check == "place"
