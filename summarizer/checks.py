@@ -41,6 +41,19 @@ _VENUE = re.compile(
 )  # where an event is held, a visit made
 _SIDES = re.compile(r"以[东西南北]|[东西南北]侧")  # which side of a road or river: 以东 is not 以西
 _STATIONS = re.compile(r"[\u4e00-\u9fff]{2}[东西南北](?=站|、|方向)")  # 重庆北 (station) is not 重庆西
+_COUNTS = {
+    "population": "person",
+    "residents": "person",
+    "people": "person",
+    "inhabitants": "person",
+    "households": "household",
+    "homes": "household",
+    "人口": "person",
+    "居民": "person",
+    "户": "household",
+}
+_COUNT_WORDS = re.compile("|".join(_COUNTS))
+_WARNING_LEVELS = re.compile(r"[蓝黄橙红]色预警|\b(?:warning|watch|advisory)\b")  # 橙色 is not 红色; a watch is not a warning
 _PAY_PERIODS = re.compile(r"[年月日周时]薪")  # 月薪 is not 年薪
 _EN_FUNCTION_WORDS = frozenset("the a an of to in on at for and is was were are has have will by with from that said".split())
 
@@ -147,12 +160,18 @@ def _quantities(summary: str, article: _Article, language: str, _written: tuple[
         if not q.matches(quantity, date_values if quantity.date and quantity.unit != "month" else known_values):
             return Verdict.refuse("date" if quantity.date else "number", f"{quantity.text} is not in the article")
         if quantity.unit and quantity.unit != "month":
-            units = {k.unit for k in known if k.values & quantity.values}
+            units = {k.unit or _counted_around(k.text, article) for k in known if k.values & quantity.values}
             if units and quantity.unit not in units and None not in units:  # (none: matched approximately)
                 return Verdict.refuse("unit", f"{quantity.text}: the article counts {_first(units)} there")
     if is_chinese(language):
         written = folded(summary, language)
-        for check, found in (("date", q.relative_dates), ("place", _sides), ("place", _stations), ("unit", _pay_periods)):
+        for check, found in (
+            ("date", q.relative_dates),
+            ("place", _sides),
+            ("place", _stations),
+            ("unit", _pay_periods),
+            ("name", _warning_levels),
+        ):
             unknown = sorted(found(written) - found(article.text))
             if unknown:
                 return Verdict.refuse(check, f"{unknown[0]} is not in the article")
@@ -161,6 +180,10 @@ def _quantities(summary: str, article: _Article, language: str, _written: tuple[
             others = {n for t, n in counted if t == thing}
             if others and number not in others and any(n == number and t != thing for t, n in counted):
                 return Verdict.refuse("number", f"{thing}{number}: the article counts {sorted(others)[0]} {thing}")
+    else:  # an excessive heat warning is not an advisory
+        levels, theirs = _warning_levels(summary.lower()), _warning_levels(article.text)
+        if theirs and levels - theirs:
+            return Verdict.refuse("name", f"{sorted(levels - theirs)[0]}: the article has a {sorted(theirs)[0]}")
     named_days = q.weekdays(article.source)
     unknown_day = next((written for day, written in q.weekdays(summary).items() if day not in named_days), None)
     if unknown_day:
@@ -170,6 +193,22 @@ def _quantities(summary: str, article: _Article, language: str, _written: tuple[
 
 def _sides(text: str) -> set[str]:
     return set(_SIDES.findall(text))
+
+
+def _counted_in(sentence: str) -> set[str]:
+    return {_COUNTS[word] for word in _COUNT_WORDS.findall(sentence.lower())}
+
+
+def _counted_around(number: str, article: _Article) -> str | None:
+    """What a bare number of the article counts, when its sentence says people or households
+    and not both (the population grew to 48,300): None when it cannot tell."""
+    said = [_counted_in(sentence) for sentence in article.sentences if number in sentence]
+    return next(iter(said[0])) if len(said) == 1 and len(said[0]) == 1 else None
+
+
+def _warning_levels(text: str) -> set[str]:
+    """Which warnings a text names: 暴雨橙色预警's colour, or a warning, watch or advisory."""
+    return set(_WARNING_LEVELS.findall(text))
 
 
 def _stations(text: str) -> set[str]:

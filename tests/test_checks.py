@@ -152,6 +152,19 @@ def test_english_numbers_and_streets_stay_with_what_they_belong_to():
     assert judge("Norvik, which is based in Greenfield, runs a plant in Columbus.", company, "en").check == "place"
 
 
+def test_warning_levels_and_what_a_bare_number_counts():
+    heat = "The National Weather Service has issued an excessive heat warning for Mesquite Flats from noon Thursday."
+    assert judge("An excessive heat warning is in force for Mesquite Flats from noon Thursday.", heat, "en").faithful
+    assert judge("An excessive heat advisory is in force for Mesquite Flats from noon Thursday.", heat, "en").check == "name"
+    storm = "梁平區氣象臺發佈暴雨橙色預警，預計未來3小時降雨量將達50毫米以上。"
+    assert judge("梁平發佈暴雨橙色預警，3小時降雨量將達50毫米以上", storm, "zh-Hant").faithful
+    assert judge("梁平發佈暴雨紅色預警，3小時降雨量將達50毫米以上", storm, "zh-Hant").check == "name"
+    census = ("The population of the Lowmoor district grew by 6.4 per cent between 2011 and 2021, to 48,300. "
+              "The district now has more residents than at any census since 1911.")
+    assert judge("The Lowmoor district population grew to 48,300 residents.", census, "en").faithful
+    assert judge("The Lowmoor district population grew to 48,300 households.", census, "en").check == "unit"
+
+
 def test_who_visited_where():
     source = ("梁平區共有考生6218人，分布在梁平中學、紅旗中學2個考點。區招生考試中心主任伍建平介紹，今年共抽調監考人員1100餘人。"
               "當天，區長唐文彬到梁平中學考點巡查，要求確保考試安全順利。")
