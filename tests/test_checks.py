@@ -165,6 +165,20 @@ def test_warning_levels_and_what_a_bare_number_counts():
     assert judge("The Lowmoor district population grew to 48,300 households.", census, "en").check == "unit"
 
 
+def test_a_figure_belongs_to_the_place_its_sentence_is_about():
+    source = ("The population of the Lowmoor district grew by 6.4 per cent between 2011 and 2021. The fastest growth "
+              "was in the village of Sutton Fen, where the number of residents rose by 31 per cent. The village of "
+              "Cragside was the only place to shrink, losing 120 people. Kevin Daly, 46, of Orchard Close, took a "
+              "deposit to replace the roof of a bungalow on Linden Avenue.")
+    assert judge("The village of Cragside was the only place to lose population, falling by 120 people.", source,
+                 "en").faithful
+    assert judge("The village of Sutton Fen was the only place to lose population, falling by 120 people.", source,
+                 "en").check == "misplaced name"
+    assert judge("Kevin Daly took a deposit to replace the roof of a bungalow on Linden Avenue.", source, "en").faithful
+    assert judge("Kevin Daly took a deposit to replace the roof of a bungalow on Orchard Close.", source,
+                 "en").check == "place"
+
+
 def test_who_visited_where():
     source = ("梁平區共有考生6218人，分布在梁平中學、紅旗中學2個考點。區招生考試中心主任伍建平介紹，今年共抽調監考人員1100餘人。"
               "當天，區長唐文彬到梁平中學考點巡查，要求確保考試安全順利。")
