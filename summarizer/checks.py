@@ -521,14 +521,14 @@ def _acts(
                 pairs.append((name, act))
     else:
         acts = "|".join(sorted({*_ZH_SPEECH, *_ZH_OFFICIAL_ACTS}, key=len, reverse=True))
-        summary = "".join(t.text for t in written)
-        for match in re.finditer(f"{_ZH_TITLED}([\u4e00-\u9fff]{{2,3}}?)(?:{_ZH_VISIT})?({acts})", summary):
-            name, act = match.group(1), match.group(2)
-            pairs.append((Token(name, name, True, True, False), tokens(act, language)[0]))
+        simplified = "".join(t.text for t in written)
+        for match in re.finditer(f"{_ZH_TITLED}([\u4e00-\u9fff]{{2,3}}?)(?:{_ZH_VISIT})?({acts})", simplified):
+            titled = match.group(1)
+            pairs.append((Token(titled, titled, True, True, False), tokens(match.group(2), language)[0]))
         # the people the article gives a title (主任伍建平介绍), wherever the summary names them
         people = set(re.findall(f"{_ZH_TITLED}([\u4e00-\u9fff]{{2,3}}?)(?=[，,：:]|{acts}|到|赴|前往)", article))
         for person in people:
-            for match in re.finditer(f"{re.escape(person)}(?:{_ZH_VISIT})?({acts})", summary):
+            for match in re.finditer(f"{re.escape(person)}(?:{_ZH_VISIT})?({acts})", simplified):
                 pairs.append((Token(person, person, True, True, False), tokens(match.group(1), language)[0]))
     return pairs
 
