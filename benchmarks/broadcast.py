@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import gc
@@ -58,17 +59,22 @@ import tracemalloc
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from unittest import mock
 from zoneinfo import ZoneInfo
 
-from fake_bot_api import FakeBotAPI
-from sqlalchemy import func, insert, select
-from telegram.ext import AIORateLimiter
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-import bot.telegram.app as app_module
-import bot.telegram.push as push_module
-from bot.config import load_settings
-from bot.storage import Article, Database, Delivery, Source, Story, Subscriber, Summary
-from summarizer import Summarizer
+from sqlalchemy import func, insert, select  # noqa: E402
+from telegram.ext import AIORateLimiter  # noqa: E402
+
+import bot.telegram.app as app_module  # noqa: E402
+import bot.telegram.push as push_module  # noqa: E402
+from benchmarks.fake_bot_api import FakeBotAPI  # noqa: E402
+from bot.config import load_settings  # noqa: E402
+from bot.storage import Article, Database, Delivery, Source, Story, Subscriber, Summary  # noqa: E402
+from summarizer import Summarizer  # noqa: E402
 
 TOKEN = "123456:BENCH-token"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -142,6 +148,12 @@ class Clock:
 
     def start(self) -> None:
         self.t0 = time.monotonic()
+
+    @property
+    def started(self) -> float:
+        """When ``start()`` was called (``time.monotonic()``)."""
+        assert self.t0 is not None, "start() first"
+        return self.t0
 
     def __call__(self) -> datetime:
         elapsed = 0.0 if self.t0 is None else time.monotonic() - self.t0
@@ -260,7 +272,7 @@ async def run_case(case: Case, tick_every: float) -> Result:
     fake = FakeBotAPI(TOKEN, latency=case.latency_ms / 1000, flood_limit=case.flood_limit).start()
     counter = LogCounter()
     logging.getLogger().addHandler(counter)
-    saved_concurrency, saved_limiter = push_module.CONCURRENCY, app_module.AIORateLimiter
+    saved_concurrency = push_module.CONCURRENCY
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as folder:
         config = Path(folder) / "newsbot.toml"
         config.write_text(
@@ -274,12 +286,14 @@ async def run_case(case: Case, tick_every: float) -> Result:
         seed(db, case.subscribers)
         if case.concurrency is not None:
             push_module.CONCURRENCY = case.concurrency
-        if not case.ptb_limiter:
-            app_module.AIORateLimiter = functools.partial(AIORateLimiter, overall_max_rate=0, group_max_rate=0)
+        unlimited = functools.partial(AIORateLimiter, overall_max_rate=0, group_max_rate=0)
         clock = Clock()
-        application = app_module.build_application(settings, db, Summarizer(), clock=clock, schedule=False)
+        # the app's limiter, for the build only (where the module's AIORateLimiter is read)
+        with contextlib.nullcontext() if case.ptb_limiter else mock.patch.object(app_module, "AIORateLimiter", unlimited):
+            application = app_module.build_application(settings, db, Summarizer(), clock=clock, schedule=False)
         try:
             await application.initialize()
+            assert application.post_init is not None  # build_application sets one
             await application.post_init(application)
             await application.start()
             pusher = application.bot_data["services"].pusher
@@ -291,8 +305,8 @@ async def run_case(case: Case, tick_every: float) -> Result:
                 cpu0 = cpu_seconds()
                 clock.start()
                 budget = case.budget()
-                next_at = clock.t0
-                while fake.served() < case.subscribers and time.monotonic() - clock.t0 < budget:
+                next_at = clock.started
+                while fake.served() < case.subscribers and time.monotonic() - clock.started < budget:
                     wait = next_at - time.monotonic()
                     if wait > 0:
                         await asyncio.sleep(wait)
@@ -301,7 +315,7 @@ async def run_case(case: Case, tick_every: float) -> Result:
                     if result.ticks == 0:
                         result.first_tick_s = time.monotonic() - started
                     result.ticks += 1
-                    next_at = clock.t0 + tick_every * (math.floor((time.monotonic() - clock.t0) / tick_every) + 1)
+                    next_at = clock.started + tick_every * (math.floor((time.monotonic() - clock.started) / tick_every) + 1)
                 result.timed_out = fake.served() < case.subscribers
                 await pusher.tick(clock())  # one more: nothing may be sent twice
                 result.cpu_s = cpu_seconds() - cpu0
@@ -316,7 +330,7 @@ async def run_case(case: Case, tick_every: float) -> Result:
             if application.running:
                 await application.stop()
             await application.shutdown()
-            push_module.CONCURRENCY, app_module.AIORateLimiter = saved_concurrency, saved_limiter
+            push_module.CONCURRENCY = saved_concurrency
             fake.close()
             logging.getLogger().removeHandler(counter)
         counts = dict(fake.delivered)
@@ -329,7 +343,7 @@ async def run_case(case: Case, tick_every: float) -> Result:
         result.editions = len(fake.texts)
         result.max_in_flight, result.connections = fake.max_in_flight, fake.connections
         if times:
-            result.wall_s = times[-1] - clock.t0
+            result.wall_s = times[-1] - clock.started
             span = times[-1] - times[0]
             result.rate = (len(times) - 1) / span if span > 0 else math.nan
         with db.session() as session:
@@ -462,9 +476,9 @@ def main() -> None:
     latencies = [float(value) for value in args.latency_ms.split(",") if value.strip()]
     trace = not args.no_tracemalloc
 
-    paced = dict(per_second=args.per_second, trace=trace)
+    paced: dict[str, Any] = dict(per_second=args.per_second, trace=trace)
     cases = [Case(f"{n}. paced", subscribers, latency, **paced) for n, latency in enumerate(latencies, 1)]
-    unpaced = dict(latency_ms=0, per_second=1e6, flood_limit=None, ptb_limiter=False)
+    unpaced: dict[str, Any] = dict(latency_ms=0, per_second=1e6, flood_limit=None, ptb_limiter=False)
     if large:  # untraced: its CPU time is the point
         cases.append(Case(f"{len(cases) + 1}. unpaced (tick cost)", large, trace=False, **unpaced))
     if args.full and large and trace:

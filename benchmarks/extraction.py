@@ -26,6 +26,7 @@ import pstats
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -70,7 +71,7 @@ def main() -> None:
     for _ in range(args.rounds):
         for name, page in pages:
             for run, call in runs.items():
-                seconds = best_time(lambda call=call, page=page: call(page), args.repeat)
+                seconds = best_time(partial(call, page), args.repeat)
                 best[run][name] = min(best[run].get(name, seconds), seconds)
 
     ours, plain, same = (best[run] for run in runs)

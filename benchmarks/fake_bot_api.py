@@ -1,6 +1,6 @@
 """A fast fake Telegram Bot API for benchmarks: asyncio HTTP/1.1 (keep-alive) in its own thread.
 
-Unlike ``tests/fake_telegram.py`` (a thread per connection, HTTP/1.0, HTML checks) it holds
+Unlike ``tests/fakes/telegram.py`` (a thread per connection, HTTP/1.0, HTML checks) it holds
 hundreds of slow requests at once at almost no cost, so the numbers measure the bot, not the
 fake. It answers ``getMe``, ``sendMessage`` (after ``latency`` seconds) and ``True`` for any
 other method (``setMyCommands``, ...).

@@ -1,4 +1,4 @@
-"""The hostile-web corpus (tests/hostile_web.py) through ``newsbot fetch`` in a subprocess.
+"""The hostile-web corpus (tests/fakes/hostile_web.py) through ``newsbot fetch`` in a subprocess.
 
 One feed on 127.0.0.1 carries 3 ordinary items with their text, 3 teasers of ordinary pages,
 every hostile case (bombs that inflate to ``--bomb-gb`` GB, stacked and unknown encodings,
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from tests.hostile_web import ANY, Answer, HostileServer, build_corpus, feed, ordinary_pages  # noqa: E402
+from tests.fakes.hostile_web import ANY, Answer, HostileServer, build_corpus, feed, ordinary_pages  # noqa: E402
 
 FETCH = "[fetch]\nmin_delay_seconds = 0\nmax_retries = 0\ntimeout_seconds = 5\n"
 

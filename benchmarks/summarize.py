@@ -26,19 +26,29 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import ctranslate2
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers
-from transformers import BartConfig, BartForConditionalGeneration, MT5Config, MT5ForConditionalGeneration, PreTrainedTokenizerFast
+from transformers import (
+    BartConfig,
+    BartForConditionalGeneration,
+    MT5Config,
+    MT5ForConditionalGeneration,
+    PretrainedConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerFast,
+)
 
 from summarizer.backends.ct2 import CT2Backend
 from summarizer.backends.transformer import TransformerBackend
 from summarizer.profiles import Profile
 
 # csebuetnlp/mT5_multilingual_XLSum config.json (mT5-base)
-MT5_XLSUM = dict(
+MT5_XLSUM: dict[str, Any] = dict(
     vocab_size=250112,
     d_model=768,
     d_kv=64,
@@ -54,7 +64,7 @@ MT5_XLSUM = dict(
     decoder_start_token_id=0,
 )
 # sshleifer/distilbart-cnn-12-6 config.json
-DISTILBART_CNN = dict(
+DISTILBART_CNN: dict[str, Any] = dict(
     vocab_size=50264,
     d_model=1024,
     encoder_layers=12,
@@ -76,7 +86,8 @@ DISTILBART_CNN = dict(
 BEST_TORCH = "int8 + batching 4"  # the shipped torch setting, the fastest at beam search (benchmarks/RESULTS.md)
 CT2 = "ctranslate2 int8,"
 CT2_BATCHES = (1, 4, 8)  # articles per call (the profile's batch_size); more than 8 gains nothing on 2 cores
-ARCHITECTURES = {
+# name: title, config and model classes, config values, longest article (tokens), beams
+ARCHITECTURES: dict[str, tuple[str, type[PretrainedConfig], type[PreTrainedModel], dict[str, Any], int, int]] = {
     "mt5": ("mT5-base (mt5-xlsum profile)", MT5Config, MT5ForConditionalGeneration, MT5_XLSUM, 512, 4),
     "distilbart": (
         "DistilBART-CNN-12-6 (distilbart-cnn profile)",
@@ -144,7 +155,7 @@ def baseline(folder: Path, texts: list[str], beams: int, new_tokens: int) -> Run
         with torch.inference_mode():
             model.generate(**encoded, num_beams=beams, max_new_tokens=new_tokens, min_new_tokens=new_tokens)
 
-    return lambda: [seconds(lambda text=text: generate(text)) for text in texts]
+    return lambda: [seconds(partial(generate, text)) for text in texts]
 
 
 def project(
@@ -152,6 +163,7 @@ def project(
 ) -> Run:
     """The project's backend with ``batch`` articles per generate call, int8 (torch's dynamic
     quantization, or CTranslate2's int8 compute type) or fp32, loaded; a pass times all articles."""
+    options: dict[str, Any]
     if engine == "ctranslate2":
         options = {"engine": engine, "compute_type": "int8" if int8 else "float32"}
     else:

@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,6 +26,7 @@ from summarizer.profiles import CTRANSLATE2, EXTRACTIVE, OPENAI, PACKAGE_PREFIX,
 log = logging.getLogger("newsbot")
 
 ROLES = ("all", "bot", "worker")
+SOURCE_ACTIONS = ("list", "add", "remove", "pause", "resume", "import", "export")
 
 
 class UsageError(Exception):
@@ -113,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     weather = command("weather", _cmd_weather, "print the forecast for the configured region")
     weather.add_argument("--lang", choices=LANGUAGES, help="language of the text (default: region language)")
     weather.add_argument("--region", help="a [[regions]] name (default: the first region)")
+    weather.add_argument("--chart", type=Path, metavar="FILE", help="also write the 48-hour chart chats get, as PNG, to FILE")
 
     models = command(
         "models",
@@ -140,6 +142,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("file", metavar="FILE|-")
     check.add_argument("--json", action="store_true", help="print JSON Lines: one verdict a line, in input order")
+
+    sources = command(
+        "sources",
+        _cmd_sources,
+        "the source catalog in the database: list, add (a feed found from a page), remove, pause or resume "
+        "sources; import or export OPML 2.0",
+    )
+    sources.add_argument("action", choices=SOURCE_ACTIONS)
+    sources.add_argument(
+        "target",
+        nargs="?",
+        metavar="URL|NAME|FILE",
+        help="add: a page or feed URL; remove/pause/resume: a name; import: FILE.opml or -",
+    )
+    sources.add_argument("--name", help="add: the source's name (default: the feed's or page's title)")
+    sources.add_argument("--kind", help="add: rss, page or files, read as given (default: discovered from the URL)")
+    sources.add_argument("--interval", type=_positive_int, help="add: minutes between passes (default: 15)")
+    sources.add_argument("--link-pattern", help="add: page sources: regex that article URLs match")
+    sources.add_argument("--all", action="store_true", help="list, export: removed sources too")
+    sources.add_argument("--dry-run", action="store_true", help="add, import: show what would be added, save nothing")
     return parser
 
 
@@ -182,10 +204,13 @@ def _models_file(settings: Settings) -> tuple[Path | None, str]:
 def _run_fetch(settings: Settings, db, summarizer, only: str | None, quiet: bool) -> list:
     from bot.ingest.pipeline import Ingestor
 
-    if not settings.sources:
-        print(f"newsbot: warning: no [[sources]] configured in {settings.source_file}", file=sys.stderr)
     ingestor = Ingestor(settings, db, summarizer)
     try:
+        if not ingestor.selected(only):
+            print(
+                f"newsbot: warning: no active sources: add [[sources]] to {settings.source_file} or run `newsbot sources add URL`",
+                file=sys.stderr,
+            )
         if quiet or not sys.stderr.isatty():
             return asyncio.run(ingestor.run(only=only))
         from rich.progress import Progress
@@ -342,11 +367,27 @@ def _cmd_weather(args: argparse.Namespace) -> int:
     finally:
         db.close()
     now = utcnow().astimezone(region.tz)
+    if args.chart:
+        _write_chart(report, language, now, args.chart)
     if args.json:
         _print_json(report.to_dict(language, now))
     else:
         print(report.text(language, now))
     return 0
+
+
+def _write_chart(report, language: str, now: datetime, path: Path) -> None:
+    """The chart chats would get now, written to ``path``; a warning when there is none to draw."""
+    from bot.weather_chart import Charts
+
+    png = asyncio.run(Charts().chart(report, language, now))
+    if png is None:
+        print("newsbot: warning: weather: no chart (no hourly forecast ahead, or drawing failed)", file=sys.stderr)
+        return
+    try:
+        path.write_bytes(png)
+    except OSError as exc:
+        raise UsageError(f"--chart: cannot write {path}: {exc.strerror}") from None
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
@@ -362,7 +403,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown profile {args.profile!r} (known: {', '.join(sorted(profiles))})")
     if args.action == "pull":
         return _pull(summarizer, args.profile, path)
-    rows = []
+    rows: list[dict[str, Any]] = []  # --json prints them as they are
     for name, profile in profiles.items():
         rows.append(
             {
@@ -532,6 +573,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         return 0
     print(article.title)
     print(f"{article.published.isoformat() if article.published else '(no date)'} · {article.language}")
+    if article.image:
+        print(f"image: {article.image}")
     print()
     print(article.text)
     for bulletin in article.bulletins:
@@ -635,6 +678,171 @@ def _verdict_text(result: dict, number: int) -> str:
         return f"line {number}: error: {result['error'].partition(': ')[2]}"
     label = f"line {number}" if result["id"] is None else result["id"]
     return f"{label}  ok" if result["faithful"] else f"{label}  refused  {result['reason']}"
+
+
+def _cmd_sources(args: argparse.Namespace) -> int:
+    """``sources ACTION``: the catalog, with the config's [[sources]] applied first (as at start)."""
+    from bot.ingest import catalog
+    from bot.storage import Database
+
+    settings = load_settings(args.config)
+    wants = {"add": "a page or feed URL", "import": "an OPML file (or - for stdin)"}
+    wants.update(dict.fromkeys(("remove", "pause", "resume"), "a source's name"))
+    if args.action in wants and not args.target:
+        raise UsageError(f"sources {args.action}: give {wants[args.action]}")
+    if args.action not in wants and args.target:
+        raise UsageError(f"sources {args.action} takes no argument (got {args.target!r})")
+    if args.action == "export" and args.json:
+        raise UsageError("sources export prints OPML; --json is for sources list")
+    if args.action in wants:
+        try:
+            catalog.check_editable(settings)
+        except catalog.ManagedInConfig as exc:
+            raise ConfigError(str(exc)) from None
+    db = Database(settings.database.url)
+    try:
+        catalog.apply_config(db, settings)
+        return _SOURCE_ACTIONS[args.action](args, settings, db)
+    except catalog.CatalogError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        db.close()
+
+
+def _sources_list(args: argparse.Namespace, settings: Settings, db) -> int:
+    from bot.ingest.catalog import source_health
+    from bot.storage.models import utcnow
+
+    health = source_health(db, utcnow(), include_removed=args.all)
+    if args.json:
+        _print_json({"sources": [h.to_dict() for h in health]})
+        return 0
+    if not health:
+        print("no sources: add one with `newsbot sources add URL` or [[sources]] in the config file")
+    tz = settings.region.tz
+    for h in health:
+        when = f"{h.last_success_at.astimezone(tz):%Y-%m-%d %H:%M}" if h.last_success_at else "never"
+        print(f"{h.name}  [{h.status}] {h.kind} {h.url}")
+        print(f"    last success: {when} · articles, last {len(h.days)} days: {' '.join(map(str, h.articles_per_day))}")
+        if h.error_count:
+            print(f"    {h.error_count} failure(s) in a row: {h.last_error}")
+    return 0
+
+
+def _sources_add(args: argparse.Namespace, settings: Settings, db) -> int:
+    from pydantic import ValidationError
+
+    from bot.config import SourceSettings
+    from bot.ingest.catalog import add_source
+    from bot.ingest.discover import discover, try_source
+    from bot.ingest.http import host_of
+
+    url = args.target
+    if args.kind == "files":
+        url = str(Path(url).expanduser().resolve())
+    fields = {"interval_minutes": args.interval, "link_pattern": args.link_pattern}
+    fields = {key: value for key, value in fields.items() if value is not None}
+    try:
+        if args.kind:
+            found = asyncio.run(try_source(SourceSettings(name=args.name or url, kind=args.kind, url=url, **fields), settings))
+        else:
+            found = asyncio.run(discover(url, settings.fetch))
+        name = args.name or found.title or host_of(found.url) or found.url
+        config = SourceSettings(name=name, kind=found.kind, url=found.url, **fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        option = str(error["loc"][0]).removesuffix("_minutes").replace("_", "-")
+        raise UsageError(f"--{option}: {error['msg'].removeprefix('Value error, ')}") from None
+    if not args.dry_run:
+        add_source(db, config)
+    if args.json:
+        _print_json(
+            {
+                "name": config.name,
+                "kind": config.kind,
+                "url": config.url,
+                "via": found.via,
+                "articles": len(found.candidates),
+                "titles": found.titles(),
+                "saved": not args.dry_run,
+            }
+        )
+        return 0
+    what = {"alternate": "the feed the page names", "feed": "a feed", "page": "a listing page", "given": f"a {found.kind} source"}
+    print(f"found {what[found.via]}: {found.url}: {len(found.candidates)} article(s)")
+    for title in found.titles():
+        print(f"  • {title}")
+    print(
+        f"not saved (--dry-run): {config.name!r}"
+        if args.dry_run
+        else f"added {config.name!r} ({config.kind}): fetched from the next pass on"
+    )
+    return 0
+
+
+def _sources_state(args: argparse.Namespace, settings: Settings, db) -> int:
+    from bot.ingest.catalog import ACTIVE, PAUSED, REMOVED, set_state
+
+    state = {"remove": REMOVED, "pause": PAUSED, "resume": ACTIVE}[args.action]
+    row = set_state(db, args.target, state)
+    if args.json:
+        _print_json({"name": row.name, "state": row.state})
+    else:
+        done = {"remove": "removed (its articles are kept)", "pause": "paused", "resume": "resumed: fetched at the next pass"}
+        print(f"{row.name!r} {done[args.action]}")
+    return 0
+
+
+def _sources_import(args: argparse.Namespace, settings: Settings, db) -> int:
+    from bot.ingest.catalog import import_sources, listed_sources
+    from bot.ingest.opml import OpmlError, parse_opml
+
+    if args.target == "-":
+        data = sys.stdin.buffer.read()
+    elif Path(args.target).is_file():
+        data = Path(args.target).read_bytes()
+    else:
+        raise UsageError(f"{args.target}: no such file (give an OPML file, or - for stdin)")
+    try:
+        entries, problems = parse_opml(data)
+    except OpmlError as exc:
+        raise UsageError(f"{args.target}: {exc}") from None
+    for problem in problems:
+        print(f"newsbot: warning: {args.target}: {problem}", file=sys.stderr)
+    if args.dry_run:
+        taken = {row.name for row in listed_sources(db)}
+        added = [e.name for e in entries if e.name not in taken]
+        skipped = [e.name for e in entries if e.name in taken]
+    else:
+        added, skipped = import_sources(db, entries)
+    if args.json:
+        _print_json({"added": added, "skipped": skipped, "problems": problems, "saved": not args.dry_run})
+    else:
+        print(f"{'would add' if args.dry_run else 'added'} {len(added)} source(s)" + (f": {', '.join(added)}" if added else ""))
+        if skipped:
+            print(f"skipped {len(skipped)} already in the catalog: {', '.join(skipped)}")
+    return 1 if problems and not entries else 0
+
+
+def _sources_export(args: argparse.Namespace, settings: Settings, db) -> int:
+    from bot.ingest.catalog import listed_sources, to_settings
+    from bot.ingest.opml import export_opml
+    from bot.storage.models import utcnow
+
+    rows = listed_sources(db, include_removed=args.all)
+    sys.stdout.write(export_opml(map(to_settings, rows), f"newsbot sources ({settings.region.name})", utcnow()))
+    return 0
+
+
+_SOURCE_ACTIONS = {
+    "list": _sources_list,
+    "add": _sources_add,
+    "remove": _sources_state,
+    "pause": _sources_state,
+    "resume": _sources_state,
+    "import": _sources_import,
+    "export": _sources_export,
+}
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ class _Section(BaseModel):
 class TelegramSettings(_Section):
     token: str = Field("", description="the bot token from @BotFather (better: the variable)")
     api_base_url: str = Field("https://api.telegram.org/bot", description="a self-hosted Bot API server (PTB base_url)")
-    admins: list[int] = Field(default_factory=list, description="user ids allowed /stats and /fetch")
+    admins: list[int] = Field(default_factory=list, description="user ids allowed /stats, /fetch and /source")
     webhook_url: str = Field("", description="public HTTPS URL: webhook mode instead of long polling")
     webhook_listen: str = Field("127.0.0.1", description="behind a reverse proxy; 0.0.0.0 to be reached directly")
     webhook_port: int = Field(8443, ge=1, le=65535, description="port the webhook listens on")
@@ -83,6 +83,11 @@ class RegionSettings(_Section):
     latitude: float = Field(30.67, ge=-90, le=90, description="where the forecast is for")
     longitude: float = Field(107.80, ge=-180, le=180, description="where the forecast is for")
     sources: list[str] = Field(default_factory=list, description="[[regions]]: names of the sources that belong to it")
+    warning_geocodes: list[str] = Field(
+        default_factory=list,
+        description="official warnings whose area has one of these geocodes reach this region too (a CAP geocode "
+        "value, or valueName:value, e.g. 'EMMA_ID:DE413'), besides those whose polygon or circle holds its coordinates",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -109,6 +114,11 @@ class WeatherSettings(_Section):
     forecast_days: int = Field(3, ge=2, le=16, description="days asked of the provider")
     timeout_seconds: float = Field(10.0, gt=0, description="deadline for one provider request")
     max_retries: int = Field(2, ge=0, le=10, description="more attempts after a transient provider failure")
+    chart: bool = Field(
+        True,
+        description="send the next 48 hours as a chart picture with the weather (each chat chooses in /settings: "
+        "on by default in private chats, off in groups and channels); false: text only for everyone",
+    )
 
 
 class DigestSettings(_Section):
@@ -148,13 +158,82 @@ class AlertSettings(_Section):
     temperature_drop: float = Field(8.0, gt=0, description="°C: a day's high this far below the day before's is an alert")
 
 
+class WarningSourceSettings(_Section):
+    """An official weather warnings feed (``[[warnings]]``): CAP 1.2, or the Hong Kong Observatory's JSON."""
+
+    kind: Literal["cap", "hko"] = Field(description="cap: a CAP 1.2 document or an Atom/RSS index of them; hko: HKO open data")
+    url: str = Field(
+        "",
+        validate_default=True,
+        description="cap: the index or document URL; hko: the weather.php endpoint "
+        "(empty: https://data.weather.gov.hk/weatherAPI/opendata/weather.php)",
+    )
+    name: str = Field("", description="shown in logs (empty: the URL's host)")
+    regions: list[str] = Field(default_factory=list, description="only these regions (empty: every region its areas cover)")
+    interval_minutes: int = Field(5, ge=1, description="minutes between two reads of the feed")
+    max_documents: int = Field(100, ge=1, le=1000, description="CAP documents fetched per read at most (the rest next time)")
+
+    @field_validator("url")
+    @classmethod
+    def _needs_url(cls, value: str, info) -> str:
+        if info.data.get("kind") == "cap" and not value:
+            raise ValueError("a cap feed needs the URL of its index or document")
+        return value
+
+
 class FollowSettings(_Section):
     max_per_chat: int = Field(20, ge=1, le=200, description="keywords one chat may follow")
+
+
+class StatusSettings(_Section):
+    listen: str = Field(
+        "",
+        description="HOST:PORT of the status page (/) and Prometheus metrics (/metrics) of this process; empty: none "
+        "(several processes on one host: one port each, e.g. NEWSBOT_STATUS_LISTEN)",
+    )
+    token: str = Field(
+        "",
+        validate_default=True,
+        description="required when listen is not on loopback: asked as 'Authorization: Bearer TOKEN' or ?token=TOKEN",
+    )
+    refresh_seconds: int = Field(15, ge=1, le=3600, description="the numbers read from the database are this old at most")
+    source_down_hours: float = Field(6.0, gt=0, description="admins are told when a source has failed for this long")
+    fallback_share: float = Field(
+        0.5, gt=0, le=1, description="admins are told when more than this share of a profile's last 50 summaries fell back"
+    )
+    delivery_failure_share: float = Field(
+        0.2, gt=0, le=1, description="admins are told when more than this share of the last hour's pushes failed (20 or more)"
+    )
+
+    @field_validator("listen")
+    @classmethod
+    def _valid_listen(cls, value: str) -> str:
+        if value:
+            parse_listen(value)
+        return value
+
+    @field_validator("token")
+    @classmethod
+    def _token_beyond_loopback(cls, value: str, info) -> str:
+        listen = info.data.get("listen")
+        if listen and not value and not _is_loopback(parse_listen(listen)[0]):
+            raise ValueError(f"required: listen = {listen!r} is reachable beyond this machine (or listen on 127.0.0.1)")
+        return value
 
 
 class SearchSettings(_Section):
     window_days: int = Field(30, ge=1, le=365, description="/search looks this far back")
     max_results: int = Field(8, ge=1, le=20, description="stories a /search answers with at most")
+
+
+class TelegraphSettings(_Section):
+    enabled: bool = Field(
+        True, description='"Full text" opens the story as a Telegraph page (Instant View); false: the text in the chat'
+    )
+    api_base_url: str = Field("https://api.telegra.ph", description="Telegraph API root (a test fake)")
+    author_name: str = Field("", description="the Telegraph account's name (empty: the region's); pages name their source")
+    timeout_seconds: float = Field(8.0, gt=0, description="deadline for one Telegraph request")
+    max_retries: int = Field(1, ge=0, le=10, description="more attempts after a transient Telegraph failure")
 
 
 class SummarizerSettings(_Section):
@@ -223,6 +302,14 @@ class SourceSettings(_Section):
         return value
 
 
+class CatalogSettings(_Section):
+    managed_in: Literal["database", "config"] = Field(
+        "database",
+        description="database: [[sources]] are applied at start and /source and `newsbot sources` edit the "
+        "catalog live; config: the file alone says which sources there are (chat and CLI edits refused)",
+    )
+
+
 def _demo_sources() -> list[SourceSettings]:
     return [
         SourceSettings(name="梁平區融媒體中心 (demo)", kind="files", url=str(DEMO_DIR / "liangping" / "*.html")),
@@ -246,10 +333,14 @@ class Settings(_Section):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     follows: FollowSettings = Field(default_factory=FollowSettings)
+    status: StatusSettings = Field(default_factory=StatusSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    telegraph: TelegraphSettings = Field(default_factory=TelegraphSettings)
     sources: list[SourceSettings] = Field(default_factory=_demo_sources)
     regions: list[RegionSettings] = Field(default_factory=list, description="several towns in one bot; the first is the default")
     channels: list[ChannelSettings] = Field(default_factory=list)
+    warnings: list[WarningSourceSettings] = Field(default_factory=list, description="official weather warnings feeds")
     source_file: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
@@ -266,6 +357,11 @@ class Settings(_Section):
             if "region" in self.model_fields_set:
                 raise ValueError("region: use either [region] or [[regions]], not both")
             object.__setattr__(self, "region", self.regions[0])
+        for index, feed in enumerate(self.warnings):
+            if unknown := [name for name in feed.regions if name not in self.region_names()]:
+                raise ValueError(
+                    f"warnings.{index}.regions: no region named {unknown[0]!r} (known: {', '.join(self.region_names())})"
+                )
         for index, channel in enumerate(self.channels):
             if channel.region and channel.region not in self.region_names():
                 raise ValueError(
@@ -284,14 +380,14 @@ class Settings(_Section):
         """The region called ``name``; the default one for None or a name no longer configured."""
         return next((r for r in self.all_regions() if r.name == name), self.region)
 
-    def region_sources(self, name: str | None) -> frozenset[str] | None:
+    def region_sources(self, name: str | None) -> RegionSources | None:
         """Names of the sources whose stories readers of region ``name`` get; None: every source
-        (one region). A source that no region lists belongs to every region."""
+        (one region). A source that no region lists belongs to every region (one added live too)."""
         if len(self.all_regions()) < 2:
             return None
         listed = {source for region in self.regions for source in region.sources}
         shared = {s.name for s in self.sources if s.name not in listed}
-        return frozenset(set(self.region_for(name).sources) | shared)
+        return RegionSources(set(self.region_for(name).sources) | shared, listed)
 
     def resolve_path(self, value: str) -> Path:
         """A path from the config, relative to the config file's folder (else the working dir)."""
@@ -299,6 +395,41 @@ class Settings(_Section):
         if not path.is_absolute() and self.source_file is not None:
             path = self.source_file.parent / path
         return path
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:9464`` for IPv6; port 0: any free one) as (host, port); ValueError otherwise."""
+    host, colon, port = value.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{value!r} is not HOST:PORT (e.g. '127.0.0.1:9464')")
+    return host, int(port)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class RegionSources(frozenset[str]):
+    """A region's source names (its own and the file's unlisted ones); ``listed`` holds every name
+    some region lists, so that a source listed nowhere (one added to the catalog live) belongs to
+    every region too: test membership with :meth:`includes`."""
+
+    listed: frozenset[str]
+
+    def __new__(cls, names: set[str], listed: set[str]) -> RegionSources:
+        self = super().__new__(cls, names)
+        self.listed = frozenset(listed)
+        return self
+
+    def includes(self, name: str) -> bool:
+        """Whether the region's readers get the stories of the source called ``name``."""
+        return name in self or name not in self.listed
 
 
 def _is_ip_address(text: str) -> bool:
@@ -432,9 +563,11 @@ def _apply_environment(data: dict, environ: Mapping[str, str]) -> dict[str, str]
     for name, (section, key) in _setting_variables().items():
         value = environ.get(name)
         target = data.setdefault(section, {}) if value is not None else None
-        if not isinstance(target, dict):
+        if value is None or not isinstance(target, dict):
             continue
-        field = Settings.model_fields[section].annotation.model_fields[key]
+        model = Settings.model_fields[section].annotation
+        assert isinstance(model, type) and issubclass(model, _Section)  # as _setting_variables found it
+        field = model.model_fields[key]
         target[key] = [v.strip() for v in value.split(",") if v.strip()] if "list" in str(field.annotation) else value
         used[f"{section}.{key}"] = name
     return used

@@ -38,13 +38,13 @@ def _type(annotation: object) -> str:
     if origin is list:
         (item,) = typing.get_args(annotation)
         return f"list of {_type(item)}"
-    names = {str: "string", int: "integer", float: "number", bool: "boolean", Path: "path"}
-    return names.get(annotation, getattr(annotation, "__name__", str(annotation)))  # type: ignore[call-overload]
+    names: dict[object, str] = {str: "string", int: "integer", float: "number", bool: "boolean", Path: "path"}
+    return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 
 def _default(field: FieldInfo) -> str:
     if field.default_factory is not None:
-        value = field.default_factory()  # type: ignore[call-arg]
+        value = field.get_default(call_default_factory=True)
         return "(see below)" if value and isinstance(value, list) and isinstance(value[0], BaseModel) else f"`{value!r}`"
     if field.default is PydanticUndefined:
         return "required"
@@ -71,7 +71,8 @@ def render() -> str:
             (model,) = typing.get_args(annotation)
             out += [f"## `[[{section}]]`", "", field.description or "", "", *_table(model, None), ""]
         else:
-            out += [f"## `[{section}]`", "", *_table(annotation, f"{ENV_PREFIX}{section.upper()}_"), ""]  # type: ignore[arg-type]
+            assert isinstance(annotation, type) and issubclass(annotation, BaseModel)  # a section: a model of its keys
+            out += [f"## `[{section}]`", "", *_table(annotation, f"{ENV_PREFIX}{section.upper()}_"), ""]
     out += ["## Other variables", "", *(f"- `{name}`" for name in sorted(NON_SETTING_VARIABLES)), ""]
     return "\n".join(line for line in out).replace("\n\n\n", "\n\n")
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.config import Settings
 from bot.matching import mentions
 from bot.storage import Article, Database, Story
-from bot.storage.models import run_by, utcnow
+from bot.storage.models import TelegraphPage, run_by, utcnow
 from bot.texts import name_for_reader, t
 from bot.weather_service import WeatherReport
 from summarizer import Summarizer
@@ -58,6 +58,10 @@ class StoryItem:
     sources: list[dict[str, str]]
     fallback: bool = False  # the summary is the extractive stand-in for a model
     original_language: str | None = None  # the summary's language (zh, en) when not the reader's: marked
+    story_id: int = 0
+    article_id: int = 0  # the lead article, whose text "Full text" shows
+    image: str | None = None  # the lead article's picture (bot.ingest.images)
+    full_text_url: str | None = None  # its Telegraph page, once a reader asked for it (bot.telegraph)
 
     def __post_init__(self) -> None:
         # feeds put anything in a title; a blank line there once broke a whole day's push
@@ -72,6 +76,8 @@ class StoryItem:
             "sources": self.sources,
             "fallback": self.fallback,
             "original_language": self.original_language,
+            "image": self.image,
+            "full_text_url": self.full_text_url,
         }
 
 
@@ -174,14 +180,17 @@ def story_items(
     """
     horizon = (now or utcnow()) - STORY_WINDOW
     with db.session() as session:
-        return [_story_item(story, language, tz) for story in _latest_stories(session, limit, since, until, horizon, sources)]
+        stories = _latest_stories(session, limit, since, until, horizon, sources)
+        return _with_pages(session, [_story_item(story, language, tz) for story in stories], language)
 
 
 def story_item(db: Database, story_id: int, language: str, tz: tzinfo | None) -> StoryItem | None:
     """One story for a reader of ``language`` (None: gone, or no article with text)."""
     with db.session() as session:
         story = session.scalar(select(Story).where(Story.id == story_id).options(*_STORY_LOADS))
-        return _story_item(story, language, tz) if story and any(a.text for a in story.articles) else None
+        if story is None or not any(a.text for a in story.articles):
+            return None
+        return _with_pages(session, [_story_item(story, language, tz)], language)[0]
 
 
 class Stories:
@@ -219,13 +228,14 @@ class Stories:
         found: list[int] = []
         with self.db.session() as session:
             for story_id, text in session.execute(query):
+                assert story_id is not None and text is not None  # the query's where
                 if story_id not in found and all(mentions(text, form) for form in forms):
                     found.append(story_id)
                     if len(found) == limit:
                         break
             stories = {s.id: s for s in session.scalars(select(Story).where(Story.id.in_(found)).options(*_STORY_LOADS))}
             tz = self.settings.region_for(region).tz
-            return [_story_item(stories[i], language, tz) for i in found if i in stories]
+            return _with_pages(session, [_story_item(stories[i], language, tz) for i in found if i in stories], language)
 
 
 def newest_story_at(db: Database, now: datetime) -> datetime | None:
@@ -268,10 +278,7 @@ def _story_item(story: Story, language: str, tz: tzinfo | None) -> StoryItem:
     (without aggregator labels); Chinese in the reader's script, source names too."""
     articles = [a for a in story.articles if a.text]
     family = language_family(language)
-    lead = min(
-        articles,
-        key=lambda a: (language_family(a.language) != family, a.language != language, a.published_at or a.fetched_at, a.id),
-    )
+    lead = lead_article(articles, language)
     own, translation = lead.own_summary(), lead.translation(language)
     title, title_language = strip_title_label(lead.title), lead.language
     if translation is not None:
@@ -296,7 +303,42 @@ def _story_item(story: Story, language: str, tz: tzinfo | None) -> StoryItem:
         ],
         fallback=bool(own and own.fallback),
         original_language=original,
+        story_id=story.id,
+        article_id=lead.id,
+        image=lead.image or next((a.image for a in articles if a.image), None),
     )
+
+
+def lead_article(articles: list[Article], language: str) -> Article:
+    """The article of a story that a reader of ``language`` gets: one in the reader's language
+    family first, then script, then the earliest."""
+    family = language_family(language)
+    return min(
+        articles,
+        key=lambda a: (language_family(a.language) != family, a.language != language, a.published_at or a.fetched_at, a.id),
+    )
+
+
+def page_language(article_language: str, reader_language: str) -> str:
+    """The language a story's whole text is shown in: a Chinese article in a Chinese reader's
+    script, any other as written (a Telegraph page is kept per article and this language)."""
+    return reader_language if is_chinese(article_language) and is_chinese(reader_language) else article_language
+
+
+def _with_pages(session: Session, items: list[StoryItem], language: str) -> list[StoryItem]:
+    """``items`` with the Telegraph pages already made for their lead articles (one query)."""
+    leads = {item.article_id: item for item in items}
+    if not leads:
+        return items
+    rows = session.execute(
+        select(Article.id, Article.language, TelegraphPage.language, TelegraphPage.url)
+        .join(TelegraphPage, TelegraphPage.article_id == Article.id)
+        .where(Article.id.in_(leads))
+    )
+    for article_id, article_language, script, url in rows:
+        if script == page_language(article_language, language):
+            leads[article_id].full_text_url = url
+    return items
 
 
 def lead_lines(digest: Digest) -> list[str]:

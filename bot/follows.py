@@ -7,6 +7,7 @@ that quiet hours hold an alert rather than lose it.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
-from bot.config import Settings
+from bot.config import RegionSources, Settings
 from bot.matching import KeywordMatcher, keyword_problem
 from bot.storage import Article, Database, Follow, FollowHit, Story, Subscriber
 from summarizer.text import search_form
@@ -42,12 +43,13 @@ class Follows:
         self.db = db
         self.settings = settings
 
+    # below this method, ``list`` in the class body names it: annotations there say ``builtins.list``
     def list(self, subscriber_id: int) -> list[Follow]:
         """The chat's keywords, oldest first."""
         with self.db.session() as session:
             return list(session.scalars(select(Follow).where(Follow.subscriber_id == subscriber_id).order_by(Follow.id)))
 
-    def add(self, subscriber_id: int, keywords: list[str], now: datetime) -> tuple[list[str], dict[str, str]]:
+    def add(self, subscriber_id: int, keywords: builtins.list[str], now: datetime) -> tuple[builtins.list[str], dict[str, str]]:
         """Follow ``keywords``: the ones added, and why each other one was not
         ("short", "long", "empty", "already", "limit")."""
         added, refused = [], {}
@@ -68,7 +70,7 @@ class Follows:
                 added.append(keyword)
         return added, refused
 
-    def remove(self, subscriber_id: int, keywords: list[str]) -> list[str]:
+    def remove(self, subscriber_id: int, keywords: builtins.list[str]) -> builtins.list[str]:
         """Stop following ``keywords`` (in any script or case); the ones that were followed.
         Their alerts still held (quiet hours) are dropped."""
         forms = {search_form(k) for k in keywords}
@@ -79,7 +81,7 @@ class Follows:
         removed = self._remove(subscriber_id, and_(Follow.subscriber_id == subscriber_id, Follow.id == follow_id))
         return removed[0] if removed else None
 
-    def _remove(self, subscriber_id: int, which) -> list[str]:
+    def _remove(self, subscriber_id: int, which) -> builtins.list[str]:
         with self.db.session() as session:
             rows = list(session.scalars(select(Follow).where(which)))
             for row in rows:
@@ -98,7 +100,7 @@ class Follows:
         of its keywords match; a chat gets only its region's stories. A story waits for its
         summaries (matched too, and shown in the alert) up to :data:`SUMMARY_WAIT`."""
         matcher: KeywordMatcher[int] | None = None
-        regions: dict[int, frozenset[str] | None] = {}
+        regions: dict[int, RegionSources | None] = {}
         keywords: dict[tuple[int, str], str] = {}
         hits = 0
         while True:
@@ -130,7 +132,7 @@ class Follows:
                     names = {article.source.name for article in story.articles}
                     for subscriber_id, form in matcher.matches(text).items():
                         allowed = regions[subscriber_id]
-                        if allowed is None or names & allowed:
+                        if allowed is None or any(allowed.includes(name) for name in names):
                             rows.append(
                                 {
                                     "subscriber_id": subscriber_id,
@@ -153,7 +155,7 @@ class Follows:
                     session.execute(insert(FollowHit).on_conflict_do_nothing(), rows)
                     hits += len(rows)
 
-    def _matcher(self, session) -> tuple[KeywordMatcher[int], dict[int, frozenset[str] | None], dict[tuple[int, str], str]]:
+    def _matcher(self, session) -> tuple[KeywordMatcher[int], dict[int, RegionSources | None], dict[tuple[int, str], str]]:
         """One automaton for every follow of every chat we may still write to."""
         rows = session.execute(
             select(Follow.subscriber_id, Follow.normalized, Follow.keyword, Subscriber.region)
@@ -165,7 +167,7 @@ class Follows:
         keywords = {(row.subscriber_id, row.normalized): row.keyword for row in rows}
         return KeywordMatcher((row.subscriber_id, row.normalized) for row in rows), regions, keywords
 
-    def pending(self, after_id: int = 0, limit: int = 500) -> list[Pending]:
+    def pending(self, after_id: int = 0, limit: int = 500) -> builtins.list[Pending]:
         """Matches not sent yet, by id after ``after_id`` (a page)."""
         with self.db.session() as session:
             rows = session.execute(

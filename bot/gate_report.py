@@ -10,7 +10,8 @@ from typing import NamedTuple
 
 from sqlalchemy import func, select
 
-from bot.storage import Article, Database, Summary
+from bot.storage import Article, Summary
+from bot.storage.db import Sessions
 from bot.texts import t
 from summarizer.backends.extractive import ExtractiveBackend
 from summarizer.outcomes import reason_class
@@ -62,11 +63,11 @@ class _Group(NamedTuple):
     model: str
     fallback: bool
     reason: str | None
-    count: int
+    summaries: int  # how many (not ``count``: a tuple's method has that name)
     latest: datetime
 
 
-def acceptance(db: Database, since: datetime) -> list[ProfileAcceptance]:
+def acceptance(db: Sessions, since: datetime) -> list[ProfileAcceptance]:
     """Each profile's summaries made since ``since``, profiles by name. Translations (stored
     in a language family other than their article's) are left out."""
     query = (
@@ -97,9 +98,9 @@ def _profile(name: str, groups: list[_Group]) -> ProfileAcceptance:
     reasons: Counter[str] = Counter()
     for group in groups:
         if group.fallback:
-            reasons[reason_class(group.reason)] += group.count
+            reasons[reason_class(group.reason)] += group.summaries
     top = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:TOP_REASONS]
-    total, made = sum(g.count for g in groups), sum(g.count for g in accepted)
+    total, made = sum(g.summaries for g in groups), sum(g.summaries for g in accepted)
     model = max(accepted or groups, key=lambda g: g.latest).model
     return ProfileAcceptance(name, model, total, made, total - made, top)
 

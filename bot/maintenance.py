@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Delete, and_, delete, exists, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from bot.storage import (
     Article,
@@ -92,6 +93,13 @@ def _forget_blocked(db: Database, cutoff: datetime) -> int:
             return forgotten
 
 
+def _deleted(session: Session, statement: Delete) -> int:
+    """Run a DELETE; how many rows it removed (the result of a DML statement is a CursorResult)."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount
+
+
 def _empty_articles(db: Database, cutoff: datetime) -> dict[str, int]:
     counts = {"articles": 0, "summaries": 0, "bulletins": 0}
     old = and_(func.coalesce(Article.published_at, Article.fetched_at) < cutoff, Article.fetched_at < cutoff)
@@ -103,8 +111,8 @@ def _empty_articles(db: Database, cutoff: datetime) -> dict[str, int]:
                 select(Article.id).where(old, has_body, Article.id > last_id).order_by(Article.id).limit(BATCH)
             ).all()
             if ids:
-                counts["summaries"] += session.execute(delete(Summary).where(Summary.article_id.in_(ids))).rowcount
-                counts["bulletins"] += session.execute(delete(Bulletin).where(Bulletin.article_id.in_(ids))).rowcount
+                counts["summaries"] += _deleted(session, delete(Summary).where(Summary.article_id.in_(ids)))
+                counts["bulletins"] += _deleted(session, delete(Bulletin).where(Bulletin.article_id.in_(ids)))
                 session.execute(update(Article).where(Article.id.in_(ids)).values(text="", signature=None, search_text=None))
         counts["articles"] += len(ids)
         if len(ids) < BATCH:

@@ -108,7 +108,7 @@ class Subscriptions:
         return row
 
     def update(self, ref: ChatRef, default_language: str, now: datetime, **changes) -> Subscriber:
-        """Apply setting ``changes`` (active, push_time, language, news_mode, alerts, region) and
+        """Apply setting ``changes`` (active, push_time, language, news_mode, alerts, chart, region) and
         reschedule; a new region brings its timezone."""
         with self.db.session() as session:
             row = self._row(session, ref, default_language)
@@ -148,9 +148,9 @@ class Subscriptions:
                     )
                 )
             }
-            for chat_id, row in rows.items():
-                if chat_id not in configured and row.managed and row.active:
-                    row.active, row.next_push_at, row.inactive_reason = False, None, "no longer in [[channels]]"
+            for chat_id, gone in rows.items():
+                if chat_id not in configured and gone.managed and gone.active:
+                    gone.active, gone.next_push_at, gone.inactive_reason = False, None, "no longer in [[channels]]"
             for chat_id, channel in configured.items():
                 region = self.settings.region_for(channel.region or None)
                 row = rows.get(chat_id)
@@ -255,7 +255,7 @@ class Subscriptions:
                     return "sent"
                 if row.status == "failed" and row.next_attempt_at is None:
                     return "given up"
-                if row.status == "failed" and row.next_attempt_at > now:
+                if row.status == "failed" and row.next_attempt_at is not None and row.next_attempt_at > now:
                     return "later"
                 if (
                     row.status == "sending"

@@ -80,6 +80,25 @@ _TEXTS: dict[str, dict[str, str]] = {
     "button_alerts_on": {ZH_HANS: "⛈ 开启天气提醒", "en": "⛈ Weather alerts on"},
     "button_alerts_off": {ZH_HANS: "⛈ 关闭天气提醒", "en": "⛈ Weather alerts off"},
     "button_region": {ZH_HANS: "📍 地区：{region}", "en": "📍 Region: {region}"},
+    "settings_chart": {ZH_HANS: "天气图表：{chart}", "en": "Weather chart: {chart}"},
+    "button_chart_on": {ZH_HANS: "📈 附上天气图表", "en": "📈 Weather chart on"},
+    "button_chart_off": {ZH_HANS: "📈 不要天气图表", "en": "📈 Weather chart off"},
+    # the forecast chart (bot/weather_chart.py)
+    "chart_title": {ZH_HANS: "{region}未来48小时天气", "en": "{region}: the next 48 hours"},
+    "chart_temperature": {ZH_HANS: "气温（℃）", "en": "Temperature (°C)"},
+    "chart_precipitation": {ZH_HANS: "降水量（毫米）", "en": "Precipitation (mm)"},
+    "chart_probability": {ZH_HANS: "降水概率（%）", "en": "Chance of rain (%)"},
+    "chart_day": {
+        ZH_HANS: "{month}月{day}日 周{weekday}",
+        ZH_HANT: "{month}月{day}日 週{weekday}",
+        "en": "{weekday} {day} {month_name}",
+    },
+    "chart_weekdays": {ZH_HANS: "一 二 三 四 五 六 日", "en": "Mon Tue Wed Thu Fri Sat Sun"},
+    "chart_sample": {
+        ZH_HANS: "示例数据，不是真实天气",
+        ZH_HANT: "示例資料，不是真實天氣",
+        "en": "Sample data, not a real forecast",
+    },
     # keyword follows
     "follow_usage": {
         ZH_HANS: "请写上要关注的关键词，例如 /follow 暴雨 停电。新闻提到它们时我会立即告诉你（静默时段 {quiet} 除外）。",
@@ -136,6 +155,24 @@ _TEXTS: dict[str, dict[str, str]] = {
         ZH_HANS: "用 /alerts on 开启或 /alerts off 关闭天气提醒（现在：{state}）。",
         "en": "Use /alerts on or /alerts off (now: {state}).",
     },
+    # official warnings (CAP, HKO)
+    "warning_new": {ZH_HANS: "⚠️ 官方预警｜{region}", "en": "⚠️ Official warning | {region}"},
+    "warning_update": {ZH_HANS: "⚠️ 预警更新｜{region}", "en": "⚠️ Warning updated | {region}"},
+    "warning_lifted": {ZH_HANS: "✅ {region}：{event}已解除。", "en": "✅ {region}: {event} is lifted."},
+    "warning_time": {ZH_HANS: "生效时间：{onset}至{expires}", "en": "In force: {onset} until {expires}"},
+    "warning_until_cancelled": {ZH_HANS: "另行通知", "en": "further notice"},
+    "warning_sender": {ZH_HANS: "发布：{sender}", "en": "Issued by {sender}"},
+    "warning_original": {ZH_HANS: "（原文，语言：{language}）", "en": "(original, in {language})"},
+    "warnings_in_force": {ZH_HANS: "⚠️ 生效中的官方预警：", "en": "⚠️ Official warnings in force:"},
+    "warning_line": {
+        ZH_HANS: "• {event}（{severity}）至{expires}：{headline}",
+        "en": "• {event} ({severity}) until {expires}: {headline}",
+    },
+    "severity_Extreme": {ZH_HANS: "特别严重", "en": "extreme"},
+    "severity_Severe": {ZH_HANS: "严重", "en": "severe"},
+    "severity_Moderate": {ZH_HANS: "较重", "en": "moderate"},
+    "severity_Minor": {ZH_HANS: "一般", "en": "minor"},
+    "severity_Unknown": {ZH_HANS: "级别未知", "en": "severity unknown"},
     # regions
     "region_choose": {
         ZH_HANS: "📍 选择你的地区（现在：{region}），或发送你的位置：",
@@ -168,6 +205,58 @@ _TEXTS: dict[str, dict[str, str]] = {
     "source_never": {ZH_HANS: "尚未成功抓取", "en": "not fetched yet"},
     "source_errors": {ZH_HANS: "连续失败 {count} 次", "en": "{count} failure(s) in a row"},
     "no_sources": {ZH_HANS: "还没有配置新闻来源。", "en": "No news sources are configured."},
+    # /source: the operators' live edits of the catalog (bot/telegram/source_admin.py)
+    "source_usage": {
+        ZH_HANS: "用法：\n/source add 网址 [名称]：添加（先试抓一次）\n/source remove|pause|resume 名称\n/source 名称：状况",
+        "en": "Usage:\n/source add URL [name]: add (tried once first)\n/source remove|pause|resume NAME\n/source NAME: its health",
+    },
+    "source_managed": {
+        ZH_HANS: "来源由配置文件管理（[catalog] managed_in = \"config\"）：请修改其中的 [[sources]] 后重启。",
+        "en": 'Sources are managed in the config file ([catalog] managed_in = "config"): edit its [[sources]] and restart.',
+    },
+    "source_not_url": {
+        ZH_HANS: "请给出 http:// 或 https:// 网址，例如 /source add https://example.org/news/",
+        "en": "Give an http:// or https:// address, for example /source add https://example.org/news/",
+    },
+    "source_checking": {ZH_HANS: "🔎 正在试抓 {url} ……", "en": "🔎 Trying {url} …"},
+    "source_found": {
+        ZH_HANS: "找到{what}：{url}\n试抓列出 {count} 篇文章，前几篇：\n{titles}",
+        "en": "Found {what}: {url}\nOne pass lists {count} article(s), the first ones:\n{titles}",
+    },
+    "source_via_alternate": {ZH_HANS: "网页指明的订阅源", "en": "the feed the page names"},
+    "source_via_feed": {ZH_HANS: "订阅源", "en": "a feed"},
+    "source_via_page": {ZH_HANS: "文章列表页", "en": "a listing page"},
+    "source_added": {
+        ZH_HANS: "✅ 已添加“{name}”，下一轮抓取时生效。\n/source {name} 查看状况；/source remove {name} 移除。",
+        "en": "✅ Added “{name}”: fetched from the next round on.\n/source {name} shows its health; /source remove {name} takes it out.",
+    },
+    "source_add_failed": {ZH_HANS: "❌ 没有添加：{reason}", "en": "❌ Not added: {reason}"},
+    "source_taken": {
+        ZH_HANS: "❌ 没有添加：已经有叫“{name}”的来源。请在网址后面给出另一个名称。",
+        "en": "❌ Not added: there is a source called “{name}” already. Give another name after the URL.",
+    },
+    "source_unknown": {ZH_HANS: "没有叫“{name}”的来源。", "en": "There is no source called “{name}”."},
+    "source_did_you_mean": {ZH_HANS: "是不是：{names}？", "en": "Did you mean: {names}?"},
+    "source_known": {ZH_HANS: "现有来源见 /sources。", "en": "/sources lists them."},
+    "source_removed": {
+        ZH_HANS: "🗑 已移除“{name}”（已抓到的文章保留）。",
+        "en": "🗑 Removed “{name}” (the articles it gave are kept).",
+    },
+    "source_paused": {
+        ZH_HANS: "⏸ 已暂停“{name}”。/source resume {name} 恢复。",
+        "en": "⏸ Paused “{name}”. /source resume {name} resumes it.",
+    },
+    "source_resumed": {ZH_HANS: "▶️ 已恢复“{name}”，下一轮抓取。", "en": "▶️ Resumed “{name}”: fetched at the next round."},
+    "source_health": {
+        ZH_HANS: "📡 {name}\n{kind} · {url}\n状态：{status}\n上次成功：{success}\n上次错误：{error}\n最近 {days} 天每天的文章（UTC）：\n{chart}",
+        "en": "📡 {name}\n{kind} · {url}\nStatus: {status}\nLast success: {success}\nLast error: {error}\n"
+        "Articles per day, last {days} days (UTC):\n{chart}",
+    },
+    "source_status_ok": {ZH_HANS: "正常", "en": "ok"},
+    "source_status_new": {ZH_HANS: "尚未抓取", "en": "not fetched yet"},
+    "source_status_paused": {ZH_HANS: "已暂停", "en": "paused"},
+    "source_status_removed": {ZH_HANS: "已移除", "en": "removed"},
+    "source_none": {ZH_HANS: "无", "en": "none"},
     "stats": {
         ZH_HANS: "📊 统计\n订阅者：{subscribers}（活跃 {active}）\n今天的新故事：{stories}\n今天推送：{sent} 成功，{failed} 失败\n"
         "关注：{follows} 个关键词，{following} 个聊天",
@@ -269,6 +358,75 @@ _TEXTS: dict[str, dict[str, str]] = {
     "in_original": {ZH_HANS: "（{language}原文）", "en": "(in {language})"},
     "language_zh": {ZH_HANS: "中文", "en": "Chinese"},
     "language_en": {ZH_HANS: "英文", "en": "English"},
+    # the status page (bot/console/status_page.py)
+    "console_title": {ZH_HANS: "newsbot 运行状态", "en": "newsbot status"},
+    "console_updated": {ZH_HANS: "数据时间 {time}（每 {seconds} 秒刷新）", "en": "As of {time} (refreshes every {seconds} s)"},
+    "console_waiting": {ZH_HANS: "正在读取数据……", "en": "Reading the numbers…"},
+    "console_sources": {ZH_HANS: "新闻来源", "en": "Sources"},
+    "console_source": {ZH_HANS: "来源", "en": "Source"},
+    "console_status": {ZH_HANS: "状态", "en": "Status"},
+    "console_last_success": {ZH_HANS: "上次成功", "en": "Last success"},
+    "console_per_day": {ZH_HANS: "每日文章（{days} 天，UTC）", "en": "Articles a day ({days} days, UTC)"},
+    "console_error": {ZH_HANS: "错误", "en": "Error"},
+    "console_ok": {ZH_HANS: "正常", "en": "OK"},
+    "console_never": {ZH_HANS: "尚未抓取", "en": "not fetched yet"},
+    "console_failing": {ZH_HANS: "失败 {count} 次", "en": "failing ({count}×)"},
+    "console_down": {ZH_HANS: "中断（失败 {count} 次）", "en": "down ({count}×)"},
+    "console_paused": {ZH_HANS: "已暂停", "en": "paused"},
+    "console_no_sources": {ZH_HANS: "还没有新闻来源。", "en": "No sources yet."},
+    "console_gate": {ZH_HANS: "摘要质量（24 小时）", "en": "Summaries (24 h)"},
+    "console_deliveries": {ZH_HANS: "推送（24 小时）", "en": "Pushes (24 h)"},
+    "console_kind": {ZH_HANS: "类型", "en": "Kind"},
+    "console_sent": {ZH_HANS: "成功", "en": "Sent"},
+    "console_failed": {ZH_HANS: "失败", "en": "Failed"},
+    "console_sending": {ZH_HANS: "发送中", "en": "Sending"},
+    "console_top_failures": {ZH_HANS: "常见失败原因：", "en": "Commonest failures:"},
+    "console_no_deliveries": {ZH_HANS: "24 小时内没有推送。", "en": "No pushes in the last 24 hours."},
+    "console_queues": {ZH_HANS: "队列", "en": "Queues"},
+    "console_queue_pending_summaries": {ZH_HANS: "待摘要文章", "en": "Articles waiting for a summary"},
+    "console_queue_due_pushes": {ZH_HANS: "到期推送", "en": "Pushes due"},
+    "console_queue_page_retries": {ZH_HANS: "待重试页面", "en": "Pages to retry"},
+    "console_subscribers": {ZH_HANS: "订阅（活跃）", "en": "Subscriptions (active)"},
+    "console_processes": {ZH_HANS: "进程", "en": "Processes"},
+    "console_role": {ZH_HANS: "角色", "en": "Role"},
+    "console_process": {ZH_HANS: "进程", "en": "Process"},
+    "console_started": {ZH_HANS: "启动于", "en": "Started"},
+    "console_heartbeat": {ZH_HANS: "心跳", "en": "Heartbeat"},
+    "console_silent": {ZH_HANS: "无响应", "en": "silent"},
+    "console_errors_hour": {ZH_HANS: "1 小时内错误", "en": "Errors (1 h)"},
+    # alerts to telegram.admins (bot/console/admin_alerts.py)
+    "admin_problems": {ZH_HANS: "⚠️ newsbot 出现问题：", "en": "⚠️ newsbot has problems:"},
+    "admin_cleared": {ZH_HANS: "✅ 已恢复：", "en": "✅ Cleared:"},
+    "admin_source_down": {
+        ZH_HANS: "来源 {source} 已失败 {hours} 小时以上：{error}",
+        "en": "source {source} has been failing for over {hours} h: {error}",
+    },
+    "admin_fallbacks": {
+        ZH_HANS: "摘要配置 {profile}：最近 {total} 篇摘要中有 {fallen} 篇改用了抽取式（主要原因：{reason}）",
+        "en": "profile {profile}: {fallen} of its last {total} summaries fell back to extracts (mostly: {reason})",
+    },
+    # the whole story inside Telegram (bot/telegraph.py) and news pictures
+    "button_full_text": {ZH_HANS: "📄 全文", "en": "📄 Full text"},
+    "full_text_page": {ZH_HANS: "📄 全文：{link}", "en": "📄 Full text: {link}"},
+    "full_text_gone": {
+        ZH_HANS: "这条新闻已经不在了，请发送 /latest 查看最新新闻。",
+        "en": "That story is no longer kept; send /latest for the newest ones.",
+    },
+    "full_text_cut": {
+        ZH_HANS: "（文章较长，这里只有前面部分，全文请看来源网页。）",
+        "en": "(A long article: this is its first part; the source has the rest.)",
+    },
+    "photos_setting": {ZH_HANS: "新闻配图：{state}", "en": "News pictures: {state}"},
+    "button_photos_on": {ZH_HANS: "🖼 新闻配图", "en": "🖼 Pictures with news"},
+    "button_photos_off": {ZH_HANS: "🖼 不要配图", "en": "🖼 No pictures"},
+    "admin_deliveries": {
+        ZH_HANS: "推送：过去 1 小时 {total} 次中有 {failed} 次失败",
+        "en": "pushes: {failed} of {total} failed in the last hour",
+    },
+    "admin_errors": {
+        ZH_HANS: "{process}（{role}）1 小时内出现 {count} 个未处理的错误，最近一个：{error}",
+        "en": "{count} unhandled error(s) in the last hour in {process} ({role}); the latest: {error}",
+    },
 }
 
 _HANT_UI_TERMS = {"設置": "設定"}  # Traditional readers' words for the interface, beyond the script

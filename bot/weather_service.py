@@ -28,13 +28,16 @@ from bot.ingest.http import FetchError, PoliteClient, host_of
 from bot.storage import Bulletin, Database, ForecastRecord
 from bot.storage.models import run_by, utcnow
 from bot.texts import LANGUAGES, t
+from bot.warnings_service import WarningsService, warning_json, warning_lines
 from summarizer.text import convert_script, is_chinese
 from summarizer.weather.bulletins import Bulletin as BulletinData
 from summarizer.weather.bulletins import Period, describe_bulletin
+from summarizer.weather.cap import OfficialWarning
 from summarizer.weather.forecast import (
     OPEN_METEO_CREDIT,
     DayForecast,
     Forecast,
+    HourForecast,
     beaufort,
     condition,
     describe_forecast,
@@ -56,6 +59,7 @@ DAILY_FIELDS = (
     "sunrise",
     "sunset",
 )
+HOURLY_FIELDS = ("weather_code", "temperature_2m", "precipitation", "precipitation_probability")
 
 
 class WeatherError(Exception):
@@ -78,6 +82,29 @@ class _Daily(BaseModel):
 class _Hourly(BaseModel):
     time: list[datetime]
     weather_code: list[int | None]
+    temperature_2m: list[float | None] | None = None
+    precipitation: list[float | None] | None = None
+    precipitation_probability: list[int | None] | None = None
+
+    def hours(self) -> list[HourForecast]:
+        """The hours with a temperature (what the chart draws); none when the provider sent no temperatures."""
+        if self.temperature_2m is None:
+            return []
+
+        def column(values: list | None, index: int):
+            return values[index] if values is not None and index < len(values) else None
+
+        return [
+            HourForecast(
+                moment.replace(tzinfo=None),
+                temperature,
+                column(self.precipitation, i),
+                column(self.precipitation_probability, i),
+                column(self.weather_code, i),
+            )
+            for i, (moment, temperature) in enumerate(zip(self.time, self.temperature_2m))
+            if temperature is not None
+        ]
 
 
 class _Payload(BaseModel):
@@ -131,7 +158,8 @@ def parse_open_meteo(payload: object, region: RegionSettings, fetched_at: dateti
         )
     if not days:
         raise WeatherError("Open-Meteo answer has no complete day")
-    return Forecast(region.name, PROVIDER, region.latitude, region.longitude, region.timezone, fetched_at, days)
+    hours = data.hourly.hours() if data.hourly else []
+    return Forecast(region.name, PROVIDER, region.latitude, region.longitude, region.timezone, fetched_at, days, hours)
 
 
 @dataclass
@@ -145,9 +173,14 @@ class WeatherReport:
     error: str | None = None
     bulletins: list[BulletinData] = field(default_factory=list)
     expired_bulletin: BulletinData | None = None  # the newest bulletin, past its validity: never shown as current
+    warnings: list[OfficialWarning] = field(default_factory=list)  # official warnings in force, the severest first
 
     def text(self, language: str, now: datetime) -> str:
-        """The weather message for a reader of ``language`` at ``now`` (aware, local)."""
+        """The weather message for a reader of ``language`` at ``now`` (aware, local): the
+        official warnings in force first."""
+        return "\n".join([*warning_lines(self.warnings, language, now.tzinfo), self._weather_text(language, now)])
+
+    def _weather_text(self, language: str, now: datetime) -> str:
         lines = []
         if self.forecast is not None:
             body = describe_forecast(self.forecast, language, today=now.date(), evening=now.hour >= 18)
@@ -211,6 +244,7 @@ class WeatherReport:
             "expired_bulletin": _bulletin_dict(self.expired_bulletin) if self.expired_bulletin else None,
             "text": self.text(language, now),
             "texts": {lang: self.text(lang, now) for lang in LANGUAGES},
+            "warnings": [warning_json(w, language) for w in self.warnings],
         }
 
 
@@ -222,6 +256,7 @@ class WeatherService:
         self.db = db
         self.transport = transport
         self._in_flight: dict[str, asyncio.Task[Forecast]] = {}  # region name -> its provider request now
+        self.warnings = WarningsService(settings, db, transport)
 
     async def report(self, now: datetime | None = None, region: str | None = None) -> WeatherReport:
         """The current report for ``region`` (a name; None: the first region); ``now`` (aware)
@@ -235,7 +270,7 @@ class WeatherService:
         elif weather.provider != "none":
             cached = await asyncio.to_thread(self._newest_stored, place)
             age = now - cached.fetched_at if cached else None
-            if cached and age <= timedelta(minutes=weather.cache_minutes):
+            if cached and age is not None and age <= timedelta(minutes=weather.cache_minutes):
                 forecast = cached
             else:
                 try:
@@ -243,12 +278,13 @@ class WeatherService:
                 except (WeatherError, FetchError) as exc:
                     error = str(exc)
                     log.info("weather provider failed: %s", error)
-                    if cached and age <= timedelta(hours=weather.max_stale_hours):
+                    if cached and age is not None and age <= timedelta(hours=weather.max_stale_hours):
                         forecast, stale = cached, True
         bulletins, expired = await asyncio.to_thread(self._bulletins, now, forecast is not None, place)
         if forecast is None and not bulletins and expired is not None:
             stale = True  # all there is, is out of date
-        return WeatherReport(place.name, weather.provider, forecast, stale, error, bulletins, expired)
+        warnings = await self.warnings.in_force(now, place)
+        return WeatherReport(place.name, weather.provider, forecast, stale, error, bulletins, expired, warnings)
 
     def request_url(self, region: RegionSettings | None = None) -> str:
         """The Open-Meteo ``/forecast`` URL for ``region`` (default: the first region)."""
@@ -258,7 +294,7 @@ class WeatherService:
             "longitude": region.longitude,
             "timezone": region.timezone,
             "daily": ",".join(DAILY_FIELDS),
-            "hourly": "weather_code",
+            "hourly": ",".join(HOURLY_FIELDS),
             "forecast_days": self.settings.weather.forecast_days,
             "wind_speed_unit": "kmh",
         }

@@ -14,6 +14,7 @@ import signal
 import time
 
 from bot.config import Settings
+from bot.console.server import Console
 from bot.ingest.pipeline import Ingestor
 from bot.maintenance import prune
 from bot.storage import Database
@@ -33,7 +34,9 @@ async def run_worker(settings: Settings, db: Database, summarizer: Summarizer) -
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     ingestor = Ingestor(settings, db, summarizer)
-    log.info("worker started: %d source(s)", len(ingestor.selected()))
+    console = Console(settings, db, "worker")
+    await console.start()  # [status]: status page, metrics, heartbeat
+    log.info("worker started: %d active source(s)", len(await asyncio.to_thread(ingestor.selected)))
     pruned_at = time.monotonic()  # first prune a day after start, like the bot's job
     try:
         while not stop.is_set():
@@ -46,3 +49,4 @@ async def run_worker(settings: Settings, db: Database, summarizer: Summarizer) -
                 await asyncio.wait_for(stop.wait(), POLL_SECONDS)
     finally:
         await ingestor.close()
+        await console.stop()

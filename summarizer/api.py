@@ -422,7 +422,7 @@ def check_translation(translation: str, source: str, language: str) -> str | Non
     return None
 
 
-def _alone(call: Callable[[], list[T]]) -> T | Exception:
+def _alone(call: Callable[[], Sequence[T]]) -> T | Exception:
     """The first output of ``call`` (a backend run on one item), or the exception it raised."""
     try:
         return call()[0]

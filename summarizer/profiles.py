@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -15,8 +15,8 @@ from summarizer.text import is_chinese, language_family
 EXTRACTIVE = "extractive"
 TRANSLATION = "translation"
 CAUSAL = "causal"
-TRANSFORMERS = "transformers"
-CTRANSLATE2 = "ctranslate2"
+TRANSFORMERS: Final = "transformers"
+CTRANSLATE2: Final = "ctranslate2"
 OPENAI = "openai"
 NLI = "nli"
 SERVER_KEYS = ("base_url", "api_key_env", "max_concurrency", "timeout_seconds")  # openai profiles only

@@ -57,6 +57,7 @@ def download(profile: Profile) -> Step:
     """Download the profile's model (or its GGUF file) into the Hugging Face cache."""
     from huggingface_hub import snapshot_download
 
+    assert profile.model is not None  # weights from the hub: needs_download(profile) holds
     try:
         snapshot_download(
             profile.model, revision=profile.revision, allow_patterns=[profile.gguf_file] if profile.gguf_file else None

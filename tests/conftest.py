@@ -1,123 +1,53 @@
-"""Shared fixtures: a loopback HTTP server the tests program route by route, a temp database."""
+"""Shared fixtures (pytest finds them here without an import): a loopback HTTP server the tests
+program route by route, a database, settings, the real Application against the fake Bot API,
+``newsbot run`` processes, the trained tiny models. Plain helpers are in ``tests/support/``,
+stand-ins for outside services in ``tests/fakes/``."""
 
 from __future__ import annotations
 
+import json
 import os
-import threading
-import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+import shutil
 from typing import Callable
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from bot.config import Settings, load_settings
 from bot.storage import Database
+from summarizer import Summarizer
+from tests.fakes.open_meteo import open_meteo_payload
+from tests.fakes.telegram import FakeTelegram
+from tests.support.bot import ADMIN, DAY, TOKEN, Clock, start_application, stop
+from tests.support.config import POSTGRES_URL, write_config
+from tests.support.data import DEMO, SEED_TEXT
+from tests.support.processes import Bots
+from tests.support.web import LocalServer, Reply
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # belt and braces: models load from local folders only
-
-DEMO = Path(__file__).resolve().parent.parent / "bot" / "demo"
-SEED_TEXT = Path(__file__).resolve().parent / "fixtures" / "liangping-2023-02-24.txt"  # copy of shared/seed
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@dataclass
-class Reply:
-    """What a route answers: status, headers, body (bytes or str, UTF-8), optional delay."""
-
-    body: bytes | str = b""
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
-@dataclass
-class Hit:
-    path: str
-    headers: dict[str, str]
-    start: float
-    end: float = 0.0
-
-
-Route = Callable[[Hit], Reply] | Reply
-
-
-class LocalServer:
-    """A threaded HTTP server on 127.0.0.1 with per-path routes and a request log."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, Route] = {}
-        self.hits: list[Hit] = []
-        self._in_flight = 0
-        self.max_in_flight = 0
-        self._lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server naming
-                hit = Hit(self.path, {k.lower(): v for k, v in self.headers.items()}, time.monotonic())
-                with server._lock:
-                    server.hits.append(hit)
-                    server._in_flight += 1
-                    server.max_in_flight = max(server.max_in_flight, server._in_flight)
-                try:
-                    route = server.routes.get(self.path.split("?")[0])
-                    reply = route(hit) if callable(route) else route or Reply("not found", 404)
-                    if reply.delay:
-                        time.sleep(reply.delay)
-                    body = reply.body.encode("utf-8") if isinstance(reply.body, str) else reply.body
-                    self.send_response(reply.status)
-                    headers = {"Content-Type": "text/html; charset=utf-8", **reply.headers}
-                    for key, value in headers.items():
-                        self.send_header(key, value)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-                finally:
-                    with server._lock:
-                        server._in_flight -= 1
-                        hit.end = time.monotonic()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.handle_error = lambda request, address: None  # clients hanging up mid-answer
-        self.base = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def hits_for(self, path: str) -> list[Hit]:
-        return [h for h in self.hits if h.path.split("?")[0] == path]
-
-    def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
 
 
 @pytest.fixture
 def server():
+    """A loopback HTTP server (``tests/support/web.py``): set ``server.routes[path] = Reply(...)``."""
     instance = LocalServer()
     yield instance
     instance.close()
 
 
-POSTGRES_URL = os.environ.get("NEWSBOT_TEST_POSTGRES_URL")
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """An empty SQLite database at the newest schema, migrated once: each ``db`` starts as a copy."""
+    path = tmp_path_factory.mktemp("migrated") / "empty.db"
+    Database(f"sqlite:///{path}").close()
+    return path
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
+def db(request, tmp_path, migrated_sqlite):
     """A migrated database: SQLite in a temp folder, and PostgreSQL when CI provides one."""
     if request.param == "sqlite":
+        shutil.copyfile(migrated_sqlite, tmp_path / "test.db")
         url = f"sqlite:///{tmp_path / 'test.db'}"
     elif POSTGRES_URL:
         url = POSTGRES_URL
@@ -142,15 +72,6 @@ def clean_environment(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
 
 
-def write_config(tmp_path: Path, text: str) -> Path:
-    """A TOML config in ``tmp_path`` whose database also lives there."""
-    path = tmp_path / "newsbot.toml"
-    if "[database]" not in text:
-        text = f'[database]\nurl = "sqlite:///{tmp_path / "news.db"}"\n\n' + text
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 @pytest.fixture
 def make_settings(tmp_path) -> Callable[[str], Settings]:
     """Settings from TOML text, with fast politeness delays and retries for tests."""
@@ -161,3 +82,115 @@ def make_settings(tmp_path) -> Callable[[str], Settings]:
         return load_settings(write_config(tmp_path, text), environ={})
 
     return make
+
+
+@pytest.fixture
+def fake_telegram():
+    """The fake Bot API on 127.0.0.1 (``tests/fakes/telegram.py``), for ``TOKEN``."""
+    fake = FakeTelegram(TOKEN)
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def news_site(server):
+    """The demo district's news site (four demo articles behind ``/list.html``) and Open-Meteo
+    (``/v1/forecast``, the demo day's forecast)."""
+    listing = "".join(f'<a href="/news/{n}.html">{n}</a>' for n in range(1, 5))
+    server.routes["/list.html"] = Reply(listing)
+    pages = ["liangping/2023-02-24-training.html", "liangping/2023-02-25-prepared-food.html",
+             "chongqing/2023-02-25-railway.html", "english/2023-02-25-wetland.html"]
+    for n, page in enumerate(pages, 1):
+        server.routes[f"/news/{n}.html"] = Reply((DEMO / page).read_bytes())
+    server.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload(DAY.date())))
+    return server
+
+
+@pytest.fixture
+async def make_bot(db, fake_telegram, news_site, make_settings):
+    """``await make_bot(clock)`` starts the real Application (long polling against the fake) on
+    ``news_site``; its services. Every one started is stopped afterwards."""
+    started = []
+    settings = make_settings(
+        f'[telegram]\ntoken = "{TOKEN}"\napi_base_url = "{fake_telegram.base_url}"\nadmins = [{ADMIN}]\n'
+        f'[weather]\napi_base_url = "{news_site.url("/v1")}"\nmax_retries = 0\n'
+        f'[[sources]]\nname = "梁平新聞網"\nkind = "page"\nurl = "{news_site.url("/list.html")}"\n'
+    )
+
+    async def make(clock: Clock):
+        application = await start_application(settings, db, Summarizer(), clock)
+        started.append(application)
+        return application, application.bot_data["services"]
+
+    yield make
+    for application in started:
+        await stop(application)
+
+
+@pytest.fixture
+async def bot(make_bot):
+    """The real Application on the demo day: (application, services, clock)."""
+    clock = Clock(DAY)
+    application, services = await make_bot(clock)
+    yield application, services, clock
+
+
+PAGES = {
+    "/a/news/1.html": "liangping/2023-02-24-training.html",
+    "/a/news/2.html": "liangping/2023-02-25-prepared-food.html",
+    "/b/news/1.html": "chongqing/2023-02-25-railway.html",
+    "/b/news/2.html": "english/2023-02-25-wetland.html",
+}
+
+
+@pytest.fixture
+def site(server):
+    """Two news sites (a: Liangping's, Traditional; b: Chongqing's, Simplified and English) and Open-Meteo."""
+    for prefix in ("a", "b"):
+        server.routes[f"/{prefix}/list.html"] = Reply("".join(
+            f'<a href="{path}">{path}</a>' for path in PAGES if path.startswith(f"/{prefix}/")))
+    for path, page in PAGES.items():
+        server.routes[path] = Reply((DEMO / page).read_bytes())
+    server.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload(DAY.date())))
+    return server
+
+
+@pytest.fixture
+async def start_bot(db, fake_telegram, site, make_settings):
+    """``await start_bot(extra, clock, summarizer)`` starts the real Application on ``site`` with
+    extra config; its services. Every one started is stopped afterwards."""
+    started = []
+
+    async def start(extra: str = "", clock: Clock | None = None, summarizer: Summarizer | None = None):
+        settings = make_settings(
+            f'[telegram]\ntoken = "{TOKEN}"\napi_base_url = "{fake_telegram.base_url}"\n'
+            f'[weather]\napi_base_url = "{site.url("/v1")}"\nmax_retries = 0\n'
+            f'[[sources]]\nname = "梁平新聞網"\nkind = "page"\nurl = "{site.url("/a/list.html")}"\n'
+            f'[[sources]]\nname = "重庆日报"\nkind = "page"\nurl = "{site.url("/b/list.html")}"\n' + extra
+        )
+        application = await start_application(settings, db, summarizer or Summarizer(), clock or Clock(DAY))
+        started.append(application)
+        return application.bot_data["services"]
+
+    yield start
+    for application in started:
+        await stop(application)
+
+
+@pytest.fixture
+async def bots(tmp_path):
+    """``await bots.start(config)`` starts a ``newsbot run`` (for ``TOKEN``, so with
+    ``fake_telegram``); every one is killed at teardown."""
+    processes = Bots(tmp_path, TOKEN)
+    try:
+        yield processes
+    finally:
+        await processes.kill_all()
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory):
+    """The tiny models (``tests/fakes/tiny_models.py``) trained once per session, and their models.yaml."""
+    from tests.fakes.tiny_models import build_models_folder  # torch and transformers: only when asked for
+
+    return build_models_folder(tmp_path_factory.mktemp("models"), [SEED_TEXT.read_text(encoding="utf-8")])

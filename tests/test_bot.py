@@ -3,103 +3,19 @@ a local news site and a fake Open-Meteo. Time is driven through an injectable cl
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 
-from bot.storage import Delivery, Story, Subscriber
-from bot.telegram.app import build_application
+from bot.storage import Delivery, Subscriber
 from bot.telegram.render import split_message
-from summarizer import Summarizer
-from tests.conftest import DEMO, SHANGHAI, Reply
-from tests.fake_telegram import FakeTelegram, check_html
-from tests.test_weather import open_meteo_payload
-
-TOKEN = "123456:TEST-token-never-logged"
-ADMIN = 1001
-DAY = datetime(2023, 2, 24, 7, 0, tzinfo=SHANGHAI)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def fake_telegram():
-    fake = FakeTelegram(TOKEN)
-    yield fake
-    fake.close()
-
-
-@pytest.fixture
-def news_site(server):
-    listing = "".join(f'<a href="/news/{n}.html">{n}</a>' for n in range(1, 5))
-    server.routes["/list.html"] = Reply(listing)
-    pages = ["liangping/2023-02-24-training.html", "liangping/2023-02-25-prepared-food.html",
-             "chongqing/2023-02-25-railway.html", "english/2023-02-25-wetland.html"]
-    for n, page in enumerate(pages, 1):
-        server.routes[f"/news/{n}.html"] = Reply((DEMO / page).read_bytes())
-    server.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload(DAY.date())))
-    return server
-
-
-@pytest.fixture
-def make_bot(db, fake_telegram, news_site, make_settings):
-    """Start the real Application (long polling against the fake); stop them all afterwards."""
-    started = []
-    settings = make_settings(
-        f'[telegram]\ntoken = "{TOKEN}"\napi_base_url = "{fake_telegram.base_url}"\nadmins = [{ADMIN}]\n'
-        f'[weather]\napi_base_url = "{news_site.url("/v1")}"\nmax_retries = 0\n'
-        f'[[sources]]\nname = "梁平新聞網"\nkind = "page"\nurl = "{news_site.url("/list.html")}"\n'
-    )
-
-    async def make(clock: Clock):
-        application = build_application(settings, db, Summarizer(), clock=clock, schedule=False)
-        await application.initialize()
-        await application.post_init(application)
-        await application.start()
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
-        started.append(application)
-        return application, application.bot_data["services"]
-
-    yield make
-    return started
-
-
-@pytest.fixture
-async def bot(make_bot):
-    clock = Clock(DAY)
-    application, services = await make_bot(clock)
-    yield application, services, clock
-    for app in [application]:
-        await stop(app)
-
-
-async def stop(application) -> None:
-    if application.updater.running:
-        await application.updater.stop()
-    if application.running:
-        await application.stop()
-    await application.shutdown()
-
-
-def seen_before(db, moment: datetime) -> None:
-    """Ingestion stamps stories with the wall clock: for a test whose clock stands at ``moment``
-    (in the past), the stories were first seen an hour before it (a push takes only those)."""
-    with db.session() as session:
-        session.execute(update(Story).values(first_seen_at=moment - timedelta(hours=1)))
-
-
-def subscriber(db, chat_id: int) -> Subscriber:
-    with db.session() as session:
-        return session.scalars(select(Subscriber).where(Subscriber.chat_id == chat_id)).one()
+from tests.fakes.telegram import check_html
+from tests.support.bot import ADMIN, DAY, TOKEN, Clock, seen_before, stop, subscriber
+from tests.support.cli import newsbot
+from tests.support.config import write_config
+from tests.support.data import ROOT, SHANGHAI
 
 
 async def test_commands_are_registered_in_three_languages(bot, fake_telegram):
@@ -134,7 +50,7 @@ async def test_subscribe_then_the_push_arrives_at_the_chosen_time_once(bot, fake
     assert await services.pusher.tick(DAY.replace(minute=45)) == 1
     push = fake_telegram.messages_to(500)[-1]
     assert push["text"].startswith("☀️ 天氣\n梁平區天氣：今天多雲轉小雨")
-    assert "📰 新聞" in push["text"] and "梁平 “開春第一課”學出干事創業的新氣象" in push["text"] and "環球觀焦點" not in push["text"]
+    assert "📰 新聞" in push["text"] and "梁平 “開春第一課”學出幹事創業的新氣象" in push["text"] and "環球觀焦點" not in push["text"]
     assert push["text"].index("天氣") < push["text"].index("新聞")
     assert '<a href="http://127.0.0.1' in push["html"]
     assert await services.pusher.tick(DAY.replace(minute=46)) == 0
@@ -294,6 +210,7 @@ async def test_instant_news_outside_quiet_hours(bot, fake_telegram, db):
     with db.session() as session:
         row = session.scalars(select(Subscriber).where(Subscriber.chat_id == 508)).one()
         row.news_mode, row.last_news_at, row.next_push_at = "instant", now - timedelta(hours=1), now + timedelta(days=30)
+        row.photos = False  # one message (tests/test_telegraph.py sends the stories with their pictures)
     await services.ingestor.run()
     quiet = (now + timedelta(days=1)).replace(hour=23, minute=0)
     assert await services.pusher.tick(quiet) == 0  # 22:00–07:00: nothing
@@ -339,13 +256,13 @@ def test_long_messages_split_at_paragraphs_with_valid_html():
     assert all(len(p) <= 4096 and check_html(p)[0] is None for p in huge)
 
 
+@pytest.mark.slow  # a newsbot process: `pytest -m "not slow"` leaves it out
 async def test_run_without_token_exits_2(tmp_path):
-    from tests.test_cli import newsbot
-
     result = newsbot("run", cwd=tmp_path)
     assert result.returncode == 2 and "no Telegram bot token" in result.stderr
 
 
+@pytest.mark.slow  # a newsbot process: `pytest -m "not slow"` leaves it out
 async def test_newsbot_run_polls_sources_answers_and_stops_cleanly(tmp_path, fake_telegram, news_site):
     """The real `newsbot run` process: its jobs ingest the local site, it answers, SIGTERM stops it."""
     import asyncio
@@ -353,15 +270,13 @@ async def test_newsbot_run_polls_sources_answers_and_stops_cleanly(tmp_path, fak
     import signal
     import sys
 
-    from tests.conftest import write_config
-
     config = write_config(tmp_path, (
         f'[telegram]\napi_base_url = "{fake_telegram.base_url}"\n'
         f'[weather]\napi_base_url = "{news_site.url("/v1")}"\nmax_retries = 0\n'
         "[fetch]\nmin_delay_seconds = 0\n"
         f'[[sources]]\nname = "梁平新聞網"\nkind = "page"\nurl = "{news_site.url("/list.html")}"\n'
     ))
-    env = {**os.environ, "NEWSBOT_TELEGRAM_TOKEN": TOKEN, "PYTHONPATH": str(DEMO.parent.parent)}
+    env = {**os.environ, "NEWSBOT_TELEGRAM_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "run", "-c", str(config), cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

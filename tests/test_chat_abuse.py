@@ -14,6 +14,7 @@ import time
 from datetime import timedelta
 
 import httpx
+import pytest
 from hypothesis import given, strategies as st
 from sqlalchemy import select
 
@@ -22,9 +23,10 @@ from bot.storage import Delivery, Follow, Subscriber
 from bot.telegram.handlers import CALLBACK_PATTERNS, parse_callback
 from bot.weather_service import WeatherService
 from bot.telegram.runner import WEBHOOK_MAX_BODY_BYTES
-from tests.conftest import DEMO, Reply, write_config
-from tests.test_bot import DAY, TOKEN, bot, fake_telegram, make_bot, news_site, subscriber  # noqa: F401 - fixtures
-from tests.test_hygiene import free_port, update_from
+from tests.support.bot import DAY, TOKEN, subscriber, update_from
+from tests.support.config import write_config
+from tests.support.data import DEMO
+from tests.support.web import Reply, free_port
 
 GROUP = -100700
 ADMIN_MEMBER, PLAIN_MEMBER = 21, 22
@@ -60,7 +62,7 @@ def rows(db, model, chat_id: int) -> list:
 # -- floods --------------------------------------------------------------------------------
 
 
-async def test_sixteen_flooding_chats_do_not_starve_a_seventeenth(bot, fake_telegram):  # noqa: F811
+async def test_sixteen_flooding_chats_do_not_starve_a_seventeenth(bot, fake_telegram):
     """Each flooding group's first reply hangs, and many more updates queue behind it: the queued
     updates hold no global slot, so another chat is still answered meanwhile."""
     flooders = [GROUP - n for n in range(16)]
@@ -95,7 +97,7 @@ def test_button_ids_are_ascii_digits_that_fit_the_column(action, value):
         assert parsed[1].isascii() and 0 <= int(parsed[1]) < 2**31
 
 
-async def test_forged_buttons_are_answered_briefly_and_never_raise(bot, fake_telegram, caplog):  # noqa: F811
+async def test_forged_buttons_are_answered_briefly_and_never_raise(bot, fake_telegram, caplog):
     caplog.set_level(logging.INFO)
     view = await said(fake_telegram, 520, "/settings", language_code="en")
     built = [b["callback_data"] for row in view["reply_markup"]["inline_keyboard"] for b in row]
@@ -115,7 +117,7 @@ async def test_forged_buttons_are_answered_briefly_and_never_raise(bot, fake_tel
 # -- groups --------------------------------------------------------------------------------
 
 
-async def test_a_members_client_language_never_changes_the_groups(bot, fake_telegram, db):  # noqa: F811
+async def test_a_members_client_language_never_changes_the_groups(bot, fake_telegram, db):
     reply = await said(fake_telegram, GROUP, "/help", user_id=PLAIN_MEMBER, language_code="en", chat_type="supergroup")
     assert reply["text"].startswith("可用命令")  # the region's language, not the member's
     assert subscriber(db, GROUP).language == "zh-Hant"
@@ -123,7 +125,7 @@ async def test_a_members_client_language_never_changes_the_groups(bot, fake_tele
     assert subscriber(db, 521).language == "en"
 
 
-async def test_only_admins_change_group_settings_and_typing_a_time_is_per_user(bot, fake_telegram, db):  # noqa: F811
+async def test_only_admins_change_group_settings_and_typing_a_time_is_per_user(bot, fake_telegram, db):
     fake_telegram.plain_members.add((GROUP, PLAIN_MEMBER))
     view = await said(fake_telegram, GROUP, "/settings", user_id=PLAIN_MEMBER, chat_type="supergroup")
     fake_telegram.user_taps(GROUP, "time:type", view, user_id=PLAIN_MEMBER, chat_type="supergroup")
@@ -143,7 +145,7 @@ async def test_only_admins_change_group_settings_and_typing_a_time_is_per_user(b
     assert subscriber(db, GROUP).push_time == "21:15"
 
 
-async def test_edited_messages_and_channel_posts_are_ignored(bot, fake_telegram):  # noqa: F811
+async def test_edited_messages_and_channel_posts_are_ignored(bot, fake_telegram):
     fake_telegram.user_edits(522, "/help")
     fake_telegram.channel_posts(-100522, "/frobnicate")
     fake_telegram.channel_posts(-100522, "/subscribe")
@@ -156,7 +158,7 @@ async def test_edited_messages_and_channel_posts_are_ignored(bot, fake_telegram)
 # -- amplification ---------------------------------------------------------------------------
 
 
-async def test_follow_with_two_thousand_words_gets_one_short_reply(bot, fake_telegram, db):  # noqa: F811
+async def test_follow_with_two_thousand_words_gets_one_short_reply(bot, fake_telegram, db):
     words = " ".join(f"word{n}" for n in range(2000))
     reply = await said(fake_telegram, 523, f"/follow {words}", language_code="en")
     assert reply["text"] == "At most 20 keywords at once (you gave 2000); nothing was changed."
@@ -164,7 +166,7 @@ async def test_follow_with_two_thousand_words_gets_one_short_reply(bot, fake_tel
     assert len(fake_telegram.messages_to(523)) == 2 and rows(db, Follow, 523) == []
 
 
-async def test_search_has_a_word_cap_and_a_per_chat_rate(bot, fake_telegram):  # noqa: F811
+async def test_search_has_a_word_cap_and_a_per_chat_rate(bot, fake_telegram):
     _, _, clock = bot
     assert (await said(fake_telegram, 524, "/search a1 b2 c3 d4 e5 f6", language_code="en"))["text"] == (
         "Search with at most 5 words; please use fewer.")
@@ -179,7 +181,7 @@ async def test_search_has_a_word_cap_and_a_per_chat_rate(bot, fake_telegram):  #
     assert (await said(fake_telegram, 524, "/search flood", language_code="en"))["text"].startswith("No story")
 
 
-async def test_weather_spam_is_rate_limited_per_chat(bot, fake_telegram):  # noqa: F811
+async def test_weather_spam_is_rate_limited_per_chat(bot, fake_telegram):
     for _ in range(3):
         assert (await said(fake_telegram, 525, "/weather", language_code="en"))["text"].startswith("☀️ Weather")
     assert (await said(fake_telegram, 525, "/weather", language_code="en"))["text"].startswith("Please wait")
@@ -209,7 +211,7 @@ async def test_chats_asking_while_the_provider_hangs_share_one_request(server, d
 # -- personal data -------------------------------------------------------------------------
 
 
-async def test_forget_asks_then_deletes_everything_about_the_chat(bot, fake_telegram, db):  # noqa: F811
+async def test_forget_asks_then_deletes_everything_about_the_chat(bot, fake_telegram, db):
     await said(fake_telegram, 527, "/subscribe 07:30", language_code="en")
     await said(fake_telegram, 527, "/follow flood", language_code="en")
     with db.session() as session:
@@ -228,7 +230,7 @@ async def test_forget_asks_then_deletes_everything_about_the_chat(bot, fake_tele
     assert rows(db, Subscriber, 528) == rows(db, Follow, 528) == []
 
 
-async def test_a_group_member_who_is_not_an_admin_cannot_forget_the_group(bot, fake_telegram, db):  # noqa: F811
+async def test_a_group_member_who_is_not_an_admin_cannot_forget_the_group(bot, fake_telegram, db):
     fake_telegram.plain_members.add((GROUP, PLAIN_MEMBER))
     await said(fake_telegram, GROUP, "/subscribe 07:30", user_id=ADMIN_MEMBER, chat_type="supergroup")
     refused = await said(fake_telegram, GROUP, "/forget yes", user_id=PLAIN_MEMBER, chat_type="supergroup")
@@ -255,7 +257,8 @@ def test_chats_blocked_for_keep_days_are_forgotten(db, make_settings):
     assert subscriber(db, 2).blocked_at is None and subscriber(db, 2).inactive_reason is None
 
 
-async def test_webhook_refuses_oversized_requests_before_the_secret_and_debug_logs_keep_no_updates(tmp_path, fake_telegram):  # noqa: F811
+@pytest.mark.slow  # a newsbot process: `pytest -m "not slow"` leaves it out
+async def test_webhook_refuses_oversized_requests_before_the_secret_and_debug_logs_keep_no_updates(tmp_path, fake_telegram):
     """The real `newsbot -vv run` in webhook mode on the default address (loopback)."""
     port = free_port()
     config = write_config(tmp_path, (

@@ -18,8 +18,8 @@ from bot.cli import main
 from summarizer import Summarizer
 from summarizer.backends import openai_chat
 from summarizer.profiles import ProfileError, load_models_config
-from tests.fake_openai import FakeOpenAI
-from tests.tiny_models import build_tokenizer
+from tests.fakes.openai import FakeOpenAI
+from tests.fakes.tiny_models import build_tokenizer
 
 ARTICLE = ("More than 3,000 migratory birds have arrived at Shuanggui Lake this winter. "
            "Observers recorded 42 species, including a pair of Baer's pochards.")

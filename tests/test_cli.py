@@ -2,8 +2,6 @@
 
 import json
 import re
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -11,18 +9,13 @@ from sqlalchemy import select
 
 from bot.storage import Database, ForecastRecord
 from bot.storage.models import utcnow
-from tests.conftest import DEMO, SEED_TEXT, Reply, write_config
-from tests.fake_telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram
+from tests.support.cli import newsbot
+from tests.support.config import write_config
+from tests.support.data import DEMO, SEED_TEXT
+from tests.support.web import Reply
 
-CLOSED_PORT = "http://127.0.0.1:9/v1"  # the weather provider of these runs: refused at once, never the internet
-
-
-def newsbot(*args: str, cwd, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), "NEWSBOT_WEATHER_API_BASE_URL": CLOSED_PORT, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], cwd=cwd, input=stdin, capture_output=True, text=True,
-        env={**environment, "PYTHONPATH": str(DEMO.parent.parent)}, timeout=120,
-    )
+pytestmark = pytest.mark.slow  # each test runs newsbot processes: `pytest -m "not slow"` leaves them out
 
 
 def test_digest_fetch_on_embedded_defaults_runs_offline(tmp_path):

@@ -6,13 +6,16 @@ import json
 import subprocess
 import sys
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import String, UniqueConstraint, select
 
 from bot.storage import Article, Database, Source
 from bot.storage.models import ARTICLE_TEXT_CHARS, Base, BoundedString, KeyString
-from tests.conftest import DEMO, Reply, write_config
+from tests.support.config import write_config
+from tests.support.data import DEMO
+from tests.support.web import Reply
 
 LONG = "x" * 2100  # past the 2000 characters of canonical_url and guid
 BODY_A = "Migratory birds returned to the lake in record numbers this winter, officials said. " * 10
@@ -41,6 +44,7 @@ def fetch(tmp_path, server, db: Database) -> dict:
     return json.loads(result.stdout)["sources"][0]
 
 
+@pytest.mark.slow  # a newsbot process: `pytest -m "not slow"` leaves it out
 def test_long_links_guids_etag_lang_and_title_through_newsbot_fetch(tmp_path, server, db):
     link_a, link_b = server.url(f"/a/{LONG}-1.html"), server.url(f"/a/{LONG}-2.html")  # one 2000-character start
     guid_a, guid_b = f"urn:{LONG}-1", f"urn:{LONG}-2"

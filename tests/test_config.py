@@ -3,7 +3,7 @@
 import pytest
 
 from bot.config import ConfigError, environment_warnings, load_settings, parse_hhmm
-from tests.conftest import write_config
+from tests.support.config import write_config
 
 
 def test_embedded_defaults_run_offline():

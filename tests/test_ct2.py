@@ -1,4 +1,4 @@
-"""The CTranslate2 engine (``engine: ctranslate2``) on the tiny models of tests/tiny_models.py:
+"""The CTranslate2 engine (``engine: ctranslate2``) on the tiny models of tests/fakes/tiny_models.py:
 the torch backend's outputs from the int8 conversion, conversion on first use and by
 ``newsbot models pull``, and visible fallbacks when CTranslate2 cannot run the model."""
 
@@ -18,10 +18,10 @@ from summarizer.backends import ct2, transformer
 from summarizer.backends.ct2 import CT2Backend
 from summarizer.backends.transformer import TransformerBackend
 from summarizer.profiles import Generation, ProfileError, load_models_config
-from tests.conftest import SEED_TEXT, write_config
-from tests.test_cli import newsbot
-from tests.test_transformers import PROMPT, models_dir  # noqa: F401 - fixture: the trained tiny models
-from tests.tiny_models import ENGLISH, SIMPLIFIED_FOR_HANT, TARGETS, UNFAITHFUL, ZH_HANS, ZH_HANT
+from tests.fakes.tiny_models import ENGLISH, PROMPT, SIMPLIFIED_FOR_HANT, TARGETS, UNFAITHFUL, ZH_HANS, ZH_HANT
+from tests.support.cli import newsbot
+from tests.support.config import write_config
+from tests.support.data import SEED_TEXT
 
 pytestmark = pytest.mark.slow  # CTranslate2 conversions: `pytest -m "not slow"` leaves them out
 
@@ -47,7 +47,7 @@ UNCONVERTED = shutil.ignore_patterns("ct2-*")  # copies of the weights without c
 
 
 @pytest.fixture(scope="module")
-def ct2_dir(models_dir, tmp_path_factory):  # noqa: F811 - the imported fixture
+def ct2_dir(models_dir, tmp_path_factory):
     """The tiny models copied (conversions land next to the weights), and a models.yaml."""
     folder = tmp_path_factory.mktemp("ct2")
     shutil.copytree(models_dir / "s2s", folder / "s2s")

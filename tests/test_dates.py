@@ -4,7 +4,7 @@ import pytest
 
 from bot.ingest.dates import find_date, parse_local_datetime
 from bot.ingest.extract import extract_html
-from tests.conftest import SHANGHAI
+from tests.support.data import SHANGHAI
 
 PROSE = "<p>" + "梁平區今天召開春季農業生產工作會議，部署春耕備耕和糧食生產工作，要求各鎮街抓好落實。" * 3 + "</p>"
 
@@ -55,6 +55,14 @@ def test_parse_local_datetime(text, expected):
         ("Published: 2023-02-24 10:13:29 UTC", "2023-02-24T10:13:29+00:00"),
         ("By Jane Doe | Feb. 24, 2023 at 6:02 p.m.", "2023-02-24T18:02:00+08:00"),
         ("Friday 24th February 2023, 10:13 GMT", "2023-02-24T10:13:00+00:00"),
+        # US and UK zone names: the zone's offset on that day (New York is on EST in March, EDT in June)
+        ("By Jane Doe | Updated March 3, 2024 5:12 p.m. ET", "2024-03-03T17:12:00-05:00"),
+        ("June 3, 2024 5:12 p.m. ET", "2024-06-03T17:12:00-04:00"),
+        ("Jan. 30, 2024 6:00 a.m. EST", "2024-01-30T06:00:00-05:00"),
+        ("May 18, 2024 9:15 p.m. PT", "2024-05-18T21:15:00-07:00"),
+        ("3 June 2024 14:05 BST", "2024-06-03T14:05:00+01:00"),
+        ("March 3, 2024 10:00 CST", "2024-03-03T10:00:00+08:00"),  # CST may be China's: the region's time
+        ("February 11, 2024 14 min read", "2024-02-11T00:00:00+08:00"),  # a number after the date is no hour
         ("Posted March 2023 by the committee", None),
         ("© 2023 梁平新聞網", None),
         ("2月19日，梁平區舉行開班式", None),  # a day without its year is no publication date
@@ -90,10 +98,22 @@ WIDGET = "<div class='top'><span class='date'>今天是2023年3月6日 星期一
         (_page(WIDGET, head="<meta property='article:published_time' content='2023-02-25T09:30:00+08:00'>"),
          "2023-02-25T09:30:00+08:00"),
         (_page(WIDGET), None),
+        # a byline that gives the day only takes the time of a <time datetime> or the metadata of that day
+        (_page(after_title="<p class='meta'>Posted on <time datetime='2024-01-14T09:30:00-05:00'>January 14, 2024</time></p>"),
+         "2024-01-14T09:30:00-05:00"),
+        (_page(after_title="<p>By Renee Foster | April 30, 2024</p>",
+               head="<meta property='article:published_time' content='2024-04-30T10:00:00-04:00'>"),
+         "2024-04-30T10:00:00-04:00"),
+        (_page(after_title="<p>By Renee Foster | April 30, 2024</p>",
+               head="<meta property='article:published_time' content='2024-04-29T10:00:00-04:00'>"),
+         "2024-04-30T00:00:00+08:00"),  # metadata of another day doesn't overrule the byline
         # a year, or a year and month, is not a date
         (_page(after_title="<p class='meta'>Posted March 2023 · © 2023</p>"), None),
     ],
-    ids=["byline-under-title", "byline-element", "time-element", "meta-utc", "meta-offset", "widget-only", "year-month"],
+    ids=[
+        "byline-under-title", "byline-element", "time-element", "meta-utc", "meta-offset", "widget-only",
+        "day-then-time-element", "day-then-meta", "day-other-meta", "year-month",
+    ],
 )
 def test_where_the_page_date_comes_from(page, expected):
     published = extract_html(page, SHANGHAI).published

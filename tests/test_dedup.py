@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot.ingest.dedup import Signature, StoryIndex, canonical_url, content_hash, text_signature
 from summarizer.text import convert_script
-from tests.test_text_and_extractive import ENGLISH, SEED_BODY
+from tests.support.texts import ENGLISH, SEED_BODY
 
 NOW = datetime(2023, 2, 24, 12, tzinfo=timezone.utc)
 OTHER_ZH = "渝西高鐵梁平段全長28.6公里，設梁平南站1座，其中橋樑14座、隧道6座。施工方克服雨季和山區地形的不利影響，較計劃提前兩個月完成橋樑施工。"

@@ -16,9 +16,8 @@ from bot.storage import Article, Database, Delivery, Source, Story, Subscriber, 
 from bot.storage.db import MIGRATION_LOCK
 from bot.storage.models import utcnow
 from bot.subscriptions import Subscriptions
-from tests.conftest import POSTGRES_URL
-from tests.test_bot import DAY, Clock, bot, fake_telegram, make_bot, news_site, stop  # noqa: F401 - fixtures
-from tests.test_push_engine import DUE, add_subscribers
+from tests.support.bot import DAY, DUE, Clock, add_subscribers, stop
+from tests.support.config import POSTGRES_URL
 
 postgres = pytest.mark.skipif(not POSTGRES_URL, reason="set NEWSBOT_TEST_POSTGRES_URL (.ci/run starts a PostgreSQL)")
 OTHER_PROCESS = "elsewhere:4242:cafe0000"

@@ -8,8 +8,8 @@ import pytest
 from bot.ingest.cleanup import clean_lines
 from bot.ingest.encoding import decode_bytes
 from bot.ingest.extract import extract_html, extract_plain_text
-from tests.conftest import DEMO, SEED_TEXT, SHANGHAI
-from tests.test_cli import newsbot
+from tests.support.cli import newsbot
+from tests.support.data import DEMO, SEED_TEXT, SHANGHAI
 
 FURNITURE = ["(相關資料圖)", "關鍵詞", "相關新聞", "2023-02-24 18:13:29", "2023-02-24 17:55:01", "責編", "審核",
              "記者 張耀", "向成國", "版權所有", "ICP", "分享到", "瀏覽", "首頁", "當前位置"]
@@ -261,6 +261,7 @@ def test_plain_text_title_line_is_still_the_title():
 
 
 @pytest.mark.parametrize("via", ["stdin", "txt"])
+@pytest.mark.slow  # a newsbot process: `pytest -m "not slow"` leaves it out
 def test_summarize_one_paragraph_without_a_title(tmp_path, via):
     target = "-"
     if via == "txt":

@@ -7,23 +7,11 @@ from sqlalchemy import select
 from bot.ingest.pipeline import Ingestor
 from bot.storage import Article, Database
 from summarizer import Summarizer
-from tests.conftest import Reply
+from tests.support.feeds import item, rss2
+from tests.support.texts import BODY_ZH
+from tests.support.web import Reply
 
-BODY_ZH = "梁平區今年計劃新建標準化廠房20萬平方米，並開通直達東盟國家的冷鏈班列。區經濟信息委主任介紹，新簽約項目涵蓋中央廚房、冷鏈物流、調味品和包裝材料等上下游環節，產業鏈條進一步完善。截至目前，產業園已集聚預制菜企業68家，去年實現產值102億元。梁平依托張鴨子、梁平柚等特色農產品，全力打造中國西部預制菜之都，持續優化營商環境，讓企業進得來、留得住、發展好。"
 BODY_ZH_HANS = "梁平区春耕备耕有序推进，全区计划播种粮食作物76万亩，已调运种子、化肥等农资1.8万吨，组建农技服务队42支，深入田间开展技术指导。区农业农村委提醒，近期气温回升但早晚温差较大，农户要做好秧苗防寒保温工作，确保春播生产顺利进行。在礼让镇川西村，十余台旋耕机正在稻田里来回作业，今年全村计划种植水稻3200亩，比去年增加200亩，目前已完成翻耕1800亩。"
-
-
-def rss2(items: str, encoding: str = "utf-8") -> str:
-    return f"""<?xml version="1.0" encoding="{encoding}"?>
-<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
-<channel><title>梁平新聞</title><link>http://example/</link><description>d</description>
-{items}
-</channel></rss>"""
-
-
-def item(guid: str, title: str, body: str, date: str, link: str | None = None) -> str:
-    return f"""<item><title>{title}</title><link>{link or 'http://news.example/' + guid + '.html'}</link>
-<guid>{guid}</guid><pubDate>{date}</pubDate><content:encoded><![CDATA[<p>{body}</p>]]></content:encoded></item>"""
 
 
 async def run(settings, db: Database):

@@ -8,8 +8,10 @@ import select
 import subprocess
 import sys
 
+import pytest
+
 from bot.cli import main
-from tests.conftest import DEMO
+from tests.support.data import DEMO
 
 SOURCE = ("Migratory birds returned to Shuanggui Lake in record numbers this winter, officials said on Friday. "
           "About 3,000 birds were counted by volunteers.")
@@ -80,6 +82,7 @@ def test_a_missing_file_is_one_line_and_exit_2(tmp_path, clean_environment, caps
     assert captured.err == f"newsbot: error: {tmp_path / 'missing.jsonl'}: no such file (give a JSON Lines file, or - for stdin)\n"
 
 
+@pytest.mark.slow  # a newsbot process: `pytest -m "not slow"` leaves it out
 def test_each_verdict_comes_out_before_the_next_line_goes_in(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(DEMO.parent.parent)}
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "check-summaries", "-", "--json"], cwd=tmp_path, env=env,

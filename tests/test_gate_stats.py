@@ -10,8 +10,8 @@ import pytest
 from bot.cli import main
 from bot.gate_report import acceptance, report
 from bot.storage import Article, Database, Source, Summary
-from tests.conftest import write_config
-from tests.test_bot import ADMIN, DAY, bot, fake_telegram, make_bot, news_site  # noqa: F401 - fixtures
+from tests.support.bot import ADMIN, DAY
+from tests.support.config import write_config
 
 MT5 = "csebuetnlp/mT5_multilingual_XLSum"
 TEXTRANK = "textrank"
@@ -104,9 +104,10 @@ def test_models_stats_json_and_text(config, capsys):
     assert (profiles["mt5-xlsum"]["total"], profiles["mt5-xlsum"]["model"]) == (11, MT5)  # the older one too
 
 
-async def test_admin_stats_shows_the_gate_per_profile(bot, fake_telegram, db):  # noqa: F811 - fixtures
+async def test_admin_stats_shows_the_gate_per_profile(bot, fake_telegram, db):
     store(db, DAY)
     fake_telegram.user_says(ADMIN, "/stats", language_code="en")
     [message] = await fake_telegram.wait_for_messages(ADMIN, 1)
     assert message["text"].startswith("📊 Stats\nSubscribers: 1 (0 active)")
-    assert message["text"].endswith("\n• gate: —\n" + "\n".join(EXPECTED_LINES))
+    # the sources of the catalog (the stored articles' and the config's), then the gate per profile
+    assert message["text"].endswith("\n• gate: —\n• 梁平新聞網: —\n" + "\n".join(EXPECTED_LINES))

@@ -19,7 +19,7 @@ from bot.ingest.pipeline import Ingestor
 from bot.storage import Article
 from summarizer import Summarizer
 from summarizer.backends.extractive import MAX_SENTENCES, ExtractiveBackend
-from tests.conftest import DEMO
+from tests.support.data import DEMO
 
 PAGE = (DEMO / "english" / "2023-02-25-wetland.html").read_bytes()
 BINARIES = {
@@ -69,6 +69,7 @@ def test_utf16_text_with_its_byte_order_mark_is_still_text(tmp_path, clean_envir
     ("blank.txt", b" \n\t\n", "it is empty (give a page or a text with an article)"),
     ("blank.html", b"<html><head><title></title></head><body>  </body></html>", "no article text found"),
 ])
+@pytest.mark.slow  # a newsbot process: `pytest -m "not slow"` leaves it out
 def test_empty_input_exits_2_without_library_warnings(tmp_path, command, name, content, message):
     (tmp_path / name).write_bytes(content)
     result = run_cli(command, name, cwd=tmp_path)

@@ -1,4 +1,4 @@
-"""``newsbot fetch`` against a hostile web (tests/hostile_web.py): bombs, stacked and unknown
+"""``newsbot fetch`` against a hostile web (tests/fakes/hostile_web.py): bombs, stacked and unknown
 encodings, odd validators, redirect loops, links and hops to private addresses, exotic
 charsets, drips and truncated bodies. Every case must leave the pass running, ordinary
 articles must all be stored, and the source must be scheduled on."""
@@ -24,8 +24,8 @@ from bot.ingest.encoding import decode_bytes
 from bot.ingest.http import FetchError, PoliteClient, TransientError
 from bot.storage import Article, PageRetry, Source
 from bot.storage.models import utcnow
-from tests.conftest import write_config
-from tests.hostile_web import ANY, Answer, HostileServer, article_html, build_corpus, feed, gzip_bomb, ordinary_pages
+from tests.fakes.hostile_web import ANY, Answer, HostileServer, article_html, build_corpus, feed, gzip_bomb, ordinary_pages
+from tests.support.config import write_config
 
 pytestmark = pytest.mark.slow  # bombs and drips: `pytest -m "not slow"` leaves them out
 

@@ -6,7 +6,7 @@ import pytest
 
 from bot.config import FetchSettings
 from bot.ingest.http import FetchError, PoliteClient, TransientError
-from tests.conftest import Reply
+from tests.support.web import Reply
 
 
 def fetch_settings(**overrides) -> FetchSettings:

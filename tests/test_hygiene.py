@@ -9,7 +9,6 @@ import logging
 import os
 import re
 import signal
-import socket
 import sys
 import time
 from datetime import datetime, timedelta, timezone
@@ -23,8 +22,10 @@ from bot.maintenance import BATCH, prune, webhook_secret
 from bot.redact import REDACTED, Redactor
 from bot.storage import Article, BotState, Bulletin, Database, Delivery, ForecastRecord, PageRetry, Source, Subscriber, Summary
 from summarizer import Summarizer
-from tests.conftest import DEMO, write_config
-from tests.test_bot import TOKEN, bot, fake_telegram, make_bot, news_site  # noqa: F401 - fixtures
+from tests.support.bot import TOKEN, update_from
+from tests.support.config import write_config
+from tests.support.data import DEMO
+from tests.support.web import free_port
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -134,22 +135,8 @@ def test_generated_webhook_secret_is_stored_once_and_reused(db):
     assert webhook_secret(db, "configured-secret_1") == "configured-secret_1"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def update_from(chat_id: int, text: str, update_id: int) -> dict:
-    return {"update_id": update_id, "message": {
-        "message_id": update_id, "date": int(time.time()), "text": text,
-        "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
-        "chat": {"id": chat_id, "type": "private", "first_name": "R"},
-        "from": {"id": chat_id, "is_bot": False, "first_name": "Resident", "language_code": "en"},
-    }}
-
-
-async def test_webhook_mode_answers_only_updates_with_the_secret(tmp_path, fake_telegram):  # noqa: F811
+@pytest.mark.slow  # a newsbot process: `pytest -m "not slow"` leaves it out
+async def test_webhook_mode_answers_only_updates_with_the_secret(tmp_path, fake_telegram):
     """The real `newsbot run` in webhook mode: Telegram is told a generated secret, and updates
     without it, or with a wrong one, are refused with 403 and never answered."""
     port = free_port()
@@ -238,13 +225,13 @@ def test_redactor_covers_message_arguments_and_traceback():
         ("/subscribe ¹⁰:⁰⁰", "That is not a time: use 24-hour HH:MM, for example /time 07:30."),
     ],
 )
-async def test_unicode_digits_get_a_helpful_reply(bot, fake_telegram, command, expected):  # noqa: F811
+async def test_unicode_digits_get_a_helpful_reply(bot, fake_telegram, command, expected):
     fake_telegram.user_says(510, command, language_code="en")
     [message] = await fake_telegram.wait_for_messages(510, 1)
     assert message["text"] == expected
 
 
-async def test_tapping_the_selected_setting_is_not_an_error(bot, fake_telegram):  # noqa: F811
+async def test_tapping_the_selected_setting_is_not_an_error(bot, fake_telegram):
     fake_telegram.user_says(511, "/settings", language_code="en")
     [view] = await fake_telegram.wait_for_messages(511, 1)
     assert "• 07:30" in [b["text"] for row in view["reply_markup"]["inline_keyboard"] for b in row]
@@ -257,7 +244,7 @@ async def test_tapping_the_selected_setting_is_not_an_error(bot, fake_telegram):
     assert "Push time: 08:00" in (await fake_telegram.wait_for_edit())["text"]
 
 
-async def test_commands_for_another_bot_are_ignored_in_groups(bot, fake_telegram):  # noqa: F811
+async def test_commands_for_another_bot_are_ignored_in_groups(bot, fake_telegram):
     group = -100600
     for text in ("/start@otherbot", "/frobnicate@otherbot", "/latest@other_bot 3"):
         fake_telegram.user_says(group, text, user_id=21, chat_type="group", language_code="en")

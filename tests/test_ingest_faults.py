@@ -23,8 +23,9 @@ from bot.ingest.sources import SourceError, parse_feed
 from bot.storage import Article, PageRetry, Source, Summary
 from bot.storage.models import utcnow
 from summarizer import Summarizer
-from tests.conftest import LocalServer, Reply
-from tests.test_feeds import BODY_ZH, item, rss2
+from tests.support.feeds import item, rss2
+from tests.support.texts import BODY_ZH
+from tests.support.web import LocalServer, Reply
 
 FAST_FETCH = "[fetch]\nmin_delay_seconds = 0\nmax_retries = 0\ntimeout_seconds = 1\n"
 ARTICLE_PAGE = (
@@ -67,7 +68,7 @@ class DripServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/feed.xml"
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def close(self) -> None:
         self._stop.set()

@@ -16,8 +16,8 @@ from summarizer.quantities import numbers
 from summarizer.lead import Lead, check_lead, lead_profile, lead_prompt, write_lead
 from summarizer.profiles import ProfileError, load_models_config
 from summarizer.text import split_sentences
-from tests.fake_openai import FakeOpenAI
-from tests.tiny_models import build_causal, build_tokenizer
+from tests.fakes.openai import FakeOpenAI
+from tests.fakes.tiny_models import build_causal, build_tokenizer
 
 WEATHER_HANT = "今天多雲轉小雨，3～9℃，降水概率60%，東北風2級。明天陰，4～10℃，降水概率20%，北風1級。"
 STORIES_HANT = [
@@ -218,6 +218,7 @@ profiles:
     return Summarizer.from_file(path)
 
 
+@pytest.mark.slow  # tiny models trained on the spot: `pytest -m "not slow"` leaves it out
 def test_a_tiny_causal_model_writes_a_lead_through_generate_and_the_gate(causal_models):
     lead = write_lead(causal_models, WEATHER_EN, STORIES_EN, "en", profile="trained")
     assert lead == Lead(LEAD_EN, "en", "trained", causal_models.config.profiles["trained"].model, False, None)
@@ -229,6 +230,7 @@ def test_a_tiny_causal_model_writes_a_lead_through_generate_and_the_gate(causal_
 
 @pytest.mark.parametrize(("language", "weather", "stories"), [("en", WEATHER_EN, STORIES_EN),
                                                               ("zh-Hant", WEATHER_HANT, STORIES_HANT)])
+@pytest.mark.slow  # tiny models trained on the spot: `pytest -m "not slow"` leaves it out
 def test_a_random_model_s_garbage_never_raises_and_never_brings_a_number_of_its_own(causal_models, language, weather,
                                                                                      stories):
     lead = write_lead(causal_models, weather, stories, language, profile="random")

@@ -73,6 +73,7 @@ def test_relative_model_folders_in_the_packaged_copy_come_from_the_working_direc
     assert config_folder.profiles["local"].model == str(folders / "config" / "weights")
 
 
+@pytest.mark.slow  # builds the wheel in a process: `pytest -m "not slow"` leaves it out
 def test_the_wheel_carries_models_yaml(tmp_path):
     source = tmp_path / "src"
     source.mkdir()

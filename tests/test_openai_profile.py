@@ -22,8 +22,8 @@ from summarizer import Summarizer
 from summarizer.backends import openai_chat
 from summarizer.profiles import ProfileError, load_models_config
 from summarizer.text import split_sentences
-from tests.conftest import write_config
-from tests.fake_openai import FakeOpenAI
+from tests.fakes.openai import FakeOpenAI
+from tests.support.config import write_config
 
 REPO_MODELS = Path(__file__).resolve().parent.parent / "models.yaml"
 KEY_VARIABLE = "NEWSBOT_TEST_INFERENCE_KEY"

@@ -5,22 +5,9 @@ from sqlalchemy import func, select
 from bot.ingest.pipeline import Ingestor
 from bot.storage import Article, Source, Story, Summary
 from summarizer import Summarizer
-from tests.conftest import DEMO, Reply
-
-LISTING = """<html><body><ul>
-<li><a href="/news/2023-02-24/8812.html">梁平開春第一課</a></li>
-<li><a href="/news/2023-02-25/8813.html">預制菜</a></li>
-<li><a href="/news/2023-02-25/8813.html#comments">預制菜評論</a></li>
-<li><a href="/about.html">關於我們</a></li>
-<li><a href="http://elsewhere.example/news/1.html">外站</a></li>
-<li><a href="javascript:void(0)">更多</a></li>
-</ul></body></html>"""
-
-
-def serve_demo_portal(server) -> None:
-    server.routes["/list.html"] = Reply(LISTING)
-    server.routes["/news/2023-02-24/8812.html"] = Reply((DEMO / "liangping/2023-02-24-training.html").read_bytes())
-    server.routes["/news/2023-02-25/8813.html"] = Reply((DEMO / "liangping/2023-02-25-prepared-food.html").read_bytes())
+from tests.support.data import DEMO
+from tests.support.feeds import serve_demo_portal
+from tests.support.web import Reply
 
 
 async def test_page_source_follows_article_links_once(server, db, make_settings):

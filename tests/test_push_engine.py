@@ -1,29 +1,19 @@
 """The push engine and update processing as a service: isolation, merging, concurrency, order.
 
-The real Application against the fake Bot API (fixtures from tests/test_bot.py)."""
+The real Application against the fake Bot API (fixtures from tests/conftest.py)."""
 
 from __future__ import annotations
 
-import asyncio
+import threading
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.storage import Delivery, Subscriber
 from bot.subscriptions import retry_delay
-from tests.conftest import Reply
-from tests.test_bot import DAY, bot, fake_telegram, make_bot, news_site, subscriber  # noqa: F401 - fixtures
-
-DUE = DAY.replace(minute=30)
-
-
-def add_subscribers(db, chat_ids, **fields) -> None:
-    """Active subscribers due at 07:30 on DAY."""
-    with db.session() as session:
-        for chat_id in chat_ids:
-            session.add(Subscriber(chat_id=chat_id, thread_id=0, chat_type="private", language="zh-Hant", language_chosen=False,
-                                   push_time="07:30", timezone="Asia/Shanghai", news_mode="daily", active=True,
-                                   next_push_at=DUE, **fields))
+from tests.support.bot import DUE, add_subscribers, subscriber
+from tests.support.waiting import wait_until
+from tests.support.web import Reply
 
 
 async def test_one_broken_subscriber_does_not_stop_the_others(bot, fake_telegram, db):
@@ -85,12 +75,19 @@ async def test_pushes_run_concurrently(bot, fake_telegram, db):
 
 
 async def test_a_slow_command_in_one_chat_does_not_hold_another(bot, fake_telegram, news_site):
-    news_site.routes["/v1/forecast"] = Reply("{}", delay=3)  # the weather provider hangs
+    released = threading.Event()
+
+    def hanging(hit):  # the weather provider hangs until the test lets it answer
+        released.wait(15)
+        return Reply("{}")
+
+    news_site.routes["/v1/forecast"] = hanging
     fake_telegram.user_says(700, "/weather")
-    await asyncio.sleep(0.3)
+    await wait_until(lambda: news_site.hits_for("/v1/forecast"), 15, "the /weather command to ask the provider")
     fake_telegram.user_says(701, "/help")
     await fake_telegram.wait_for_messages(701, 1)
     assert fake_telegram.messages_to(700) == []  # still waiting for the weather
+    released.set()
     await fake_telegram.wait_for_messages(700, 1)
 
 

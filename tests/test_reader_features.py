@@ -13,63 +13,12 @@ from sqlalchemy import select
 
 from bot.storage import Delivery, Subscriber
 from bot.telegram import push
-from bot.telegram.app import build_application
 from summarizer import Summarizer
-from tests.conftest import DEMO, SHANGHAI, Reply
-from tests.fake_openai import FakeOpenAI
-from tests.fake_telegram import FakeTelegram
-from tests.test_bot import DAY, TOKEN, Clock, fake_telegram, seen_before, stop  # noqa: F401 - fake_telegram is a fixture
-from tests.test_weather import open_meteo_payload
-
-PAGES = {
-    "/a/news/1.html": "liangping/2023-02-24-training.html",
-    "/a/news/2.html": "liangping/2023-02-25-prepared-food.html",
-    "/b/news/1.html": "chongqing/2023-02-25-railway.html",
-    "/b/news/2.html": "english/2023-02-25-wetland.html",
-}
-
-
-@pytest.fixture
-def site(server):
-    """Two news sites (a: Liangping's, Traditional; b: Chongqing's, Simplified and English) and Open-Meteo."""
-    for prefix in ("a", "b"):
-        server.routes[f"/{prefix}/list.html"] = Reply("".join(
-            f'<a href="{path}">{path}</a>' for path in PAGES if path.startswith(f"/{prefix}/")))
-    for path, page in PAGES.items():
-        server.routes[path] = Reply((DEMO / page).read_bytes())
-    server.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload(DAY.date())))
-    return server
-
-
-@pytest.fixture
-async def start_bot(db, fake_telegram, site, make_settings):
-    """Start the real Application with extra config; every one started is stopped afterwards."""
-    started = []
-
-    async def start(extra: str = "", clock: Clock | None = None, summarizer: Summarizer | None = None):
-        settings = make_settings(
-            f'[telegram]\ntoken = "{TOKEN}"\napi_base_url = "{fake_telegram.base_url}"\n'
-            f'[weather]\napi_base_url = "{site.url("/v1")}"\nmax_retries = 0\n'
-            f'[[sources]]\nname = "梁平新聞網"\nkind = "page"\nurl = "{site.url("/a/list.html")}"\n'
-            f'[[sources]]\nname = "重庆日报"\nkind = "page"\nurl = "{site.url("/b/list.html")}"\n' + extra
-        )
-        application = build_application(settings, db, summarizer or Summarizer(), clock=clock or Clock(DAY), schedule=False)
-        await application.initialize()
-        await application.post_init(application)
-        await application.start()
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
-        started.append(application)
-        return application.bot_data["services"]
-
-    yield start
-    for application in started:
-        await stop(application)
-
-
-async def say(fake: FakeTelegram, chat_id: int, text: str, language_code: str = "zh-hant") -> dict:
-    before = len(fake.messages_to(chat_id))
-    fake.user_says(chat_id, text, language_code=language_code)
-    return (await fake.wait_for_messages(chat_id, before + 1))[-1]
+from tests.fakes.open_meteo import open_meteo_payload, stormy
+from tests.fakes.openai import FakeOpenAI
+from tests.support.bot import DAY, Clock, say, seen_before
+from tests.support.data import SHANGHAI
+from tests.support.web import Reply
 
 
 def real_daytime() -> datetime:
@@ -142,13 +91,6 @@ async def test_search_finds_stories_across_scripts_newest_first_and_helps_when_n
 
 
 # -- weather alerts -------------------------------------------------------------------
-
-
-def stormy(kind: str = "storm") -> dict:
-    """Tomorrow (DAY + 1) turns bad: a thunderstorm, or hail (the severest)."""
-    payload = open_meteo_payload(DAY.date())
-    payload["daily"]["weather_code"][1] = {"storm": 95, "hail": 99}[kind]
-    return payload
 
 
 async def test_an_alert_arrives_once_for_a_storm_tomorrow_and_again_only_when_it_worsens(start_bot, fake_telegram, site, monkeypatch):

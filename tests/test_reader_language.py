@@ -20,8 +20,9 @@ from summarizer.api import check_translation
 from summarizer.backends import transformer
 from summarizer.profiles import ProfileError, load_models_config
 from summarizer.text import split_sentences, strip_title_label
-from tests.conftest import SHANGHAI
-from tests.tiny_models import ENGLISH, UNFAITHFUL, ZH_HANT, build_causal, build_marian
+from tests.fakes.tiny_models import ENGLISH, UNFAITHFUL, ZH_HANT, build_causal, build_marian
+from tests.support.cli import newsbot
+from tests.support.data import SHANGHAI
 
 REPO_MODELS = Path(__file__).resolve().parent.parent / "models.yaml"
 FACTORIES_TITLE = "環球觀焦點:梁平新建標準化廠房"  # a portal's column label before the headline
@@ -50,7 +51,8 @@ CAUSAL_ANSWERS = [
 
 
 @pytest.fixture(scope="session")
-def models_dir(tmp_path_factory):
+def translation_models(tmp_path_factory):
+    """Tiny MarianMT models, zh->en and en->zh, that know every sentence of the summaries here."""
     folder = tmp_path_factory.mktemp("translation-models")
     extractive = Summarizer()
     for text in (ZH_HANT, UNFAITHFUL, ENGLISH):  # the tiny models know every sentence of these summaries
@@ -75,8 +77,8 @@ profiles:
 
 
 @pytest.fixture
-def translating(models_dir, tmp_path) -> Path:
-    return models_yaml(tmp_path, models_dir / "zh-en", models_dir / "en-zh")
+def translating(translation_models, tmp_path) -> Path:
+    return models_yaml(tmp_path, translation_models / "zh-en", translation_models / "en-zh")
 
 
 def write_articles(folder: Path, *articles: tuple[str, str, str]) -> None:
@@ -150,9 +152,8 @@ def test_translate_table_is_validated_with_file_and_key(tmp_path, yaml_text, mes
         load_models_config(tmp_path / "models.yaml")
 
 
+@pytest.mark.slow  # a newsbot process: `pytest -m "not slow"` leaves it out
 def test_default_models_yaml_declares_marian_translations_missing_here(tmp_path):
-    from tests.test_cli import newsbot
-
     config = load_models_config(REPO_MODELS)
     assert config.translate == {"zh->en": "opus-mt-zh-en", "en->zh": "opus-mt-en-zh"}
     assert config.profiles["opus-mt-zh-en"].model == "Helsinki-NLP/opus-mt-zh-en"
@@ -182,14 +183,16 @@ def test_translations_keep_the_sources_numbers(translation, source, language, pr
     assert check_translation(translation, source, language) == problem
 
 
-def test_translation_model_translates_summary_and_title(translating, models_dir):
+@pytest.mark.slow  # tiny models trained on the spot: `pytest -m "not slow"` leaves it out
+def test_translation_model_translates_summary_and_title(translating, translation_models):
     summarizer = Summarizer.from_file(translating)
     summary = Summarizer().summarize(ZH_HANT).summary
     [result] = summarizer.translate_many([summary], ["梁平新建標準化廠房"], [ZH_HANT], ["zh-Hant"], "en")
     assert (result.summary, result.title) == (ZH_EN[summary], "Liangping builds standard factories")
-    assert (result.language, result.profile, result.model, result.fallback) == ("en", "zh-en", str(models_dir / "zh-en"), False)
+    assert (result.language, result.profile, result.model, result.fallback) == ("en", "zh-en", str(translation_models / "zh-en"), False)
 
 
+@pytest.mark.slow  # tiny models trained on the spot: `pytest -m "not slow"` leaves it out
 def test_translation_with_an_invented_number_is_rejected(translating):
     summarizer = Summarizer.from_file(translating)
     summary = Summarizer().summarize(UNFAITHFUL).summary
@@ -198,7 +201,8 @@ def test_translation_with_an_invented_number_is_rejected(translating):
     assert result.reason == "faithfulness check: number 960000 is not in the source"
 
 
-def test_multi_target_model_gets_its_language_code_first(translating, models_dir):
+@pytest.mark.slow  # tiny models trained on the spot: `pytest -m "not slow"` leaves it out
+def test_multi_target_model_gets_its_language_code_first(translating, translation_models):
     summarizer = Summarizer.from_file(translating)
     loaded = transformer.load_model(summarizer.config.profiles["en-zh"])
     first_tokens = []
@@ -214,6 +218,7 @@ def test_multi_target_model_gets_its_language_code_first(translating, models_dir
     assert (result.summary, result.title) == ("今年冬天，3000多隻候鳥飛抵雙桂湖。觀察人員記錄到42種鳥類，包括一對青頭潛鴨。", "候鳥回到雙桂湖")
 
 
+@pytest.mark.slow  # tiny models trained on the spot: `pytest -m "not slow"` leaves it out
 def test_causal_profile_summarizes_in_the_readers_language(tmp_path):
     build_causal(tmp_path / "causal", [], PROMPT, answers=CAUSAL_ANSWERS)
     (tmp_path / "models.yaml").write_text(f"""
@@ -227,6 +232,7 @@ profiles:
     assert bad.fallback and bad.summary == "" and bad.reason == "faithfulness check: number 960000 is not in the source"
 
 
+@pytest.mark.slow  # tiny models trained on the spot: `pytest -m "not slow"` leaves it out
 async def test_readers_get_stories_translated_at_ingestion_once(translating, tmp_path, db, make_settings):
     ingestor = await ingest(tmp_path, db, make_settings, translating,
                             ("factories", FACTORIES_TITLE, ZH_HANT), ("birds", BIRDS_TITLE, ENGLISH))
@@ -258,8 +264,9 @@ async def test_readers_get_stories_translated_at_ingestion_once(translating, tmp
     assert ingestor.summarize_pending() == 0
 
 
+@pytest.mark.slow  # tiny models trained on the spot: `pytest -m "not slow"` leaves it out
 async def test_without_translation_weights_stories_are_marked_and_sources_in_the_readers_script(
-        models_dir, tmp_path, db, make_settings):
+        translation_models, tmp_path, db, make_settings):
     missing = models_yaml(tmp_path, tmp_path / "later-zh-en", tmp_path / "later-en-zh")
     ingestor = await ingest(tmp_path, db, make_settings, missing,
                             ("factories", FACTORIES_TITLE, ZH_HANT), ("birds", BIRDS_TITLE, ENGLISH), source="重庆日报")
@@ -277,12 +284,13 @@ async def test_without_translation_weights_stories_are_marked_and_sources_in_the
     assert "(in Chinese)" in html and "梁平新建標準化廠房" in html
 
     assert ingestor.summarize_pending() == 0  # still no weights: nothing to do
-    shutil.copytree(models_dir / "zh-en", tmp_path / "later-zh-en")  # `newsbot models pull` would put them there
+    shutil.copytree(translation_models / "zh-en", tmp_path / "later-zh-en")  # `newsbot models pull` would put them there
     assert ingestor.summarize_pending() == 1
     assert stories(db, "en")["factories"]["title"] == "Liangping builds standard factories"
     assert stories(db, "zh-Hant")["birds"]["original_language"] == "en"  # en->zh weights still missing
 
 
+@pytest.mark.slow  # tiny models trained on the spot: `pytest -m "not slow"` leaves it out
 async def test_a_translation_that_invents_a_number_falls_back_to_the_marked_original(translating, tmp_path, db, make_settings):
     ingestor = await ingest(tmp_path, db, make_settings, translating, ("spring", SPRING_TITLE, UNFAITHFUL))
     with db.session() as session:
@@ -295,10 +303,11 @@ async def test_a_translation_that_invents_a_number_falls_back_to_the_marked_orig
     assert english["summary"] == f"{Summarizer().summarize(UNFAITHFUL).summary} (in Chinese)" and "960" not in english["summary"]
 
 
-async def test_translation_weights_that_do_not_load_store_nothing(models_dir, tmp_path, db, make_settings):
+@pytest.mark.slow  # tiny models trained on the spot: `pytest -m "not slow"` leaves it out
+async def test_translation_weights_that_do_not_load_store_nothing(translation_models, tmp_path, db, make_settings):
     broken = tmp_path / "broken"
     broken.mkdir()
-    shutil.copy(models_dir / "zh-en" / "config.json", broken)  # looks present, but has no weights or tokenizer
+    shutil.copy(translation_models / "zh-en" / "config.json", broken)  # looks present, but has no weights or tokenizer
     ingestor = await ingest(tmp_path, db, make_settings, models_yaml(tmp_path, broken, tmp_path / "later-en-zh"),
                             ("factories", FACTORIES_TITLE, ZH_HANT))
     assert stored(db) == [("factories", "extractive", "zh-Hant", None, False)]
@@ -322,6 +331,7 @@ class FailingTranslator:
         return ["Translated." if t else "" for t in texts]
 
 
+@pytest.mark.slow  # tiny models trained on the spot: `pytest -m "not slow"` leaves it out
 def test_a_failing_translation_falls_back_alone(translating, caplog):
     summarizer = Summarizer.from_file(translating)
     summarizer._backends["zh-en"] = FailingTranslator()  # the backend cache is the seam

@@ -16,9 +16,8 @@ from hypothesis import HealthCheck, given, settings as hypothesis_settings, stra
 from bot.digest import Digest, StoryItem
 from bot.storage import Article, Source, Story, Summary
 from bot.telegram.render import MAX_MESSAGE, render_digest, render_stories, render_story, split_message
-from tests.fake_telegram import FakeTelegram, check_html, utf16_length
-from tests.test_bot import DAY, TOKEN, bot, fake_telegram, make_bot, news_site, seen_before  # noqa: F401 - fixtures
-from tests.test_push_engine import DUE, add_subscribers
+from tests.fakes.telegram import FakeTelegram, check_html, utf16_length
+from tests.support.bot import DAY, DUE, TOKEN, add_subscribers, seen_before
 
 # what feeds really send: blank lines, markup, entities, emoji and rare CJK (two UTF-16 units),
 # line and paragraph separators, control characters, a lone surrogate from a bad JSON escape

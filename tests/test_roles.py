@@ -14,9 +14,13 @@ from sqlalchemy.orm import Session
 
 from bot.storage import Database, Delivery, Subscriber
 from summarizer.text import ZH_HANT
-from tests.conftest import DEMO, POSTGRES_URL, Reply
-from tests.test_cli import newsbot
-from tests.test_crash_safety import ADMIN, HELP, TOKEN, bots, fake, limit, midday_zone, now, received, wait_until  # noqa: F401
+from tests.support.bot import ADMIN, TOKEN
+from tests.support.cli import newsbot
+from tests.support.config import POSTGRES_URL
+from tests.support.data import DEMO
+from tests.support.processes import HELP, limit, midday_zone, now, received
+from tests.support.waiting import wait_until
+from tests.support.web import Reply
 
 pytestmark = pytest.mark.slow  # processes started and killed: `pytest -m "not slow"` leaves them out
 
@@ -43,10 +47,10 @@ def pg_url():
     return POSTGRES_URL
 
 
-def write(tmp_path: Path, url: str, fake, extra: str = "", per_second: float = 25.0) -> Path:
+def write(tmp_path: Path, url: str, fake_telegram, extra: str = "", per_second: float = 25.0) -> Path:
     path = tmp_path / "newsbot.toml"
     path.write_text(
-        f'[database]\nurl = "{url}"\n[telegram]\napi_base_url = "{fake.base_url}"\nadmins = [{ADMIN}]\n'
+        f'[database]\nurl = "{url}"\n[telegram]\napi_base_url = "{fake_telegram.base_url}"\nadmins = [{ADMIN}]\n'
         f'broadcast_per_second = {per_second}\n[weather]\nprovider = "none"\n[fetch]\nmin_delay_seconds = 0\n' + extra,
         encoding="utf-8",
     )
@@ -76,51 +80,51 @@ def claims(url: str) -> dict[int, str]:
 
 @postgres
 @limit(200)
-async def test_two_processes_push_each_digest_once_and_one_survives_a_kill(tmp_path, fake, bots, pg_url):
+async def test_two_processes_push_each_digest_once_and_one_survives_a_kill(tmp_path, fake_telegram, bots, pg_url):
     chats = range(20_000, 20_300)
     seed(pg_url, chats)
-    fake.send_latency = 0.1
-    config = write(tmp_path, pg_url, fake, per_second=10)  # two processes: 20 sends/s in all
+    fake_telegram.send_latency = 0.1
+    config = write(tmp_path, pg_url, fake_telegram, per_second=10)  # two processes: 20 sends/s in all
     first = await bots.start(config)
     second = await bots.start(config)
 
-    fake.user_says(901, "/help")  # exactly one process long-polls: one answer, not two
-    await wait_until(lambda: fake.messages_to(901), 60, "an answer to /help", bots)
-    await wait_until(lambda: sum(received(fake, chats).values()) >= 60, 60, "the broadcast to be under way", bots)
-    assert len(fake.messages_to(901)) == 1
+    fake_telegram.user_says(901, "/help")  # exactly one process long-polls: one answer, not two
+    await wait_until(lambda: fake_telegram.messages_to(901), 60, "an answer to /help", bots)
+    await wait_until(lambda: sum(received(fake_telegram, chats).values()) >= 60, 60, "the broadcast to be under way", bots)
+    assert len(fake_telegram.messages_to(901)) == 1
 
     in_flight = {chat for chat, status in claims(pg_url).items() if status == "sending"}
-    delivered_at_kill = set(received(fake, chats))
+    delivered_at_kill = set(received(fake_telegram, chats))
     await first.kill()  # the other process takes over: its claims lapse after a minute
-    await wait_until(lambda: len(received(fake, chats)) == len(chats), 150, "every digest after the kill", bots)
+    await wait_until(lambda: len(received(fake_telegram, chats)) == len(chats), 150, "every digest after the kill", bots)
     await wait_until(lambda: set(claims(pg_url).values()) == {"sent"}, 30, "every push recorded as sent", bots)
 
-    counts = received(fake, chats)
+    counts = received(fake_telegram, chats)
     twice = {chat for chat, n in counts.items() if n > 1}
     assert max(counts.values()) <= 2 and twice <= in_flight, f"sent twice without being in flight: {sorted(twice - in_flight)}"
     assert len(delivered_at_kill) < len(chats)
-    fake.user_says(902, "/help")  # the survivor became the long-polling leader
-    await wait_until(lambda: fake.messages_to(902), 30, "the survivor to answer", bots)
-    assert fake.messages_to(902)[0]["text"] == HELP
+    fake_telegram.user_says(902, "/help")  # the survivor became the long-polling leader
+    await wait_until(lambda: fake_telegram.messages_to(902), 30, "the survivor to answer", bots)
+    assert fake_telegram.messages_to(902)[0]["text"] == HELP
     assert await second.stop() == 0, second.log()
 
 
 @postgres
 @limit(150)
-async def test_a_worker_ingests_and_the_bot_shows_it(tmp_path, fake, bots, pg_url, server):
+async def test_a_worker_ingests_and_the_bot_shows_it(tmp_path, fake_telegram, bots, pg_url, server):
     server.routes["/list.html"] = Reply('<a href="/news/1.html">1</a><a href="/news/2.html">2</a>')
     server.routes["/news/1.html"] = Reply((DEMO / "liangping/2023-02-25-prepared-food.html").read_bytes())
     server.routes["/news/2.html"] = Reply((DEMO / "chongqing/2023-02-25-railway.html").read_bytes())
-    config = write(tmp_path, pg_url, fake, extra=(
+    config = write(tmp_path, pg_url, fake_telegram, extra=(
         f'[[sources]]\nname = "梁平新聞網"\nkind = "page"\nurl = "{server.url("/list.html")}"\n'))
     bot = await bots.start(config, "--role", "bot")
     worker = await bots.start(config, "--role", "worker")
 
     async def latest() -> str:
-        fake.user_says(903, "/latest")
-        count = len(fake.messages_to(903)) + 1
-        await wait_until(lambda: len(fake.messages_to(903)) >= count, 30, "an answer to /latest", bots)
-        return fake.messages_to(903)[-1]["text"]
+        fake_telegram.user_says(903, "/latest")
+        count = len(fake_telegram.messages_to(903)) + 1
+        await wait_until(lambda: len(fake_telegram.messages_to(903)) >= count, 30, "an answer to /latest", bots)
+        return fake_telegram.messages_to(903)[-1]["text"]
 
     for _ in range(60):
         text_now = await latest()
@@ -130,9 +134,9 @@ async def test_a_worker_ingests_and_the_bot_shows_it(tmp_path, fake, bots, pg_ur
     assert "梁平預制菜產業園" in text_now and "渝西高鐵" in text_now
     assert len(server.hits_for("/list.html")) == 1  # fetched by the worker alone, once
 
-    fake.user_says(ADMIN, "/fetch", language_code="en")  # the bot role leaves fetching to the workers
-    await wait_until(lambda: fake.messages_to(ADMIN), 30, "an answer to /fetch", bots)
-    assert fake.messages_to(ADMIN)[0]["text"].startswith("Fetch requested")
+    fake_telegram.user_says(ADMIN, "/fetch", language_code="en")  # the bot role leaves fetching to the workers
+    await wait_until(lambda: fake_telegram.messages_to(ADMIN), 30, "an answer to /fetch", bots)
+    assert fake_telegram.messages_to(ADMIN)[0]["text"].startswith("Fetch requested")
     await wait_until(lambda: len(server.hits_for("/list.html")) == 2, 90, "the worker to fetch again", bots)
     assert await worker.stop() == 0, worker.log()
     assert await bot.stop() == 0, bot.log()

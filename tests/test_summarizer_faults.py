@@ -15,7 +15,7 @@ from bot.storage import Database
 from bot.storage import Summary as SummaryRow
 from summarizer import Summarizer
 from summarizer.text import split_sentences
-from tests.tiny_models import SIMPLIFIED_FOR_HANT, UNFAITHFUL, ZH_HANS, ZH_HANT
+from tests.fakes.tiny_models import SIMPLIFIED_FOR_HANT, UNFAITHFUL, ZH_HANS, ZH_HANT
 
 FAKE_MODELS = """
 default: fake

@@ -12,8 +12,8 @@ from summarizer.backends.extractive import ExtractiveBackend, fit_to_budget, res
 from summarizer.backends.transformer import TransformerBackend
 from summarizer.profiles import ModelsConfig, Profile
 from summarizer.text import text_length
-from tests.test_text_and_extractive import ENGLISH, SEED_BODY
-from tests.tiny_models import build_tokenizer
+from tests.fakes.tiny_models import build_tokenizer
+from tests.support.texts import ENGLISH, SEED_BODY
 
 FIT_CASES = [
     # (text, budget, language, expected): whole sentences first ...
@@ -164,6 +164,7 @@ def _profile(folder, **settings) -> Profile:
     return Profile.model_validate({"kind": "seq2seq", "model": str(folder), "generation": {"num_beams": 1}, **settings})
 
 
+@pytest.mark.slow  # tiny models trained on the spot: `pytest -m "not slow"` leaves it out
 def test_transformer_output_is_cut_to_the_budget_at_a_clause_end(long_model):
     backend = TransformerBackend(_profile(long_model))
     [summary] = backend.summarize_batch([ARTICLE], "zh-Hant")
@@ -173,11 +174,13 @@ def test_transformer_output_is_cut_to_the_budget_at_a_clause_end(long_model):
     assert shorter == "梁平預制菜產業園新簽約項目12個。今年一季度,產業園協議投資額達36.5億元。"
 
 
+@pytest.mark.slow  # tiny models trained on the spot: `pytest -m "not slow"` leaves it out
 def test_transformer_output_opening_with_the_title_keeps_what_follows(long_model):
     [summary] = TransformerBackend(_profile(long_model)).summarize_batch([ARTICLE], "zh-Hant", titles=[TITLE])
     assert summary == LONG_SUMMARY.split("。", 1)[1]
 
 
+@pytest.mark.slow  # tiny models trained on the spot: `pytest -m "not slow"` leaves it out
 def test_trimmed_transformer_summary_passes_the_gate(long_model):
     config = ModelsConfig.model_validate({"default": "tiny", "profiles": {"tiny": _profile(long_model).model_dump(exclude_unset=True)}})
     result = Summarizer(config).summarize(ARTICLE, "zh-Hant")
@@ -185,6 +188,7 @@ def test_trimmed_transformer_summary_passes_the_gate(long_model):
     assert text_length(result.summary, "zh-Hant") <= 60
 
 
+@pytest.mark.slow  # tiny models trained on the spot: `pytest -m "not slow"` leaves it out
 def test_max_new_tokens_is_sized_from_the_budget_unless_set(long_model, monkeypatch):
     limits = []
     loaded = transformer.load_model(_profile(long_model))

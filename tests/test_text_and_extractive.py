@@ -5,19 +5,8 @@ import pytest
 from summarizer import Summarizer, convert_script, detect_language, summarize
 from summarizer.profiles import ModelsConfig, ProfileError, load_models_config
 from summarizer.text import split_sentences, text_length
-from summarizer.weather.bulletins import parse_bulletins
-from tests.conftest import SEED_TEXT
-
-SEED_BODY = parse_bulletins(SEED_TEXT.read_text(encoding="utf-8"))[0]
-ENGLISH = (
-    "More than 3,000 migratory birds have arrived at Shuanggui Lake this winter, the forestry bureau said on Saturday. "
-    "Observers recorded 42 species, including a pair of Baer's pochards. "
-    "Liangping was named an International Wetland City in 2022. "
-    "The district has since restored 1,200 hectares of wetland and banned fishing in the core zone. "
-    "Visitors are asked to keep at least 50 meters from the birds. "
-    "The trail is open from 8 am to 6 pm daily. "
-    "Mr. Tang said the birds need quiet. It is the highest count since 2015."
-)
+from tests.support.data import SEED_TEXT
+from tests.support.texts import ENGLISH, SEED_BODY
 
 
 @pytest.mark.parametrize(

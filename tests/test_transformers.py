@@ -16,53 +16,12 @@ from summarizer.backends import transformer
 from summarizer.backends.transformer import chunk_text
 from summarizer.profiles import load_models_config
 from summarizer.text import split_sentences
-from tests.conftest import SEED_TEXT
-from tests.tiny_models import ENGLISH, SIMPLIFIED_FOR_HANT, TARGETS, UNFAITHFUL, ZH_HANS, ZH_HANT, build_causal, build_seq2seq
+from tests.fakes.tiny_models import ENGLISH, SIMPLIFIED_FOR_HANT, TARGETS, UNFAITHFUL, ZH_HANS, ZH_HANT
+from tests.support.cli import newsbot
+from tests.support.config import write_config
+from tests.support.data import SEED_TEXT
 
 pytestmark = pytest.mark.slow  # tiny models trained on the spot: `pytest -m "not slow"` leaves them out
-
-PROMPT = "Summarize in {language}: {text}"
-MODELS_YAML = f"""
-default: tiny-s2s
-routing: {{zh-Hant: tiny-s2s, zh-Hans: tiny-s2s, en: tiny-causal}}
-profiles:
-  tiny-s2s:
-    kind: seq2seq
-    model: ./s2s
-    max_input_tokens: 160
-    batch_size: 2
-    generation: {{num_beams: 2, max_new_tokens: 48}}
-  tiny-causal:
-    kind: causal
-    model: ./causal
-    prompt: "{PROMPT}"
-    generation: {{max_new_tokens: 48, do_sample: false}}
-  tiny-int8:
-    kind: seq2seq
-    model: ./s2s
-    device: cpu
-    quantize_int8: true
-    generation: {{num_beams: 1, max_new_tokens: 48}}
-  tiny-chunked:
-    kind: seq2seq
-    model: ./s2s
-    max_input_tokens: 40
-    generation: {{num_beams: 1, max_new_tokens: 24}}
-  later:
-    kind: seq2seq
-    model: ./later
-    generation: {{num_beams: 2, max_new_tokens: 48}}
-"""
-
-
-@pytest.fixture(scope="session")
-def models_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("models")
-    seed = [SEED_TEXT.read_text(encoding="utf-8")]
-    build_seq2seq(folder / "s2s", seed)
-    build_causal(folder / "causal", seed, PROMPT)
-    (folder / "models.yaml").write_text(MODELS_YAML, encoding="utf-8")
-    return folder
 
 
 @pytest.fixture
@@ -197,9 +156,6 @@ async def test_pipeline_summarizes_once_and_redoes_fallbacks_when_weights_arrive
 
 
 def test_cli_summarize_with_a_profile_and_models_list(models_dir, tmp_path):
-    from tests.conftest import write_config
-    from tests.test_cli import newsbot
-
     config = write_config(tmp_path, f'[summarizer]\nmodels_file = "{models_dir / "models.yaml"}"\n')
     result = newsbot("summarize", "-", "--json", "-c", str(config), cwd=tmp_path, stdin="標題\n" + ZH_HANT,
                      env={"HF_HUB_OFFLINE": "1"})

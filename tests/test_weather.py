@@ -1,7 +1,7 @@
 """Open-Meteo forecasts against a fake server on 127.0.0.1, caching, fallbacks and phrasing."""
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -10,40 +10,13 @@ from bot.storage import Article, Bulletin, Source, Story
 from bot.texts import t
 from bot.weather_service import WeatherService
 from summarizer.weather.forecast import beaufort, period_conditions, wind_phrase
-from tests.conftest import SHANGHAI, Reply
+from tests.fakes.open_meteo import open_meteo_payload
+from tests.support.cli import newsbot
+from tests.support.config import write_config
+from tests.support.data import SHANGHAI
+from tests.support.web import Reply
 
 NOW = datetime(2023, 2, 24, 7, 30, tzinfo=SHANGHAI)
-
-
-def open_meteo_payload(start: date = NOW.date(), days: int = 3) -> dict:
-    """An answer in Open-Meteo's shape: today cloudy turning to light rain, tonight rain, then overcast."""
-    dates = [start + timedelta(days=i) for i in range(days)]
-    hourly_time, hourly_code = [], []
-    for d in dates:
-        for hour in range(24):
-            hourly_time.append(f"{d.isoformat()}T{hour:02d}:00")
-            if d == start:
-                hourly_code.append(2 if hour < 14 else 61)
-            else:
-                hourly_code.append(3)
-    return {
-        "latitude": 30.67, "longitude": 107.8, "timezone": "Asia/Shanghai", "utc_offset_seconds": 28800,
-        "daily_units": {"temperature_2m_max": "°C", "wind_speed_10m_max": "km/h"},
-        "daily": {
-            "time": [d.isoformat() for d in dates],
-            "weather_code": [61, 3, 0][:days],
-            "temperature_2m_max": [12.4, 15.2, 18.0][:days],
-            "temperature_2m_min": [8.6, 7.9, 9.1][:days],
-            "precipitation_probability_max": [80, 20, 0][:days],
-            "precipitation_sum": [6.2, 0.1, 0.0][:days],
-            "wind_speed_10m_max": [14.0, 22.5, 5.0][:days],
-            "wind_direction_10m_dominant": [45, 0, 180][:days],
-            "sunrise": [f"{d}T07:12" for d in dates],
-            "sunset": [f"{d}T18:40" for d in dates],
-        },
-        "hourly_units": {"weather_code": "wmo code"},
-        "hourly": {"time": hourly_time, "weather_code": hourly_code},
-    }
 
 
 @pytest.fixture
@@ -73,7 +46,7 @@ async def test_forecast_request_and_phrasing(server, db, weather_settings):
     assert query["timezone"] == ["Asia/Shanghai"] and query["latitude"] == ["30.67"]
     assert set(query["daily"][0].split(",")) >= {"weather_code", "temperature_2m_max", "temperature_2m_min",
                                                    "precipitation_probability_max", "wind_speed_10m_max", "sunrise", "sunset"}
-    assert query["hourly"] == ["weather_code"]
+    assert query["hourly"] == ["weather_code,temperature_2m,precipitation,precipitation_probability"]
     assert server.hits_for("/robots.txt") == []  # an API, not a page
     assert report.error is None and not report.stale
     zh_hant, zh_hans, en = (report.text(lang, NOW) for lang in ("zh-Hant", "zh-Hans", "en"))
@@ -212,10 +185,9 @@ async def test_undated_bulletin_is_read_from_its_article_date(server, db, weathe
     assert late.bulletins == [] and late.text("en", published) == t("weather_unavailable", "en")
 
 
+@pytest.mark.slow  # a newsbot process: `pytest -m "not slow"` leaves it out
 def test_weather_json_never_offers_an_old_bulletin_as_current(tmp_path):
     from bot.storage import Database
-    from tests.conftest import write_config
-    from tests.test_cli import newsbot
 
     config = write_config(tmp_path, "")
     db = Database(f"sqlite:///{tmp_path / 'news.db'}")
@@ -236,10 +208,8 @@ def test_wind_scales_and_period_phrasing():
     assert period_conditions([], "en") is None
 
 
+@pytest.mark.slow  # a newsbot process: `pytest -m "not slow"` leaves it out
 def test_weather_json_has_structure_and_every_language(tmp_path, server):
-    from tests.conftest import write_config
-    from tests.test_cli import newsbot
-
     server.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload(datetime.now(timezone.utc).astimezone(SHANGHAI).date())))
     config = write_config(tmp_path, "")
     result = newsbot("weather", "-c", str(config), "--json", cwd=tmp_path, env={"NEWSBOT_WEATHER_API_BASE_URL": server.url("/v1")})
@@ -253,9 +223,8 @@ def test_weather_json_has_structure_and_every_language(tmp_path, server):
     assert document["bulletins"] == []
 
 
+@pytest.mark.slow  # a newsbot process: `pytest -m "not slow"` leaves it out
 def test_digest_leads_with_the_forecast(tmp_path, server):
-    from tests.test_cli import newsbot
-
     server.routes["/v1/forecast"] = Reply(json.dumps(open_meteo_payload(datetime.now(timezone.utc).astimezone(SHANGHAI).date())))
     result = newsbot("digest", "--fetch", "--lang", "en", cwd=tmp_path,
                      env={"NEWSBOT_WEATHER_API_BASE_URL": server.url("/v1"), "NEWSBOT_WEATHER_PROVIDER": "open-meteo"})

@@ -6,17 +6,20 @@ On the parsed page, before the extractor sees it (:func:`prune_page`):
   stay tables, so the extractor keeps them and they come out one row a line;
 - text laid out with ``<br>`` becomes one paragraph per line;
 - blocks of links go wherever they are and whatever their heading (link density, with
-  ``onclick`` items counted as links), as do lists of headlines (every item short and
-  unfinished, or ending in a timestamp) that no "…：" line introduces, small blocks around a
-  form (newsletter sign-ups, search boxes) or a copyright line without a sentence (page
-  footers), and the heading or wrapper left behind;
+  ``onclick`` items counted as links; a link inside running text is part of its sentence), as
+  do lists of headlines (every item ending in a timestamp, or short and unfinished in Chinese:
+  English ones are key points) that no "…：" line introduces, small blocks around a form
+  (newsletter sign-ups, search boxes) or a copyright line without a sentence (page footers),
+  pull quotes (a ``<blockquote>`` or ``<aside>`` repeating words of one paragraph), and the
+  heading or wrapper left behind;
 - on a forum thread (numbered post ids, each post stamped with a time) only the first post stays.
 
 On the extracted lines (:func:`clean_segments`, :func:`clean_lines`): meta lines (發布時間, 來源,
 瀏覽次數, 字號 大中小, 作者, 編輯…, also glued together on one line), headlines glued to a
 timestamp, bare timestamps and date widgets, toolbars ("分享 | 點贊 | 在看"), short lines in
 parentheses (captions, credits), contact lines, and what only words give away: credits,
-copyright and ICP lines, share/print links, related-news headings and the list under them.
+copyright and ICP lines, share/print links, wire sign-offs ("Reporting by …; Editing by …"),
+press-release furniture, bare English dates, related-news headings and the list under them.
 Table rows are never touched by the line rules.
 """
 
@@ -36,11 +39,15 @@ _FINISHED = re.compile(r"[。！？!?.…][」』”\"'）)]*$")
 _SENTENCE_END = re.compile(r"[。！？!?]")
 _PROSE = re.compile(r"[。！？]|[.!?]\s+[A-Z]")  # a Chinese sentence, or an English one followed by another
 _NON_LETTER = re.compile(r"[\W\d_]+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[^\W\d_]+")
 _DATE = r"(?:\d{4}[-/.年]\s*)?\d{1,2}[-/.月]\s*\d{1,2}日?"
 _TIME = r"\d{1,2}[:：]\d{2}(?:[:：]\d{2})?"
 _STAMP_AT_END = re.compile(rf"[\[(（]?\s*(?P<date>{_DATE})(?P<time>\s*{_TIME})?\s*[\])）]?\s*$")
 _FULL_STAMP = re.compile(rf"\d{{4}}[-/.年]\d{{1,2}}[-/.月]\d{{1,2}}日?\s*{_TIME}")
 _RANK = re.compile(r"^\s*(?:\d{1,2}[.、]?\s*)?")
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_WEEKDAY = r"(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?"
 _META_LABEL = (
     r"發布時間|发布时间|發佈時間|發布日期|发布日期|發佈日期|更新時間|更新时间|發表時間|发表时间|發表於|发表于|"
     r"來源|来源|信息來源|信息来源|稿件來源|稿件来源|文章來源|文章来源|發布機構|发布机构|發布者|发布者|"
@@ -80,7 +87,10 @@ _DROP_LINE = re.compile(
             r"^(關鍵詞|关键词|關鍵字|关键字|標籤|标签|tags?|keywords?)\s*[:：]",
             r"^(上一篇|下一篇|上一條|下一条|上一頁|下一页|下一頁|上一页|previous( article)?|next( article)?)\s*[:：]",
             r"^\d+\s*(次瀏覽|次浏览|人閱讀|人阅读|views?|reads?|comments?)$",
-            r"^[.。…·•\-—_=*~\s]+$",
+            r"^(additional )?(reporting|writing|compiled) by [^.!?]*\b(editing|edited) by [^.!?]*$",  # a wire story's sign-off
+            r"^(for immediate release|(media|press) contacts?\s*[:：].*)$",
+            rf"^({_WEEKDAY},?\s+)?(\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}})$",  # a bare English date
+            r"^[.。…·•\-—_=*~#\s]+$",
             r"^(打印|列印|關閉|关闭|返回頂部|返回顶部|首頁|首页|返回首頁|返回首页|print|close|back to top|home|advertisement|"
             r"【?字[體体号號][:：]?.*】?)$",
         ]
@@ -259,6 +269,8 @@ _MAX_SMALL_BLOCK = 150  # letters around a form (a sign-up box) or a copyright l
 _MAX_SMALL_BLOCKS = 3  # and paragraphs: more is an article that happens to hold a form
 _TEXT_BLOCKS = frozenset({"p", "li", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"})
 _MAX_HEADING = 20
+_MIN_PULL_QUOTE_WORDS = 5
+_SET_APART = ("blockquote", "aside")
 
 
 @dataclass
@@ -276,14 +288,19 @@ def prune_page(body: HtmlElement) -> None:
     for junk in list(body.iter(*_JUNK_TAGS)):
         junk.drop_tree()
     _unwrap_layout_tables(body)
-    for element in {br.getparent() for br in body.iter("br")}:
-        if element.tag in _BR_CONTAINERS and next(element.iterancestors(*_PARAGRAPH_LIKE), None) is None:
+    for element in {parent for br in body.iter("br") if (parent := br.getparent()) is not None}:
+        if (
+            isinstance(element.tag, str)
+            and element.tag in _BR_CONTAINERS
+            and next(element.iterancestors(*_PARAGRAPH_LIKE), None) is None
+        ):
             _paragraphize(element)
     sizes: dict[HtmlElement, _Size] = {}
     _measure(body, sizes)
     drops: list[HtmlElement] = []
     _find_furniture(body, sizes, drops)
     drops.extend(_forum_replies(body))
+    drops.extend(_pull_quotes(body))
     dropped = set(drops)
     for element in list(drops):
         _drop_leftovers(element, sizes, dropped, drops)
@@ -322,13 +339,19 @@ def _add_text(size: _Size, text: str | None) -> None:
 
 
 def _find_furniture(element: HtmlElement, sizes: dict[HtmlElement, _Size], drops: list[HtmlElement]) -> None:
+    in_prose = _has_own_text(element)
     for child in element:
-        if not isinstance(child.tag, str):
-            continue
+        if not isinstance(child.tag, str) or (in_prose and child.tag in _INLINE):
+            continue  # a link in running text ("A <a>proposed levy</a> would cost…") is part of the sentence
         if _is_furniture(child, sizes[child]):
             drops.append(child)
         else:
             _find_furniture(child, sizes, drops)
+
+
+def _has_own_text(element: HtmlElement) -> bool:
+    """Whether ``element`` holds text of its own, outside its children (the running text of a paragraph)."""
+    return bool(letters(element.text)) or any(letters(child.tail) for child in element)
 
 
 def _is_furniture(element: HtmlElement, size: _Size) -> bool:
@@ -348,12 +371,19 @@ def _is_furniture(element: HtmlElement, size: _Size) -> bool:
 
 
 def _is_headline_list(element: HtmlElement) -> bool:
-    """Three or more items, each a headline (alone or glued to a timestamp), not introduced by "…："."""
+    """Three or more items, each a headline (alone or glued to a timestamp), not introduced by "…：".
+
+    A Chinese headline may stand alone; short unfinished items in alphabetic script are an
+    article's key points or steps as often as headlines (English sites link their headlines,
+    which the link rule takes), so they count only when glued to a timestamp.
+    """
     items = [" ".join(item.text_content().split()) for item in element if isinstance(item.tag, str)]
-    if len(items) < 3 or not all(is_title_shaped(item) or _glued_stamp(item) for item in items):
+    if len(items) < 3 or not all(_glued_stamp(item) or (is_title_shaped(item) and _CJK.search(item)) for item in items):
         return False
-    previous = element.getprevious()
-    introduction = (previous.text_content() if previous is not None else element.getparent().text or "").strip()
+    previous, parent = element.getprevious(), element.getparent()
+    introduction = (
+        previous.text_content() if previous is not None else (parent.text if parent is not None else "") or ""
+    ).strip()
     return not introduction.endswith((":", "："))
 
 
@@ -368,6 +398,19 @@ def _forum_replies(body: HtmlElement) -> list[HtmlElement]:
         if len(posts) >= 2 and all(_FULL_STAMP.search(post.text_content()) for post in posts)
         for reply in posts[1:]
     ]
+
+
+def _pull_quotes(body: HtmlElement) -> list[HtmlElement]:
+    """Quotes set apart (``<blockquote>``, ``<aside>``) whose words all come from one paragraph of the text."""
+    paragraphs = [
+        set(_WORD.findall(p.text_content().lower())) for p in body.iter("p") if next(p.iterancestors(*_SET_APART), None) is None
+    ]
+    found = []
+    for quote in body.iter(*_SET_APART):
+        words = set(_WORD.findall(quote.text_content().lower()))
+        if len(words) >= _MIN_PULL_QUOTE_WORDS and any(words <= others for others in paragraphs):
+            found.append(quote)
+    return found
 
 
 def _drop_leftovers(

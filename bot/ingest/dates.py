@@ -1,14 +1,16 @@
 """Publication dates as portals and feeds write them.
 
 A date without an offset is local to the region's timezone; an offset, also after a space
-("2023-02-24 10:13:29 +0000", "… GMT", "… UTC", "…Z", "+08:00"), is honoured. Nothing is
-invented: a year alone or a year and month is no date (None), a missing time is midnight.
+("2023-02-24 10:13:29 +0000", "… GMT", "… UTC", "…Z", "+08:00"), is honoured, and so is a US or
+UK zone name after an English date ("5:12 p.m. ET", "EST", "PT", "BST"). Nothing is invented: a
+year alone or a year and month is no date (None), a missing time is midnight.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateutil_parser
 
@@ -22,10 +24,20 @@ _CHINESE_DATE = re.compile(
 _NUMERIC_DATE = re.compile(
     rf"(?<!\d)(?P<y>\d{{4}})[-/.](?P<m>\d{{1,2}})[-/.](?P<d>\d{{1,2}})(?!\d)(?:(?:T|\s+){_CLOCK}(?:\s*{_OFFSET})?)?"
 )
+# Zone names of English bylines, as the zone (its offset on the day). Not "CST" or "IST": China's
+# and India's standard times share those with the US and Ireland.
+_ZONES = {
+    **dict.fromkeys(("ET", "EST", "EDT"), ZoneInfo("America/New_York")),
+    **dict.fromkeys(("CT", "CDT"), ZoneInfo("America/Chicago")),
+    **dict.fromkeys(("MT", "MST", "MDT"), ZoneInfo("America/Denver")),
+    **dict.fromkeys(("PT", "PST", "PDT"), ZoneInfo("America/Los_Angeles")),
+    "BST": ZoneInfo("Europe/London"),
+}
+_ZONE_NAME = rf"(?:{'|'.join(_ZONES)})\b"
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _ENGLISH_DATE = re.compile(
     rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
-    rf"(?:,?\s+(?:at\s+)?\d{{1,2}}(?:[:.]\d{{2}})?\s*(?:[ap]\.?m\.?)?(?:\s*{_OFFSET})?)?",
+    rf"(?:,?\s+(?:at\s+)?\d{{1,2}}(?:[:.]\d{{2}}(?:\s*[ap]\.?m\.?)?|\s*[ap]\.?m\.?)(?:\s*(?:{_OFFSET}|{_ZONE_NAME}))?)?",
     re.I,
 )
 _MERIDIEM = re.compile(r"\b([ap])\.m\.", re.I)
@@ -86,7 +98,7 @@ def _dateutil(text: str, tz: tzinfo) -> datetime | None:
     """dateutil for everything else, refusing dates whose year, month or day it had to invent."""
     text = _MERIDIEM.sub(r"\1m", text).replace(" at ", " ")
     try:
-        first, second = (dateutil_parser.parse(text, default=default) for default in _DEFAULTS)
+        first, second = (dateutil_parser.parse(text, default=default, tzinfos=_ZONES) for default in _DEFAULTS)
     except (ValueError, OverflowError):
         return None
     if (first.year, first.month, first.day) != (second.year, second.month, second.day):

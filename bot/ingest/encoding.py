@@ -47,11 +47,11 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
         if data.startswith(bom):
             return data.decode(name, errors="replace")
     tried: list[str] = []
-    for name in (_normalise(declared), _normalise(sniff_declared(data)), "utf-8"):
-        if name and name not in tried:
-            tried.append(name)
+    for charset in (_normalise(declared), _normalise(sniff_declared(data)), "utf-8"):
+        if charset and charset not in tried:
+            tried.append(charset)
             try:
-                return data.decode(name)
+                return data.decode(charset)
             except UnicodeError:
                 continue
     best = from_bytes(data, cp_isolation=_CANDIDATES).best()

@@ -1,7 +1,8 @@
 """Article extraction: title, date, language and clean text, with weather bulletins set apart.
 
 The page is parsed once. The title and the byline date are read from the tree, the furniture is
-pruned from it (:func:`bot.ingest.cleanup.prune_page`), and trafilatura extracts from that same
+pruned from it (:func:`bot.ingest.cleanup.prune_page`), the lead image found
+(:func:`bot.ingest.images.lead_image`), and trafilatura extracts from that same
 tree, tables included; readability-lxml steps in where trafilatura finds nothing useful. The
 extracted lines then go through :func:`bot.ingest.cleanup.clean_segments` and the bulletin parser
 of :mod:`summarizer.weather.bulletins`. Paragraphs come out one a line; a data table comes out one row a
@@ -34,6 +35,7 @@ from bot.ingest.cleanup import (
     prune_page,
 )
 from bot.ingest.dates import find_date, parse_local_datetime
+from bot.ingest.images import lead_image
 from summarizer.text import detect_language
 from summarizer.weather.bulletins import Bulletin, parse_bulletins
 
@@ -72,6 +74,7 @@ class ExtractedArticle:
     published: datetime | None = None
     canonical_url: str | None = None
     bulletins: list[Bulletin] = field(default_factory=list)
+    image: str | None = None  # the lead image's absolute URL (bot.ingest.images)
 
     def to_dict(self) -> dict:
         """The ``newsbot extract --json`` shape."""
@@ -81,6 +84,7 @@ class ExtractedArticle:
             "language": self.language,
             "text": self.text,
             "canonical_url": self.canonical_url,
+            "image": self.image,
             "bulletins": [b.to_dict() for b in self.bulletins],
         }
 
@@ -94,10 +98,11 @@ def extract_html(page: str, tz: tzinfo, url: str | None = None, language_hint: s
     canonical = tree.xpath("string(//link[@rel='canonical']/@href)") or None
     if (body := tree.find("body")) is not None:
         prune_page(body)
+    image = lead_image(tree, url)
     options = copy(_OPTIONS)
     options.url = options.source = url
     result = trafilatura.bare_extraction(tree, options=options)
-    segments = _segments(result.body) if result is not None else []
+    segments = _segments(result.body) if result is not None and not isinstance(result, dict) else []
     if sum(letters(line) for segment in segments for line in segment.lines) < MIN_TEXT_CHARS:
         segments = _readability_segments(tree) or segments
     header = _header(segments)
@@ -105,9 +110,11 @@ def extract_html(page: str, tz: tzinfo, url: str | None = None, language_hint: s
         title = header[0]
     if published is None and header:
         published = find_date(header[1], tz)
-    if published is None:
-        published = _htmldate(tree, url, tz)
-    return _finish(title, segments, tz, published, hint, canonical)
+    if published is None or _day_only(published):
+        published = _precise(published, _htmldate(tree, url, tz))
+    article = _finish(title, segments, tz, published, hint, canonical)
+    article.image = image
+    return article
 
 
 def extract_plain_text(text: str, tz: tzinfo, language_hint: str | None = None) -> ExtractedArticle:
@@ -209,30 +216,49 @@ def _byline_date(title_element: lxml_html.HtmlElement, tz: tzinfo) -> datetime |
     """The byline's date: in the short lines just under the title, else in the first element after
     it marked as a date (<time>, or a class or id like time, date, pubtime, info, byline, meta),
     looking past one paragraph of prose at most (a standfirst) and skipping the dates of list items.
+    A day without its time ("Posted on January 14, 2024") takes the time of a ``<time datetime>``
+    of the byline that stamps the same day.
     """
-    if published := find_date("\n".join(_lines_under(title_element)), tz):
-        return published
+    day = find_date("\n".join(_lines_under(title_element)), tz)
+    if day is not None and not _day_only(day):
+        return day
     paragraphs = 0
     for element in _following(title_element):
         text = element.text or ""
         paragraphs += len(text) > _PROSE_CHARS
         if paragraphs > 1:
-            return None
+            return day
         if element.tag != "time" and not _DATE_MARK.search(f"{element.get('class', '')} {element.get('id', '')}"):
             continue
         if _in_list(element):
             continue
         if (stamp := element.get("datetime")) and (published := parse_local_datetime(stamp, tz)):
-            return published
+            return _precise(day, published)
         content = element.text_content()
-        if len(content) <= _BYLINE_CHARS and (published := find_date(content, tz)):
-            return published
-    return None
+        if day is None and len(content) <= _BYLINE_CHARS and (published := find_date(content, tz)):
+            day = published
+            if not _day_only(day):
+                return day
+    return day
+
+
+def _day_only(value: datetime) -> bool:
+    """Whether a date came without its time of day (read as midnight)."""
+    return value.hour == value.minute == value.second == 0
+
+
+def _precise(day: datetime | None, stamp: datetime | None) -> datetime | None:
+    """``stamp`` where it gives the time of ``day`` (the same day, with a time) or there's no ``day``."""
+    if day is None or (stamp is not None and stamp.date() == day.date() and not _day_only(stamp)):
+        return stamp
+    return day
 
 
 def _in_list(element: lxml_html.HtmlElement) -> bool:
     """Whether ``element`` or its parent is one of several alike siblings (the items of a list)."""
     for node in (element, element.getparent()):
+        if node is None:
+            break
         parent = node.getparent()
         if parent is not None and sum(s.tag == node.tag and s.get("class") == node.get("class") for s in parent) > 2:
             return True

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.config import Settings, SourceSettings
+from bot.console import metrics
 from bot.ingest.dates import parse_local_datetime
 from bot.ingest.encoding import decode_bytes
 from bot.ingest.extract import ExtractedArticle, extract_html, extract_plain_text
@@ -67,8 +68,10 @@ class SourceFetcher:
             report.errors.append(f"{type(exc).__name__}: {exc}")
         else:
             await asyncio.to_thread(self.store.record_success, source_id, config, listing)
+            metrics.fetched(config.name, "not_modified" if report.not_modified else "ok", report.new)
             return report
         await asyncio.to_thread(self.store.record_failure, source_id, config, report.errors[-1])
+        metrics.fetched(config.name, "error", report.new)
         return report
 
     async def _ingest_candidate(
@@ -94,6 +97,7 @@ class SourceFetcher:
             except Exception:  # the queue refusing one page must not stop the pass
                 log.exception("could not queue %s for a retry", candidate.url)
 
+    @metrics.EXTRACTION_SECONDS.time()
     def _extract(self, candidate: Candidate, config: SourceSettings, page: Response | None) -> ExtractedArticle:
         tz = self.settings.region.tz
         problem = binary_problem(page.content) if page is not None else None

@@ -1,6 +1,7 @@
 """Ingestion: fetch each source, extract, dedupe, group, store; summarize what is new.
 
-The scheduler is here (:class:`Ingestor`); the stages are modules of their own: the kinds of
+The scheduler is here (:class:`Ingestor`); it reads the active sources from the catalog in the
+database at each tick (:mod:`bot.ingest.catalog`). The stages are modules of their own: the kinds of
 source and how each lists candidates (:mod:`bot.ingest.kinds`), one source's pass
 (:mod:`bot.ingest.fetcher`), the store with deduplication, story grouping and the retry queue
 (:mod:`bot.ingest.store`), and summaries and translations (:mod:`bot.ingest.summaries`).
@@ -23,6 +24,7 @@ from functools import partial
 import httpx
 
 from bot.config import Settings, SourceSettings
+from bot.ingest.catalog import active_sources, apply_config
 from bot.ingest.fetcher import SourceFetcher, SourceReport
 from bot.ingest.http import PoliteClient, host_of
 from bot.ingest.kinds import KINDS
@@ -64,17 +66,33 @@ class Ingestor:
         self._summaries_wanted = False
         self._client: PoliteClient | None = None
         self._client_users = 0
+        self._catalog_lock = threading.Lock()
+        self._config_applied = False
+        self._web_hosts: set[str] = set()  # of the sources last read: the hosts the client trusts
 
     @property
     def running(self) -> frozenset[str]:
         """Names of the sources being fetched now."""
         return frozenset(name for name, task in self._tasks.items() if not task.done())
 
+    def catalog(self) -> list[SourceSettings]:
+        """The active sources of the catalog, read from the database (database work: call it in a
+        worker thread from the event loop). The first call applies the config's ``[[sources]]``."""
+        with self._catalog_lock:
+            if not self._config_applied:
+                apply_config(self.db, self.settings)
+                self._config_applied = True
+        sources = active_sources(self.db)
+        self._web_hosts = {host_of(s.url) for s in sources if KINDS[s.kind].web}
+        return sources
+
     def selected(self, only: str | None = None) -> list[SourceSettings]:
-        """The enabled sources, or just the one named ``only``; ValueError if there is none such."""
-        sources = [s for s in self.settings.sources if s.enabled and (only is None or s.name == only)]
+        """The active sources, or just the one named ``only``; ValueError if there is none such.
+        Database work, like :meth:`catalog`."""
+        catalog = self.catalog()
+        sources = [s for s in catalog if only is None or s.name == only]
         if only is not None and not sources:
-            known = ", ".join(repr(s.name) for s in self.settings.sources) or "none"
+            known = ", ".join(repr(s.name) for s in catalog) or "none"
             raise ValueError(f"no enabled source named {only!r} (configured: {known})")
         return sources
 
@@ -84,7 +102,7 @@ class Ingestor:
         Such a task logs its errors, and when it stored something asks for summaries, made
         in the background too.
         """
-        idle = [s for s in self.selected() if s.name not in self.running]
+        idle = [s for s in await asyncio.to_thread(self.selected) if s.name not in self.running]
         if not idle or self._closing.is_set():
             return
         ids = await asyncio.to_thread(self.store.sync_sources, idle)
@@ -100,7 +118,7 @@ class Ingestor:
     ) -> list[SourceReport]:
         """Fetch the enabled sources (or the one named ``only``), store what is new, summarize it,
         and return the reports. A source already running (from ``poll_due``) is waited for."""
-        sources = self.selected(only)
+        sources = await asyncio.to_thread(self.selected, only)
         ids = await asyncio.to_thread(self.store.sync_sources, sources)
         tasks = [
             self._tasks[s.name] if s.name in self.running else self._start(s, ids[s.name], background=False) for s in sources
@@ -159,8 +177,7 @@ class Ingestor:
         """One client for the sources running together, so that host politeness holds across
         them; closed (with its robots.txt cache) when the last of them ends."""
         if self._client is None:
-            sources = [host_of(s.url) for s in self.settings.sources if KINDS[s.kind].web]
-            self._client = PoliteClient(self.settings.fetch, self.transport, trusted_hosts=sources)
+            self._client = PoliteClient(self.settings.fetch, self.transport, trusted_hosts=self._web_hosts)
         client = self._client
         self._client_users += 1
         try:
@@ -172,7 +189,7 @@ class Ingestor:
                 await client.close()
 
     def request_fetch(self) -> None:
-        """Make every enabled source due now (the bot role asks the workers for a pass)."""
+        """Make every active source due now (the bot role asks the workers for a pass)."""
         self.store.request_fetch([s.name for s in self.selected()])
 
     def summarize_pending(self) -> int:

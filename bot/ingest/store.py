@@ -226,6 +226,7 @@ class ArticleStore:
                 fetched_at=now,
                 language=extracted.language,
                 text=extracted.text,
+                image=extracted.image,
                 signature=signature.to_bytes() if signature else None,
                 bulletins=[
                     Bulletin(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -14,6 +15,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import load_only, selectinload
 
 from bot.config import Settings
+from bot.console import metrics
 from bot.storage import Article, Database, Summary
 from bot.storage.locks import PROCESS_ID
 from bot.storage.models import utcnow
@@ -157,9 +159,11 @@ class SummaryStage:
         articles = [(i, language) for i, language in articles if found.get(i, ("", ""))[0]]
         if not articles:
             return 0
+        started = time.monotonic()
         results = self.summarizer.summarize_many(
             [found[i][0] for i, _ in articles], [language for _, language in articles], forced, [found[i][1] for i, _ in articles]
         )
+        metrics.summarized(results, time.monotonic() - started)
         with self.db.session() as session:
             for (article_id, _), result in zip(articles, results):
                 row = self._summary_row(session, article_id, result.profile, result.model, result.revision, result.language)
@@ -177,6 +181,7 @@ class SummaryStage:
         articles = [(i, language) for i, language in articles if i in found]
         if not articles:
             return 0
+        started = time.monotonic()
         results = self.summarizer.translate_many(
             [found[i][2] for i, _ in articles],
             [found[i][1] for i, _ in articles],
@@ -184,6 +189,7 @@ class SummaryStage:
             [language for _, language in articles],
             target,
         )
+        metrics.summarized(results, time.monotonic() - started, translation=True)
         made = [(article_id, r) for (article_id, _), r in zip(articles, results) if not (r.reason or "").startswith(UNAVAILABLE)]
         with self.db.session() as session:  # a model that would not load made nothing: readers get the original
             for article_id, result in made:

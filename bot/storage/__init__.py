@@ -15,6 +15,7 @@ from bot.storage.models import (
     Story,
     Subscriber,
     Summary,
+    WarningRecord,
     WeatherEvent,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "Story",
     "Subscriber",
     "Summary",
+    "WarningRecord",
     "WeatherEvent",
 ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from alembic import command
 from alembic.config import Config
@@ -22,6 +23,13 @@ def advisory_key(name: str) -> int:
 
 
 MIGRATION_LOCK = advisory_key("migrations")
+
+
+class Sessions(Protocol):
+    """What a reader of the database needs: a :class:`Database`, or the console's read-only
+    sessions (``bot.console.snapshot.Reader``)."""
+
+    def session(self) -> AbstractContextManager[Session]: ...
 
 
 class Database:

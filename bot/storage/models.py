@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    or_,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -27,6 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from summarizer.text import bounded, language_family
 
 ARTICLE_TEXT_CHARS = 100_000  # an article's text is kept up to here: 5x what a summarizer reads by default
+IMAGE_URL_CHARS = 2000  # a lead image with a longer URL is not kept (bot.ingest.images)
 
 
 def utcnow() -> datetime:
@@ -126,7 +128,8 @@ class Base(DeclarativeBase):
 
 
 class Source(Base):
-    """A configured source and its fetch state (conditional GET validators, backoff)."""
+    """A source of the catalog: how it is read, its state, and its fetch state (conditional GET
+    validators, backoff). A removed source keeps its row, and so its articles."""
 
     __tablename__ = "sources"
 
@@ -143,6 +146,15 @@ class Source(Base):
     next_fetch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(KeyString(100))  # the process fetching it now
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # its claim lapses then (a crashed process)
+    # the catalog (bot/ingest/catalog.py): how the source is read, and whether it is
+    state: Mapped[str] = mapped_column(KeyString(20), default="active", server_default="active")  # active | paused | removed
+    origin: Mapped[str] = mapped_column(KeyString(20), default="config", server_default="config")  # config | database
+    interval_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    link_pattern: Mapped[str | None] = mapped_column(CleanText)
+    max_articles: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    language: Mapped[str | None] = mapped_column(KeyString(20))
+    config_hash: Mapped[str | None] = mapped_column(KeyString(64))  # the [[sources]] entry last applied
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # added, edited, paused, resumed or removed
 
 
 class Story(Base):
@@ -182,6 +194,7 @@ class Article(Base):
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
     # title and text, normalized (bot.matching) for search and follows
     search_text: Mapped[str | None] = mapped_column(BoundedText(ARTICLE_TEXT_CHARS))
+    image: Mapped[str | None] = mapped_column(BoundedString(IMAGE_URL_CHARS))  # the lead image's absolute URL
     summary_claimed_by: Mapped[str | None] = mapped_column(KeyString(100))  # the process summarizing it now
     summary_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -207,9 +220,14 @@ class Article(Base):
 
 
 def run_by(sources: frozenset[str] | None) -> ColumnElement[bool]:
-    """Articles run by one of ``sources`` (a region's, see ``Settings.region_sources``); every
-    article for None."""
-    return true() if sources is None else Article.source.has(Source.name.in_(sources))
+    """Articles run by one of ``sources`` (a region's, see ``Settings.region_sources``: with the
+    sources no region lists); every article for None."""
+    if sources is None:
+        return true()
+    listed = getattr(sources, "listed", None)
+    if listed is None:
+        return Article.source.has(Source.name.in_(sources))
+    return Article.source.has(or_(Source.name.in_(sources), Source.name.not_in(listed)))
 
 
 class Summary(Base):
@@ -292,6 +310,8 @@ class Subscriber(Base):
     region: Mapped[str | None] = mapped_column(KeyString(200))  # None: the first configured region
     alerts: Mapped[bool] = mapped_column(Boolean, default=False)  # weather alerts wanted
     managed: Mapped[bool] = mapped_column(Boolean, default=False)  # a [[channels]] entry: the config owns it
+    chart: Mapped[bool | None] = mapped_column(Boolean)  # the forecast chart; None: on in private chats, off elsewhere
+    photos: Mapped[bool | None] = mapped_column(Boolean)  # news with its picture; None: on in private chats only
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -334,6 +354,34 @@ class WeatherEvent(Base):
     event_key: Mapped[str] = mapped_column(KeyString(200))
     level: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the last day the event reaches (a storm from tonight into tomorrow): tomorrow's alert of its kind is this event
+    until: Mapped[str | None] = mapped_column(BoundedString(10))
+
+
+class WarningRecord(Base):
+    """A warning message an official feed published (CAP ``<alert>`` or HKO warning), kept whole
+    as JSON. ``chain`` is the identifier of the first message of its chain (updates and the
+    cancel share it); ``ended_at`` is set when the feed dropped a warning it only lists in force."""
+
+    __tablename__ = "official_warnings"
+    __table_args__ = (
+        UniqueConstraint("source", "identifier", name="uq_official_warning"),
+        Index("ix_official_warning_chain", "chain"),
+        Index("ix_official_warning_fetched", "fetched_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(KeyString(200))
+    identifier: Mapped[str] = mapped_column(KeyString(300))
+    chain: Mapped[str] = mapped_column(KeyString(300))
+    series: Mapped[str | None] = mapped_column(KeyString(100))
+    url: Mapped[str | None] = mapped_column(KeyString(2000))
+    msg_type: Mapped[str] = mapped_column(KeyString(10))
+    sent: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    data: Mapped[dict] = mapped_column(JSON)
 
 
 class Delivery(Base):
@@ -375,6 +423,20 @@ class PageRetry(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     last_error: Mapped[str | None] = mapped_column(CleanText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TelegraphPage(Base):
+    """An article's text published on Telegraph (Instant View) for readers of one language
+    (the script it was written in), made on a reader's first tap on "Full text"."""
+
+    __tablename__ = "telegraph_pages"
+    __table_args__ = (UniqueConstraint("article_id", "language", name="uq_telegraph_page"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(KeyString(20))
+    url: Mapped[str] = mapped_column(CleanText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 from bot.config import ConfigError, Settings
+from bot.console.server import Console
 from bot.digest import Stories
 from bot.follows import Follows
 from bot.ingest.pipeline import Ingestor
@@ -24,6 +25,7 @@ from bot.telegram.chat import Services
 from bot.telegram.delivery import Deliverer
 from bot.telegram.push import Pusher
 from bot.telegram.updates import PerChatUpdateProcessor
+from bot.telegraph import FullTexts
 from bot.weather_service import WeatherService
 from bot.worker import POLL_SECONDS, PRUNE_SECONDS
 from summarizer import Summarizer
@@ -90,6 +92,7 @@ def build_application(
         ingestor=Ingestor(settings, db, summarizer),
         pusher=Pusher(settings, db, subscriptions, weather, deliverer, follows, summarizer),
         follows=follows,
+        full_texts=FullTexts(settings, db),
         clock=clock,
         role=role,
     )
@@ -105,6 +108,9 @@ async def _post_init(application: Application) -> None:
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="newsbot"))
     await commands.register_menus(application, svc.settings)
     await asyncio.to_thread(svc.subscriptions.sync_channels, svc.now())
+    await asyncio.to_thread(svc.ingestor.catalog)  # the config's [[sources]] applied to the catalog
+    application.bot_data["console"] = Console(svc.settings, svc.subscriptions.db, svc.role, svc.deliverer)
+    await application.bot_data["console"].start()  # [status]: status page, metrics, heartbeat, admin alerts
     if application.bot_data.get("schedule") and application.job_queue is not None:
         queue = application.job_queue
         if svc.role == "all":
@@ -121,6 +127,8 @@ async def _post_shutdown(application: Application) -> None:
     """Stop the sources still being fetched (a summarization finishes its current batch)."""
     svc: Services = application.bot_data["services"]
     await svc.ingestor.close()
+    if "console" in application.bot_data:
+        await application.bot_data["console"].stop()
 
 
 async def poll_sources(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -21,8 +21,9 @@ from bot.ingest.pipeline import Ingestor
 from bot.storage import Subscriber
 from bot.storage.models import utcnow
 from bot.subscriptions import ChatRef, Subscriptions
-from bot.telegram.delivery import Deliverer
+from bot.telegram.delivery import Deliverer, Photo
 from bot.telegram.push import Pusher
+from bot.telegraph import FullTexts
 from bot.texts import language_from_telegram, t
 from bot.weather_service import WeatherService
 
@@ -73,6 +74,7 @@ class Services:
     ingestor: Ingestor
     pusher: Pusher
     follows: Follows
+    full_texts: FullTexts
     clock: Callable[[], datetime] = utcnow
     role: str = "all"  # "bot": sources are fetched by worker processes
     cooldown: Cooldown = field(default_factory=Cooldown)  # per chat, for costly commands
@@ -85,11 +87,38 @@ def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
     return context.application.bot_data["services"]
 
 
+def update_chat(update: Update) -> Chat:
+    """The chat of an update the handlers take: every message and command has one, and so has a
+    tap on a button under a message (a tap on an inline message's button, which has none, is
+    turned away by ``settings_button`` before anything asks)."""
+    assert update.effective_chat is not None
+    return update.effective_chat
+
+
+def update_message(update: Update) -> Message:
+    """The message of an update from a command or message handler (they take new messages only)."""
+    assert update.effective_message is not None
+    return update.effective_message
+
+
+def button_query(update: Update) -> CallbackQuery:
+    """The button tap of an update from the ``CallbackQueryHandler``."""
+    assert update.callback_query is not None
+    return update.callback_query
+
+
+def chat_data(context: ContextTypes.DEFAULT_TYPE) -> dict:
+    """PTB's per-chat data, which it keeps for every update with a chat (all that reach this)."""
+    assert context.chat_data is not None
+    return context.chat_data
+
+
 def chat_ref(update: Update) -> ChatRef:
     """The chat (and forum topic) an update came from."""
     message = update.effective_message
     thread = message.message_thread_id if message is not None and message.is_topic_message else 0
-    return ChatRef(update.effective_chat.id, thread or 0, update.effective_chat.type)
+    chat = update_chat(update)
+    return ChatRef(chat.id, thread or 0, chat.type)
 
 
 def reader_language(update: Update, svc: Services) -> str:
@@ -117,7 +146,7 @@ class NotAllowed(Exception):
 
 async def may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """In private chats always; in groups only the group's admins (and the bot's admins)."""
-    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    chat, user, message = update_chat(update), update.effective_user, update.effective_message
     if chat.type == "private" or (user is not None and user.id in services(context).settings.telegram.admins):
         return True
     if update.callback_query is None and message is not None and message.sender_chat is not None:
@@ -157,16 +186,24 @@ async def change_settings(update: Update, context: ContextTypes.DEFAULT_TYPE, **
 
 
 async def reply(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str | list[str], keyboard=None, escape: bool = True
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    text: str | list[str],
+    keyboard=None,
+    escape: bool = True,
+    photo: Photo | None = None,
 ) -> None:
     """Reply in the update's chat and topic, through the one sending path (``text``: plain text,
-    or with ``escape=False`` HTML or a rendering's units)."""
-    await services(context).deliverer.send(chat_ref(update), html.escape(text) if escape else text, keyboard=keyboard)
+    or with ``escape=False`` HTML or a rendering's units; a ``photo`` goes first)."""
+    if escape:
+        assert isinstance(text, str), "a rendering's units are HTML already: escape=False"
+        text = html.escape(text)
+    await services(context).deliverer.send(chat_ref(update), text, keyboard=keyboard, photo=photo)
 
 
 async def edit(update: Update, html_text: str, keyboard: InlineKeyboardMarkup | None) -> None:
     """Show ``html_text`` in place of the message whose button was tapped."""
-    query = update.callback_query
+    query = button_query(update)
     if query.message is not None:
         try:
             await query.edit_message_text(html_text, reply_markup=keyboard, parse_mode="HTML")
@@ -178,7 +215,7 @@ async def edit(update: Update, html_text: str, keyboard: InlineKeyboardMarkup | 
 async def within_rate(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str, rate: Rate, language: str) -> bool:
     """Whether the chat may run ``command`` now; the first refusal after a use is answered."""
     svc = services(context)
-    verdict, wait = svc.cooldown.check(command, update.effective_chat.id, rate, svc.now())
+    verdict, wait = svc.cooldown.check(command, update_chat(update).id, rate, svc.now())
     if verdict == "tell":
         await reply(update, context, t("cooldown", language, seconds=math.ceil(wait)))
     return verdict == "go"

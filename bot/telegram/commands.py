@@ -4,9 +4,10 @@ every scope and language, and /help are all made from it: a new command is one e
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from telegram import (
     BotCommand,
@@ -21,11 +22,11 @@ from telegram import (
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.config import Settings
-from bot.telegram import handlers, reader
+from bot.telegram import handlers, reader, source_admin
 from bot.telegram.chat import current_subscriber, reply
 from bot.texts import ZH_HANS, localized, t
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 class Audience(Enum):
@@ -182,6 +183,17 @@ COMMANDS: tuple[Command, ...] = (
     Command("stats", handlers.stats, OPERATORS, {ZH_HANS: "统计", "en": "Statistics"}, {ZH_HANS: "统计", "en": "statistics"}),
     Command(
         "fetch", handlers.fetch, OPERATORS, {ZH_HANS: "立即抓取", "en": "Fetch now"}, {ZH_HANS: "立即抓取", "en": "fetch now"}
+    ),
+    Command(
+        "source",
+        source_admin.source_command,
+        OPERATORS,
+        {ZH_HANS: "管理来源", "en": "Manage sources"},
+        {
+            ZH_HANS: "添加（先试抓）、移除、暂停、恢复来源，或查看一个来源的状况",
+            "en": "add (tried once first), remove, pause or resume a source, or see one's health",
+        },
+        {ZH_HANS: "add 网址 [名称]|remove|pause|resume 名称|名称", "en": "add URL [name]|remove|pause|resume NAME|NAME"},
     ),
 )
 

@@ -18,23 +18,32 @@ from telegram.ext import ContextTypes
 
 from bot import gate_report
 from bot.config import parse_hhmm, to_ascii_digits
+from bot.ingest.catalog import ACTIVE, REMOVED
 from bot.storage import Subscriber
 from bot.telegram import reader
 from bot.telegram.chat import (
     NotAllowed,
     Rate,
     Services,
+    button_query,
     change_settings,
+    chat_data,
     check_may_change,
     current_subscriber,
     edit,
     reader_language,
     reply,
     services,
+    update_chat,
+    update_message,
     within_rate,
 )
-from bot.telegram.render import render_stories, render_weather
+from bot.telegram.delivery import Photo
+from bot.telegram.full_text import START_PAYLOAD, full_text_button, send_full_text
+from bot.telegram.push import wants_photos
+from bot.telegram.render import full_text_keyboard, render_stories, render_weather
 from bot.texts import LANGUAGE_NAMES, LANGUAGES, name_for_reader, t
+from bot.weather_chart import chart_wanted
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +63,9 @@ CALLBACK_PATTERNS: dict[str, re.Pattern[str]] = {
         "mode": "daily|instant",
         "sub": "on|off",
         "alerts": "on|off",
+        "chart": "on|off",
+        "photos": "on|off",
+        "full": "[0-9]{1,9}",  # a story's id: fits the integer column
         "unfollow": "[0-9]{1,9}",  # a follow's id: fits the integer column
         "region": "choose|[0-9]{1,3}",
         "forget": "yes",
@@ -69,6 +81,12 @@ def parse_callback(data: str | None) -> tuple[str, str] | None:
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Welcome and a Subscribe button; ``/start full-ID`` (a "Full text" tap in a group or
+    channel that opened this private chat) sends that story's full text."""
+    payload = START_PAYLOAD.fullmatch(context.args[0]) if context.args and update_chat(update).type == "private" else None
+    if payload is not None:
+        await send_full_text(update, context, int(payload[1]))
+        return
     svc, _, sub = await current_subscriber(update, context)
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(t("subscribe_button", sub.language), callback_data="start:subscribe")]]
@@ -110,10 +128,11 @@ async def _apply_time(update: Update, context: ContextTypes.DEFAULT_TYPE, time_t
 
 async def _time_argument(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
     """The HH:MM given to a command, normalised; replies with help and returns None if bad."""
+    args = context.args or []
     try:
-        if len(context.args or []) != 1:
+        if len(args) != 1:
             raise ValueError("one HH:MM argument expected")
-        at = parse_hhmm(context.args[0])
+        at = parse_hhmm(args[0])
     except ValueError:
         _, _, sub = await current_subscriber(update, context)
         await reply(update, context, t("time_bad", sub.language))
@@ -139,12 +158,13 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc, _, sub = await current_subscriber(update, context)
     limit = svc.settings.digest.latest_items
     if context.args:
-        limit = _count_argument(context.args, LATEST_MAX)
-        if limit is None:
+        wanted = _count_argument(context.args, LATEST_MAX)
+        if wanted is None:
             await reply(update, context, t("latest_bad", sub.language, max=LATEST_MAX))
             return
+        limit = wanted
     stories = await asyncio.to_thread(svc.stories.latest, sub.language, limit, svc.now(), sub.region)
-    await reply(update, context, render_stories(stories, sub.language), escape=False)
+    await reply(update, context, render_stories(stories, sub.language), full_text_keyboard(stories, sub.language), escape=False)
 
 
 def _count_argument(args: list[str], most: int) -> int | None:
@@ -163,14 +183,17 @@ async def weather(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     now = svc.now()
     report = await svc.weather.report(now, sub.region)
     local = now.astimezone(svc.settings.region_for(sub.region).tz)
-    await reply(update, context, render_weather(report.text(sub.language, local), sub.language), escape=False)
+    text = render_weather(report.text(sub.language, local), sub.language)
+    chart = await svc.pusher.charts.chart(report, sub.language, now) if chart_wanted(sub) else None
+    if chart is None:
+        await reply(update, context, text, escape=False)
+    else:  # the chart with the text as its caption (or, when that is too long, the chart and then the text)
+        await reply(update, context, [], escape=False, photo=Photo(chart, text))
 
 
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc, _, sub = await current_subscriber(update, context)
-    configured = {s.name for s in svc.settings.sources if s.enabled}
-    rows = [r for r in await asyncio.to_thread(svc.subscriptions.sources) if r.name in configured]
-    known = {r.name for r in rows}
+    rows = [r for r in await asyncio.to_thread(svc.subscriptions.sources) if r.state == ACTIVE]
     lines = [t("sources", sub.language)]
     tz = svc.settings.region.tz
     for row in rows:
@@ -182,8 +205,7 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if row.error_count:
             state += "；" + t("source_errors", sub.language, count=row.error_count)
         lines.append(f"• {row.name}：{state}" if sub.language != "en" else f"• {row.name}: {state}")
-    lines += [f"• {name}：{t('source_never', sub.language)}" for name in sorted(configured - known)]
-    await reply(update, context, "\n".join(lines) if configured else t("no_sources", sub.language))
+    await reply(update, context, "\n".join(lines) if rows else t("no_sources", sub.language))
 
 
 def is_operator(update: Update, svc: Services) -> bool:
@@ -201,6 +223,8 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines = [t("stats", sub.language, **numbers)]
     tz = svc.settings.region.tz
     for source in await asyncio.to_thread(svc.subscriptions.sources):
+        if source.state == REMOVED:
+            continue
         when = f"{source.last_success_at.astimezone(tz):%m-%d %H:%M}" if source.last_success_at else "—"
         error = f" ⚠ {source.error_count}× {source.last_error}" if source.error_count else ""
         lines.append(f"• {source.name}: {when}{error}")
@@ -230,7 +254,7 @@ async def fetch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def settings_view(sub: Subscriber, svc: Services, follows: int) -> tuple[str, InlineKeyboardMarkup]:
     """The /settings text and its keyboard: time presets, typing a time, language, news mode,
-    weather alerts, region (when there are several), status."""
+    weather alerts, the weather chart (when the operator allows it), region (when there are several), status."""
     language = sub.language
     mode = (
         t("mode_instant", language, quiet=svc.settings.digest.quiet_hours)
@@ -248,6 +272,10 @@ def settings_view(sub: Subscriber, svc: Services, follows: int) -> tuple[str, In
         status=t("status_active" if sub.active else "status_inactive", language),
     )
     text += "\n" + t("settings_more", language, region=region, alerts=t("on" if sub.alerts else "off", language), follows=follows)
+    charts = svc.settings.weather.chart and svc.settings.weather.provider != "none"
+    if charts:
+        text += "\n" + t("settings_chart", language, chart=t("on" if chart_wanted(sub) else "off", language))
+    text += "\n" + t("photos_setting", language, state=t("on" if wants_photos(sub) else "off", language))
     mark = lambda on, label: f"• {label}" if on else label  # noqa: E731 - a local shorthand
     rows = [
         [InlineKeyboardButton(mark(sub.push_time == p, p), callback_data=f"time:{p}") for p in TIME_PRESETS[:4]],
@@ -267,6 +295,24 @@ def settings_view(sub: Subscriber, svc: Services, follows: int) -> tuple[str, In
             InlineKeyboardButton(
                 t("button_alerts_off" if sub.alerts else "button_alerts_on", language),
                 callback_data="alerts:off" if sub.alerts else "alerts:on",
+            )
+        ],
+        *(
+            [
+                [
+                    InlineKeyboardButton(
+                        t("button_chart_off" if chart_wanted(sub) else "button_chart_on", language),
+                        callback_data="chart:off" if chart_wanted(sub) else "chart:on",
+                    )
+                ]
+            ]
+            if charts
+            else []
+        ),
+        [
+            InlineKeyboardButton(
+                t("button_photos_off" if wants_photos(sub) else "button_photos_on", language),
+                callback_data="photos:off" if wants_photos(sub) else "photos:on",
             )
         ],
         [
@@ -293,12 +339,15 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     The tap is answered once done; a refusal (a group member who is not an admin) is answered
     as an alert instead, and data the bot never sent as "this button no longer works".
     """
-    query = update.callback_query
+    query = button_query(update)
     parsed = parse_callback(query.data) if update.effective_chat is not None else None
     if parsed is None:
         await query.answer(t("button_unknown", reader_language(update, services(context))))
         return
     action, value = parsed
+    if action == "full":  # answers the tap itself, before the page is made
+        await full_text_button(update, context, int(value))
+        return
     if action == "unfollow":
         await reader.unfollow_button(update, context, int(value))
     elif action == "region":
@@ -310,20 +359,22 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     elif action == "time" and value == "type":
         _, _, sub = await current_subscriber(update, context)
         await check_may_change(update, context, sub)
-        context.chat_data.setdefault(AWAITING_TIME, set()).add(update.effective_user.id)
+        chat_data(context).setdefault(AWAITING_TIME, set()).add(query.from_user.id)
         await reply(update, context, t("time_prompt", sub.language))
     elif action == "start":  # the Subscribe button under /start's welcome
         _, _, sub = await change_settings(update, context, active=True)
         await reply(update, context, t("subscribed", sub.language, time=sub.push_time, tz=sub.timezone))
     else:
-        changes = {
+        choices: dict[str, dict[str, str | bool]] = {
             "time": {"push_time": value},
             "lang": {"language": value},
             "mode": {"news_mode": value},
             "sub": {"active": value == "on"},
             "alerts": {"alerts": value == "on"},
-        }[action]
-        svc, _, sub = await change_settings(update, context, **changes)
+            "chart": {"chart": value == "on"},
+            "photos": {"photos": value == "on"},
+        }
+        svc, _, sub = await change_settings(update, context, **choices[action])
         text, keyboard = settings_view(sub, svc, len(await asyncio.to_thread(svc.follows.list, sub.id)))
         await edit(update, html.escape(text), keyboard)
     try:
@@ -335,12 +386,12 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A typed time from the user who tapped "Type a time" in this chat, else a hint."""
-    waiting: set[int] = context.chat_data.get(AWAITING_TIME, set())
+    waiting: set[int] = chat_data(context).get(AWAITING_TIME, set())
     user = update.effective_user
     if user is not None and user.id in waiting:
         waiting.discard(user.id)
         try:
-            at = parse_hhmm(update.effective_message.text or "")
+            at = parse_hhmm(update_message(update).text or "")
         except ValueError:
             waiting.add(user.id)
             _, _, sub = await current_subscriber(update, context)
@@ -348,7 +399,7 @@ async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             return
         await _apply_time(update, context, f"{at:%H:%M}")
         return
-    if update.effective_chat.type != "private":
+    if update_chat(update).type != "private":
         return  # in groups, stay quiet unless addressed with a command
     _, _, sub = await current_subscriber(update, context)
     await reply(update, context, t("plain_text", sub.language))
@@ -356,7 +407,7 @@ async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 def _for_another_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Whether the message's command is addressed to another bot (``/start@otherbot`` in a group)."""
-    message = update.effective_message
+    message = update_message(update)
     entity = next((e for e in message.entities if e.type == MessageEntity.BOT_COMMAND and e.offset == 0), None)
     if entity is None:
         return False
@@ -400,8 +451,8 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _forget(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: Services, language: str) -> None:
-    await asyncio.to_thread(svc.subscriptions.forget, update.effective_chat.id)
-    context.chat_data.clear()
+    await asyncio.to_thread(svc.subscriptions.forget, update_chat(update).id)
+    chat_data(context).clear()
     await reply(update, context, t("forgotten", language))
 
 

@@ -20,9 +20,10 @@ from bot.telegram.chat import (
     current_subscriber,
     edit,
     reply,
+    update_message,
     within_rate,
 )
-from bot.telegram.render import render_stories
+from bot.telegram.render import full_text_keyboard, render_stories
 from bot.texts import name_for_reader, t
 from summarizer.text import search_form
 
@@ -119,7 +120,8 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, context, t("search_none", sub.language, days=days, words=shown))
         return
     heading = t("search_heading", sub.language, days=days, words=shown)
-    await reply(update, context, render_stories(stories, sub.language, heading=heading), escape=False)
+    keyboard = full_text_keyboard(stories, sub.language)
+    await reply(update, context, render_stories(stories, sub.language, heading=heading), keyboard, escape=False)
 
 
 async def alerts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -177,7 +179,9 @@ def _find_region(regions: list[RegionSettings], name: str) -> RegionSettings | N
     wanted = search_form(name)
     exact = [r for r in regions if search_form(r.name) == wanted]
     prefixed = [r for r in regions if wanted and search_form(r.name).startswith(wanted)]
-    return (exact or prefixed or [None])[0] if len(exact) == 1 or len(prefixed) == 1 else None
+    if len(exact) == 1:
+        return exact[0]
+    return prefixed[0] if not exact and len(prefixed) == 1 else None
 
 
 async def region_button(update: Update, context: ContextTypes.DEFAULT_TYPE, value: str) -> None:
@@ -198,7 +202,8 @@ async def location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A shared location picks the nearest region."""
     svc, _, sub = await current_subscriber(update, context)
     regions = svc.settings.all_regions()
-    where = update.effective_message.location
+    where = update_message(update).location
+    assert where is not None  # the handler's filter: messages with a location
     if len(regions) == 1:
         await reply(update, context, _only_region(regions[0], sub.language))
         return

@@ -11,15 +11,19 @@ import html
 import re
 from collections.abc import Sequence
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
 from bot.digest import Digest, StoryItem, lead_lines, without_blank_lines
 from bot.texts import t
 
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units
+FULL_TEXT_ROW = 4  # numbered "Full text" buttons in a row
 _TAG = re.compile(r"<(/?)[a-zA-Z][^<>]*>")
 _PARAGRAPH = "\n\n"
 
 
-def _link(url: str, name: str) -> str:
+def link(url: str, name: str) -> str:
+    """``name`` linked to ``url`` (escaped); only the name when the URL is not http(s), such as a local file's."""
     name = name or url
     if url.startswith(("http://", "https://")):
         return f'<a href="{html.escape(url, quote=True)}">{html.escape(name)}</a>'
@@ -31,7 +35,7 @@ def render_story(number: int, story: StoryItem) -> str:
     lines = [f"{number}. <b>{html.escape(story.title)}</b>"]
     if story.summary:
         lines.append(html.escape(story.summary))
-    lines.append(" · ".join(_link(s["url"], s["name"]) for s in story.sources))
+    lines.append(" · ".join(link(s["url"], s["name"]) for s in story.sources))
     return "\n".join(lines)
 
 
@@ -58,6 +62,22 @@ def render_digest(digest: Digest) -> list[str]:
     opening = [f"<i>{html.escape(without_blank_lines(line))}</i>" for line in lead_lines(digest)]
     news = render_stories(digest.stories, digest.language, heading=f"📰 {t('news', digest.language)}")
     return [*opening, render_weather(digest.weather_text, digest.language), *news]
+
+
+def full_text_keyboard(stories: Sequence[StoryItem], language: str) -> InlineKeyboardMarkup | None:
+    """A "Full text" button for each story: one story's says so, several are numbered as the
+    stories are (four in a row)."""
+    if len(stories) == 1 and stories[0].story_id:
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t("button_full_text", language), callback_data=f"full:{stories[0].story_id}")]]
+        )
+    buttons = [
+        InlineKeyboardButton(f"📄 {number}", callback_data=f"full:{story.story_id}")
+        for number, story in enumerate(stories, 1)
+        if story.story_id
+    ]
+    rows = [buttons[at : at + FULL_TEXT_ROW] for at in range(0, len(buttons), FULL_TEXT_ROW)]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def utf16_length(text: str) -> int:
@@ -132,7 +152,8 @@ def _visible(fragment: str) -> str:
 def _plain_chunks(text: str, limit: int) -> list[str]:
     """Plain ``text`` escaped and cut into chunks of at most ``limit`` code units."""
     chunks: list[str] = []
-    chunk, size = [], 0
+    chunk: list[str] = []
+    size = 0
     for char in text:
         escaped = html.escape(char)
         width = utf16_length(escaped)

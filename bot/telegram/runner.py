@@ -17,7 +17,7 @@ import signal
 from urllib.parse import urlsplit
 
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import Application
+from telegram.ext import Application, Updater
 
 from bot.config import Settings
 from bot.storage import Database
@@ -45,6 +45,7 @@ async def serve(application: Application, settings: Settings, db: Database, webh
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     leadership = Leadership(db, "telegram-long-polling")
+    updater = _updater(application)
     await _initialize(application)
     try:
         if application.post_init:
@@ -55,7 +56,7 @@ async def serve(application: Application, settings: Settings, db: Database, webh
             from tornado.httpserver import HTTPServer  # PTB's webhook server; its default body limit is 100 MB
 
             HTTPServer.configure(None, max_body_size=WEBHOOK_MAX_BODY_BYTES)
-            await application.updater.start_webhook(
+            await updater.start_webhook(
                 listen=telegram.webhook_listen,
                 port=telegram.webhook_port,
                 url_path=urlsplit(telegram.webhook_url).path.lstrip("/"),
@@ -66,10 +67,10 @@ async def serve(application: Application, settings: Settings, db: Database, webh
             )
             await stop.wait()
         else:
-            await _poll_while_leader(application, leadership, stop)
+            await _poll_while_leader(updater, leadership, stop)
     finally:
-        if application.updater.running:
-            await application.updater.stop()
+        if updater.running:
+            await updater.stop()
         if application.running:
             await application.stop()
         if application.post_stop:
@@ -78,6 +79,12 @@ async def serve(application: Application, settings: Settings, db: Database, webh
         if application.post_shutdown:
             await application.post_shutdown(application)
         await asyncio.to_thread(leadership.release)
+
+
+def _updater(application: Application) -> Updater:
+    """The application's updater (``build_application`` always gives it one)."""
+    assert application.updater is not None
+    return application.updater
 
 
 async def _initialize(application: Application) -> None:
@@ -94,15 +101,15 @@ async def _initialize(application: Application) -> None:
             await asyncio.sleep(1 + attempt)
 
 
-async def _poll_while_leader(application: Application, leadership: Leadership, stop: asyncio.Event) -> None:
+async def _poll_while_leader(updater: Updater, leadership: Leadership, stop: asyncio.Event) -> None:
     """Long-poll while this process holds the leadership (checked every few seconds); until
     then, try for it now and then."""
     while not stop.is_set():
-        if application.updater.running and not await asyncio.to_thread(leadership.still_held):
+        if updater.running and not await asyncio.to_thread(leadership.still_held):
             # another process may be the leader by now: two pollers would make Telegram answer 409
             log.warning("lost the long-polling leadership; stopping polling until it is won back")
-            await application.updater.stop()
-        if not application.updater.running:
+            await updater.stop()
+        if not updater.running:
             try:
                 won = await asyncio.to_thread(leadership.acquire)
             except Exception as exc:  # the database is away for a moment: try again later, keep running
@@ -110,6 +117,6 @@ async def _poll_while_leader(application: Application, leadership: Leadership, s
                 won = False
             if won:
                 log.info("this process receives the Telegram updates (long polling)")
-                await application.updater.start_polling(bootstrap_retries=BOOTSTRAP_RETRIES, allowed_updates=ALLOWED_UPDATES)
+                await updater.start_polling(bootstrap_retries=BOOTSTRAP_RETRIES, allowed_updates=ALLOWED_UPDATES)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), LEADER_RETRY_SECONDS)

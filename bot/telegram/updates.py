@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self.max_queued_per_chat = max_queued_per_chat
         self._chats: dict[int, _ChatQueue] = {}  # only chats with updates running or waiting
 
+    # PTB marks process_update final; it is overridden on purpose, for the order the docstring gives
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:  # type: ignore[misc]
         """Wait for the chat's turn, then for a global slot, then run ``coroutine``.
 
@@ -56,7 +57,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             if not queue.dropping:  # one line per burst, not one per dropped update
                 log.warning("chat %s has %d updates waiting: dropping its further ones", chat.id, queue.updates)
                 queue.dropping = True
-            coroutine.close()  # type: ignore[attr-defined]  # never awaited: close it quietly
+            if isinstance(coroutine, Coroutine):  # PTB passes the handler's coroutine
+                coroutine.close()  # never awaited: close it quietly
             return
         queue.updates += 1
         try:

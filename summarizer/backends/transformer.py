@@ -146,6 +146,7 @@ def load_model(profile: Profile) -> _Loaded:
         failure = load_failure(profile)
         if failure:
             raise ModelUnavailable(failure)
+        loaded: _Loaded
         try:
             if not weights_present(profile):
                 raise FileNotFoundError("its weights are not on this machine")

@@ -16,11 +16,12 @@ Levels: 1 warning, 2 severe, 3 severest (the only level meant to break quiet hou
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from summarizer.text import ZH_HANS, convert_script, is_chinese
-from summarizer.weather.forecast import Forecast
+from summarizer.weather.forecast import DayForecast, Forecast
 
 # -- forecast alerts -------------------------------------------------------------------------
 
@@ -176,6 +177,9 @@ class WeatherAlert:
     hazard: str | None = None
     colour: str | None = None
     details: tuple[tuple[str, int], ...] = ()
+    start: str | None = None  # "day" (08-20), "night" (20-08) or "whole" (a day): where an event spanning periods starts
+    end_day: date | None = None  # ... and the day and part where it ends
+    end: str | None = None
 
     @property
     def key(self) -> str:
@@ -191,33 +195,74 @@ def forecast_alerts(forecast: Forecast, today: date, drop_threshold: float = 8.0
     Thunderstorm 2, hail 3 (standing for its thunderstorm), freezing rain 2; heavy rain or snow 1,
     raised by the day's precipitation_sum (see the module's grades). A cold snap is a high, in whole
     °C as readers see it, at least ``drop_threshold`` below the day before's (which must be in the
-    forecast): level 1, level 2 beyond 1.5 times the threshold. One alert per day and kind, sorted by
-    day, then level from the highest.
+    forecast): level 1, level 2 beyond 1.5 times the threshold.
+
+    One storm is one alert: weather of one kind in periods that follow each other (a day's
+    08–20 "day", its 20–08 "night") is one event, kept on the day it starts, with ``start``,
+    ``end_day`` and ``end`` naming its periods when it reaches past a day's daytime; a day's daily
+    code that only repeats the small hours of the night before adds nothing. One alert per event,
+    sorted by day, then level from the highest.
     """
     if drop_threshold <= 0:
         raise ValueError("drop_threshold must be positive")
     highs = {day.date: round(day.high) for day in forecast.days}
     strongest: dict[str, WeatherAlert] = {}
+    for alert in _period_alerts(forecast, today):
+        if alert.key not in strongest or alert.level > strongest[alert.key].level:
+            strongest[alert.key] = alert
     for day in forecast.days:
         if not today <= day.date <= today + timedelta(days=1):
             continue
-        codes = {day.weather_code, *day.day_codes, *day.night_codes}
-        kinds = {_CODE_KINDS[code] for code in codes if code in _CODE_KINDS}
-        kinds -= {_SUPERSEDES[kind] for kind in kinds if kind in _SUPERSEDES}
-        found = [_code_alert(kind, day.date, day.precipitation_sum) for kind in kinds]
         previous = highs.get(day.date - timedelta(days=1))
         if previous is not None and previous - highs[day.date] >= drop_threshold:
             drop = previous - highs[day.date]
             level = 2 if drop > _SEVERE_DROP * drop_threshold else 1
-            found.append(
-                WeatherAlert(
-                    "cold_snap", day.date, level, details=(("previous_high", previous), ("high", highs[day.date]), ("drop", drop))
-                )
-            )
-        for alert in found:
-            if alert.key not in strongest or alert.level > strongest[alert.key].level:
-                strongest[alert.key] = alert
+            details = (("previous_high", previous), ("high", highs[day.date]), ("drop", drop))
+            strongest[f"{day.date.isoformat()}:cold_snap"] = WeatherAlert("cold_snap", day.date, level, details=details)
     return sorted(strongest.values(), key=lambda a: (a.day, -a.level, a.kind))
+
+
+def _kinds(codes: Iterable[int]) -> set[str]:
+    """The alert kinds of weather codes (hail standing for its thunderstorm)."""
+    kinds = {_CODE_KINDS[code] for code in codes if code in _CODE_KINDS}
+    return kinds - {_SUPERSEDES[kind] for kind in kinds if kind in _SUPERSEDES}
+
+
+def _period_alerts(forecast: Forecast, today: date) -> list[WeatherAlert]:
+    """The code alerts: each kind's runs of consecutive periods, starting today or tomorrow."""
+    periods: list[tuple[DayForecast, str, set[str]]] = []  # (day, "day" | "night" | "whole", kinds)
+    night_before: set[str] = set()
+    for day in forecast.days:
+        by_day, by_night = _kinds(day.day_codes), _kinds(day.night_codes)
+        if not day.day_codes and not day.night_codes:
+            periods.append((day, "whole", _kinds([day.weather_code])))
+        else:  # the daily code's kinds not seen in the hours, unless the night before's small hours had them
+            periods.append((day, "day", by_day | (_kinds([day.weather_code]) - by_night - night_before)))
+            periods.append((day, "night", by_night))
+        night_before = by_night
+    alerts = []
+    for kind in sorted({kind for _, _, kinds in periods for kind in kinds}):
+        index = 0
+        while index < len(periods):
+            if kind not in periods[index][2]:
+                index += 1
+                continue
+            run = [periods[index]]
+            while (
+                index + 1 < len(periods) and kind in periods[index + 1][2] and "whole" not in (run[-1][1], periods[index + 1][1])
+            ):
+                index += 1
+                run.append(periods[index])
+            index += 1
+            first, last = run[0], run[-1]
+            if not today <= first[0].date <= today + timedelta(days=1):
+                continue
+            alert = max((_code_alert(kind, day.date, day.precipitation_sum) for day, _, _ in run), key=lambda a: a.level)
+            alert = WeatherAlert(kind, first[0].date, alert.level, details=alert.details)
+            if last[0].date != first[0].date or "night" in (first[1], last[1]):
+                alert = replace(alert, start=first[1], end_day=last[0].date, end=last[1])
+            alerts.append(alert)
+    return alerts
 
 
 def _code_alert(kind: str, day: date, precipitation: float | None) -> WeatherAlert:
@@ -246,11 +291,9 @@ def signal_alerts(text: str, day: date) -> list[WeatherAlert]:
                 colours.pop(hazard, None)
             else:
                 colours[hazard] = max(colours.get(hazard, colour), colour, key=SIGNAL_COLOURS.index)
-    alerts = [
-        WeatherAlert("signal", day, _COLOUR_LEVELS[colour], hazard=hazard, colour=colour) for hazard, colour in colours.items()
-    ]
     order = list(HAZARDS)
-    return sorted(alerts, key=lambda a: (-a.level, order.index(a.hazard)))
+    ranked = sorted(colours.items(), key=lambda item: (-_COLOUR_LEVELS[item[1]], order.index(item[0])))
+    return [WeatherAlert("signal", day, _COLOUR_LEVELS[colour], hazard=hazard, colour=colour) for hazard, colour in ranked]
 
 
 def _zh_mentions(text: str) -> list[_Mention]:
@@ -275,7 +318,7 @@ def _en_mentions(text: str) -> list[_Mention]:
     for match in _EN_SIGNAL.finditer(text):
         colour = (match["changed"] or match["before"] or match["colour"]).lower()
         words = _EN_HAZARD_RE.finditer(match["hazards"] or match["hazards_after"])
-        hazards = tuple(_EN_HAZARD_IDS[int(word.lastgroup[1:])] for word in words)
+        hazards = tuple(_en_hazard(word) for word in words)
         cancelled = bool(
             _EN_CANCEL_BEFORE.search(text, max(0, match.start() - _LOOKBACK), match.start())
             or _EN_CANCEL_AFTER.match(text, match.end())
@@ -284,27 +327,35 @@ def _en_mentions(text: str) -> list[_Mention]:
     return mentions
 
 
+def _en_hazard(word: re.Match[str]) -> str:
+    """The hazard an English hazard word names (its group in ``_EN_HAZARD_RE`` is ``h<index>``)."""
+    assert word.lastgroup is not None  # every alternative is a named group
+    return _EN_HAZARD_IDS[int(word.lastgroup[1:])]
+
+
+def _signal(alert: WeatherAlert) -> tuple[str, str]:
+    """A signal alert's hazard and colour (a signal always names both)."""
+    assert alert.hazard is not None and alert.colour is not None
+    return alert.hazard, alert.colour
+
+
 def describe_alert(alert: WeatherAlert, language: str, region: str, *, today: date | None = None) -> str:
     """The alert for a reader in zh-Hant, zh-Hans or English (any other language): region, day
     (today/tomorrow relative to ``today`` when given, and the date), what, and advice."""
     facts = dict(alert.details)
     if is_chinese(language):
-        when = f"{alert.day.month}月{alert.day.day}日"
-        relative = _relative_day(alert.day, today, ("今天", "明天"))
-        when = f"{relative}（{when}）" if relative else when
+        when = _span_zh(alert, today) if alert.start else _day_zh(alert.day, today)
         advice = _ADVICE[alert.kind][0]
         if alert.kind == "cold_snap":
             what = f"{when}气温明显下降，最高气温{facts['high']}℃，比前一天的{facts['previous_high']}℃低{facts['drop']}℃"
         elif alert.kind == "signal":
-            hazard = HAZARDS[alert.hazard][0]
-            what = f"{when}有{hazard}{_COLOUR_WORDS[alert.colour]}色预警"
+            hazard, colour = _signal(alert)
+            what = f"{when}有{HAZARDS[hazard][0]}{_COLOUR_WORDS[colour]}色预警"
         else:
             amount = f"（预计降水{facts['precipitation']}毫米）" if "precipitation" in facts else ""
             what = f"{when}有{_PHRASES[alert.kind, alert.level][0]}{amount}"
         return convert_script(f"⚠️ {region}天气提醒：{what}，{advice}。", language)
-    when = f"{alert.day:%b} {alert.day.day}"
-    relative = _relative_day(alert.day, today, ("today", "tomorrow"))
-    when = f"{relative} ({when})" if relative else f"on {when}"
+    when = _span_en(alert, today) if alert.start else _day_en(alert.day, today)
     advice = _ADVICE[alert.kind][1]
     if alert.kind == "cold_snap":
         what = (
@@ -312,11 +363,60 @@ def describe_alert(alert: WeatherAlert, language: str, region: str, *, today: da
             f"{facts['drop']}°C below the day before's {facts['previous_high']}°C"
         )
     elif alert.kind == "signal":
-        what = f"{alert.colour} {HAZARDS[alert.hazard][1]} warning {when}"
+        hazard, colour = _signal(alert)
+        what = f"{colour} {HAZARDS[hazard][1]} warning {when}"
     else:
         amount = f", about {facts['precipitation']} mm" if "precipitation" in facts else ""
         what = f"{_PHRASES[alert.kind, alert.level][1]} {when}{amount}"
     return f"⚠️ Weather alert for {region}: {what}. {advice}"
+
+
+def _day_zh(day: date, today: date | None) -> str:
+    """今天（2月24日）, or the date alone when it is neither today nor tomorrow."""
+    relative = _relative_day(day, today, ("今天", "明天"))
+    return f"{relative}（{day.month}月{day.day}日）" if relative else f"{day.month}月{day.day}日"
+
+
+def _day_en(day: date, today: date | None) -> str:
+    relative = _relative_day(day, today, ("today", "tomorrow"))
+    return f"{relative} ({day:%b} {day.day})" if relative else f"on {day:%b} {day.day}"
+
+
+def _span_zh(alert: WeatherAlert, today: date | None) -> str:
+    """An event by its periods: 今天夜间（2月24日）, 今天夜间到明天白天（2月24日—25日）."""
+    end_day = alert.end_day or alert.day
+
+    def part(day: date, name: str | None, repeat_day: bool = True) -> str:
+        relative = _relative_day(day, today, ("今天", "明天")) or f"{day.month}月{day.day}日"
+        return (relative if repeat_day else "") + {"day": "白天", "night": "夜间"}.get(name or "", "")
+
+    dates = f"{alert.day.month}月{alert.day.day}日"
+    if end_day != alert.day:
+        dates += "—" + (f"{end_day.day}日" if end_day.month == alert.day.month else f"{end_day.month}月{end_day.day}日")
+    start = part(alert.day, alert.start)
+    if (end_day, alert.end) == (alert.day, alert.start):
+        return f"{start}（{dates}）"
+    return f"{start}到{part(end_day, alert.end, end_day != alert.day)}（{dates}）"
+
+
+def _span_en(alert: WeatherAlert, today: date | None) -> str:
+    """An event by its periods: tonight (Feb 24), tonight into tomorrow (Feb 24–25)."""
+    end_day = alert.end_day or alert.day
+
+    def part(day: date, name: str | None) -> str:
+        relative = _relative_day(day, today, ("today", "tomorrow"))
+        if relative:
+            return {"today": "tonight", "tomorrow": "tomorrow night"}.get(relative, relative) if name == "night" else relative
+        return f"the night of {day:%b} {day.day}" if name == "night" else f"{day:%b} {day.day}"
+
+    dates = f"{alert.day:%b} {alert.day.day}"
+    if end_day != alert.day:
+        dates += "–" + (f"{end_day.day}" if end_day.month == alert.day.month else f"{end_day:%b} {end_day.day}")
+    start, end = part(alert.day, alert.start), part(end_day, alert.end)
+    if (end_day, alert.end) == (alert.day, alert.start):
+        return f"{start} ({dates})"
+    joint = "and" if end_day == alert.day else "into"
+    return f"{start} {joint} {end} ({dates})"
 
 
 def _relative_day(day: date, today: date | None, words: tuple[str, str]) -> str | None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from summarizer.text import ZH_HANS, ZH_HANT, convert_script
 
@@ -174,6 +175,12 @@ def _number(text: str) -> int:
     return 0 if text == "零" else int(text)
 
 
+def _always(match: re.Match[str] | None) -> re.Match[str]:
+    """The match of a pattern that matches everywhere (every part optional, or ending in ``\\Z``)."""
+    assert match is not None
+    return match
+
+
 def _read_period(text: str, pos: int) -> tuple[Period, int] | None:
     """The period the grammar reads at ``pos`` (label, then items up to a period boundary) and its end.
 
@@ -185,7 +192,7 @@ def _read_period(text: str, pos: int) -> tuple[Period, int] | None:
     items: dict[str, list[re.Match[str]]] = {name: [] for name, _ in _ITEM_RES}
     end = label.end()
     while True:
-        start = _ITEM_GAP.match(text, end).end()
+        start = _always(_ITEM_GAP.match(text, end)).end()
         item = next(((name, match) for name, regex in _ITEM_RES if (match := regex.match(text, start))), None)
         if item is None:
             break
@@ -236,16 +243,16 @@ def _read_periods(text: str, pos: int) -> tuple[list[Period], int, int]:
     periods: list[Period] = []
     garbled = 0
     end = pos
-    while (start := _PERIOD_GAP.match(text, end).end()) < len(text):
+    while (start := _always(_PERIOD_GAP.match(text, end)).end()) < len(text):
         if read := _read_period(text, start):
             period, stop = read
             periods.append(period)
         else:
-            stop = _SEGMENT_END.search(text, start).start()
+            stop = _always(_SEGMENT_END.search(text, start)).start()
             if not _looks_like_period(text[start:stop]):
                 break
             garbled += 1
-        end = _TERMINATOR.match(text, stop).end()
+        end = _always(_TERMINATOR.match(text, stop)).end()
     return periods, end, garbled
 
 
@@ -276,14 +283,14 @@ def _read_bulletin(text: str, start: int, reference: datetime | None) -> tuple[B
     None unless periods follow the header, or the header is plainly a bulletin's (issuer, 發布 or
     預報, and an issue time or period-like lines after it) so that it is removed all the same.
     """
-    header = _HEADER.match(text, start)
+    header = _always(_HEADER.match(text, start))
     issuer = header["issuer"] or header["issuer_after"]
     if not (issuer or header["headline"]):
         return None
     end = header.end()
     while end > start and text[end - 1].isspace():
         end -= 1
-    end = _HEADER_END.match(text, end).end()
+    end = _always(_HEADER_END.match(text, end)).end()
     periods, periods_end, garbled = _read_periods(text, end)
     stamped = header["month"] is not None
     if not periods and not (issuer and (header["verb"] or header["headline"]) and (stamped or garbled)):
@@ -377,7 +384,7 @@ def _date_of(day: str, issued: date) -> date | None:
     if day[-1] in "一二三四五六日天" and not day[0].isdigit():
         weekday = _WEEKDAYS.index(day[-1]) if day[-1] in _WEEKDAYS else 6
         return issued + timedelta(days=(weekday - issued.weekday()) % 7)
-    match = _DAY_OF_MONTH.match(day)
+    match = _always(_DAY_OF_MONTH.match(day))  # the day word is a day of the month: 5日, 3月5日
     month = int(match["month"]) if match["month"] else None
     for ahead in range(13 if month else 2):
         year, index = divmod(issued.month - 1 + ahead, 12)
@@ -400,7 +407,9 @@ def _label_end(label: str, issued: datetime) -> datetime | None:
         return None
     if match["hours"]:
         return issued + timedelta(hours=int(match["hours"]))
-    day = part = None
+    day: str | None = None
+    part: str | None = None
+    point_day: str | None
     for piece in _RANGE_SPLIT.split(match.group(0)):
         if piece in _SHORT_WORDS:
             point_day, part = _SHORT_WORDS[piece]
@@ -424,7 +433,7 @@ def _label_end(label: str, issued: datetime) -> datetime | None:
 
 def _horizon(text: str) -> timedelta | None:
     """The time span a bulletin's header states (未來24小時, 未來三天), if it states one."""
-    header = _HEADER.match(text.translate(_WIDTH))
+    header = _always(_HEADER.match(text.translate(_WIDTH)))
     if not header["span"]:
         return None
     span = header["span"]
@@ -529,6 +538,11 @@ _EN_LABEL_PLAIN = [
 ]
 
 
+def _ordinal_in(template: str, match: re.Match[str]) -> str:
+    """``template`` with the ordinal of the day ``match`` found (``the {}``: ``the 5th``)."""
+    return template.format(_ordinal(match.group(1)))
+
+
 def _ordinal(day: str) -> str:
     n = int(day)
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
@@ -543,7 +557,7 @@ def _english(text: str, table: list[tuple[str, str]]) -> str:
 
 def _english_label(label: str) -> str:
     for pattern, template in _EN_LABEL_WORDS:
-        label = pattern.sub(lambda m, template=template: template.format(_ordinal(m.group(1))), label)
+        label = pattern.sub(partial(_ordinal_in, template), label)
     return _english(label, _EN_LABEL_PLAIN)
 
 

@@ -73,8 +73,20 @@ class DayForecast:
 
 
 @dataclass
+class HourForecast:
+    """One hour of a forecast, at ``time`` on the region's wall clock (naive, as the provider gives it)."""
+
+    time: datetime
+    temperature: float | None = None  # °C
+    precipitation: float | None = None  # mm in the hour before
+    precipitation_probability: int | None = None  # %
+    weather_code: int | None = None
+
+
+@dataclass
 class Forecast:
-    """A provider's forecast for the region."""
+    """A provider's forecast for the region; ``hours`` is empty when the provider gave none
+    (and in forecasts stored before hours were kept)."""
 
     region: str
     provider: str
@@ -83,6 +95,7 @@ class Forecast:
     timezone: str
     fetched_at: datetime
     days: list[DayForecast]
+    hours: list[HourForecast] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
@@ -90,13 +103,16 @@ class Forecast:
         data["fetched_at"] = self.fetched_at.isoformat()
         for day in data["days"]:
             day["date"] = day["date"].isoformat()
+        for hour in data["hours"]:
+            hour["time"] = hour["time"].isoformat()
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> Forecast:
         """Inverse of :meth:`to_dict`."""
         days = [DayForecast(**{**d, "date": date.fromisoformat(d["date"])}) for d in data["days"]]
-        return cls(**{**data, "fetched_at": datetime.fromisoformat(data["fetched_at"]), "days": days})
+        hours = [HourForecast(**{**h, "time": datetime.fromisoformat(h["time"])}) for h in data.get("hours", [])]
+        return cls(**{**data, "fetched_at": datetime.fromisoformat(data["fetched_at"]), "days": days, "hours": hours})
 
 
 def condition(code: int, language: str) -> str:

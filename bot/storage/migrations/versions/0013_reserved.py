@@ -1,9 +1,11 @@
-"""per-chat picture settings: forecast chart and photo news (reserved)
+"""per-chat forecast chart setting (subscribers.chart; NULL: on in private chats, off elsewhere)
 
 Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-06
 """
+import sqlalchemy as sa
+from alembic import op
 
 revision = '0013'
 down_revision = '0012'
@@ -12,8 +14,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('subscribers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('chart', sa.Boolean(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('subscribers', schema=None) as batch_op:
+        batch_op.drop_column('chart')
