@@ -26,7 +26,7 @@ from bot.gate_report import ProfileAcceptance, acceptance
 from bot.ingest.catalog import HEALTH_DAYS, source_health
 from bot.ingest.summaries import SUMMARY_WINDOW
 from bot.redact import redact
-from bot.storage import Article, Database, Delivery, PageRetry, Source, Subscriber, Summary
+from bot.storage import Article, Database, Delivery, PageRetry, Subscriber, Summary
 from bot.storage.db import SQLITE_BUSY_SECONDS
 from summarizer.outcomes import WINDOW, reason_class
 from summarizer.text import language_family
@@ -142,15 +142,6 @@ def source_states(reader: Reader, now: datetime) -> list[SourceHealth]:
     """The catalog's sources (removed ones left out) with their fetch state and articles per
     day (:func:`bot.ingest.catalog.source_health`); the one place the console reads source
     state. A failing source that never succeeded counts as failing since it was added."""
-    health = source_health(reader, now)
-    with reader.session() as session:
-        added = dict(
-            session.execute(
-                select(Source.name, Source.changed_at).where(
-                    Source.state != "removed", Source.error_count > 0, Source.last_success_at.is_(None)
-                )
-            ).all()
-        )
     return [
         SourceHealth(
             name=row.name,
@@ -160,10 +151,10 @@ def source_states(reader: Reader, now: datetime) -> list[SourceHealth]:
             last_attempt=row.last_attempt_at,
             last_error=redact(row.last_error)[:ERROR_CHARS] if row.last_error and row.error_count else None,
             error_count=row.error_count,
-            failing_since=(row.last_success_at or added.get(row.name)) if row.error_count else None,
+            failing_since=(row.last_success_at or row.changed_at) if row.error_count else None,
             per_day=tuple(row.articles_per_day),
         )
-        for row in health
+        for row in source_health(reader, now)
     ]
 
 

@@ -248,6 +248,7 @@ class SourceHealth:
     error_count: int
     days: list[date]
     articles_per_day: list[int]
+    changed_at: datetime | None = None  # when it was added, or last changed (state, settings)
 
     @property
     def last_error_at(self) -> datetime | None:
@@ -315,6 +316,7 @@ def source_health(db: Sessions, now: datetime, include_removed: bool = False, na
             error_count=row.error_count or 0,
             days=days,
             articles_per_day=[counts.get((row.id, d.isoformat()), 0) for d in days],
+            changed_at=row.changed_at,
         )
         for row in rows
     ]
