@@ -3,8 +3,6 @@ SQLite and PostgreSQL alike: PostgreSQL refuses an over-long VARCHAR, SQLite kee
 So are NUL characters, which PostgreSQL refuses in any text."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -13,8 +11,8 @@ from sqlalchemy import String, UniqueConstraint, select
 
 from bot.storage import Article, Database, Source
 from bot.storage.models import ARTICLE_TEXT_CHARS, Base, BoundedString, KeyString
+from tests.support.cli import newsbot
 from tests.support.config import write_config
-from tests.support.data import DEMO
 from tests.support.web import Reply
 
 LONG = "x" * 2100  # past the 2000 characters of canonical_url and guid
@@ -37,9 +35,7 @@ def fetch(tmp_path, server, db: Database) -> dict:
     config = write_config(tmp_path, f'[database]\nurl = "{db.url}"\n'
                                     f'[[sources]]\nname = "feed"\nkind = "rss"\nurl = "{server.url("/feed.xml")}"\n'
                                     "[fetch]\nmin_delay_seconds = 0\nmax_retries = 0\n")
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "fetch", "-c", str(config), "--json"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120,
-                            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(DEMO.parent.parent)})
+    result = newsbot("fetch", "-c", str(config), "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)["sources"][0]
 

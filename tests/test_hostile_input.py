@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import io
 import logging
-import subprocess
 import sys
 import tracemalloc
 import zlib
@@ -19,6 +18,7 @@ from bot.ingest.pipeline import Ingestor
 from bot.storage import Article
 from summarizer import Summarizer
 from summarizer.backends.extractive import MAX_SENTENCES, ExtractiveBackend
+from tests.support.cli import newsbot
 from tests.support.data import DEMO
 
 PAGE = (DEMO / "english" / "2023-02-25-wetland.html").read_bytes()
@@ -30,11 +30,6 @@ BINARIES = {
     "elf": (b"\x7fELF\x02\x01\x01" + bytes(57) + b"GCC: (Debian 12.2.0-14) 12.2.0", "an ELF executable"),
     "nul": ("梁平區春耕備耕有序推進。".encode() + b"\x00\x01\x02" * 20, "it holds NUL bytes"),
 }
-
-
-def run_cli(*args: str, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=120,
-                          env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "PYTHONPATH": str(DEMO.parent.parent)})
 
 
 @pytest.mark.parametrize("command", ["summarize", "extract"])
@@ -72,7 +67,7 @@ def test_utf16_text_with_its_byte_order_mark_is_still_text(tmp_path, clean_envir
 @pytest.mark.slow  # a newsbot process: `pytest -m "not slow"` leaves it out
 def test_empty_input_exits_2_without_library_warnings(tmp_path, command, name, content, message):
     (tmp_path / name).write_bytes(content)
-    result = run_cli(command, name, cwd=tmp_path)
+    result = newsbot(command, name, cwd=tmp_path)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"newsbot: error: {name}: {message}\n"  # no trafilatura warning before it
 

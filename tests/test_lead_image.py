@@ -5,8 +5,6 @@ data: URI. Extraction keeps it, ``newsbot extract --json`` shows it, a fetch pas
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,8 +14,8 @@ from sqlalchemy import select
 from bot.ingest.extract import extract_html
 from bot.ingest.images import lead_image, usable_image_url
 from bot.storage import Article
+from tests.support.cli import newsbot
 from tests.support.config import write_config
-from tests.support.data import DEMO
 from tests.support.web import Reply
 
 PAGE_URL = "https://news.example.cn/2024/05/story.html"
@@ -92,9 +90,7 @@ def test_extraction_keeps_the_image_and_the_text_without_it():
 def test_newsbot_extract_json_shows_the_image(tmp_path):
     path = tmp_path / "story.html"
     path.write_text(page('<meta property="og:image" content="https://img.example.cn/field.jpg">'), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "extract", str(path), "--json"], capture_output=True,
-                            text=True, timeout=120, cwd=tmp_path,
-                            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(DEMO.parent.parent)})
+    result = newsbot("extract", str(path), "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["image"] == "https://img.example.cn/field.jpg"
 
@@ -107,9 +103,7 @@ def test_a_fetch_pass_stores_each_articles_image(tmp_path, server, db):
     config = write_config(tmp_path, f'[database]\nurl = "{db.url}"\n'
                                     f'[[sources]]\nname = "site"\nkind = "page"\nurl = "{server.url("/list.html")}"\n'
                                     "[fetch]\nmin_delay_seconds = 0\nmax_retries = 0\n")
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "fetch", "-c", str(config), "--json"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120,
-                            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(DEMO.parent.parent)})
+    result = newsbot("fetch", "-c", str(config), "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     with db.session() as session:
         images = dict(session.execute(select(Article.url, Article.image)).all())
