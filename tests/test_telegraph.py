@@ -287,14 +287,22 @@ async def test_full_text_button_answers_with_the_telegraph_page_in_instant_view(
     assert len(telegraph.pages) == 1
 
 
-async def test_without_telegraph_the_text_comes_into_the_chat_split_at_paragraph_ends(bot, db, telegraph):
+PARAGRAPH = "梁平区今年新建高标准农田三万亩，项目覆盖全区二十个乡镇。" * 12
+
+
+async def tap_with_telegraph_down(bot, db, telegraph, chat: int, paragraphs: list[str]) -> list[dict]:
+    """A tap on "Full text" of a story of ``paragraphs`` while Telegraph fails: the chat's messages."""
     fake, _, _ = bot
     telegraph.down = "502"
-    paragraphs = [f"第{n}段。" + "梁平区今年新建高标准农田三万亩，项目覆盖全区二十个乡镇。" * 12 for n in range(30)]
     story_id = add_story(db, paragraphs=paragraphs)
-    fake.user_taps(600, f"full:{story_id}", {"message_id": 1, "text": "news"}, language_code="zh-hans")
+    fake.user_taps(chat, f"full:{story_id}", {"message_id": 1, "text": "news"}, language_code="zh-hans")
     await fake.wait_for(lambda sent: any(m["text"].endswith("来源: 梁平日报") for m in sent))
-    messages = fake.messages_to(600)
+    return fake.messages_to(chat)
+
+
+async def test_without_telegraph_the_text_comes_into_the_chat_split_at_paragraph_ends(bot, db, telegraph):
+    paragraphs = [f"第{n}段。" + PARAGRAPH for n in range(30)]
+    messages = await tap_with_telegraph_down(bot, db, telegraph, 600, paragraphs)
     assert 2 <= len(messages) <= MAX_MESSAGES
     assert messages[0]["text"].startswith("梁平新建高标准农田\n\n第0段。")
     shown = [p for m in messages for p in m["text"].split("\n\n")]
@@ -303,13 +311,7 @@ async def test_without_telegraph_the_text_comes_into_the_chat_split_at_paragraph
 
 
 async def test_a_very_long_text_in_the_chat_stops_with_a_note_and_the_source(bot, db, telegraph):
-    fake, _, _ = bot
-    telegraph.down = "502"
-    paragraphs = [f"第{n}段。" + "梁平区今年新建高标准农田三万亩，项目覆盖全区二十个乡镇。" * 12 for n in range(200)]
-    story_id = add_story(db, paragraphs=paragraphs)
-    fake.user_taps(601, f"full:{story_id}", {"message_id": 1, "text": "news"}, language_code="zh-hans")
-    await fake.wait_for(lambda sent: any(m["text"].endswith("来源: 梁平日报") for m in sent))
-    messages = fake.messages_to(601)
+    messages = await tap_with_telegraph_down(bot, db, telegraph, 601, [f"第{n}段。" + PARAGRAPH for n in range(200)])
     assert MAX_MESSAGES - 1 <= len(messages) <= MAX_MESSAGES
     assert messages[-1]["text"].endswith("（文章较长，这里只有前面部分，全文请看来源网页。）\n\n来源: 梁平日报")
 
