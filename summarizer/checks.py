@@ -177,15 +177,22 @@ def _quantities(summary: str, article: _Article, language: str, _written: tuple[
             unknown = sorted(found(written) - found(article.text))
             if unknown:
                 return Verdict.refuse(check, f"{unknown[0]} is not in the article")
-        counted = _COUNTED.findall(article.text)
-        for thing, number in _COUNTED.findall(written):  # 隧道14座 where the article has 桥梁14座、隧道6座
-            others = {n for t, n in counted if t == thing}
-            if others and number not in others and any(n == number and t != thing for t, n in counted):
-                return Verdict.refuse("number", f"{thing}{number}: the article counts {sorted(others)[0]} {thing}")
+        # 隧道14座 where the article has 桥梁14座、隧道6座
+        swapped = _given_elsewhere(_zh_counted(written), _zh_counted(article.text))
+        if swapped:
+            (thing, _, text), theirs = swapped
+            return Verdict.refuse("number", f"{text}: the article counts {sorted(theirs)[0]} {thing}")
     else:  # an excessive heat warning is not an advisory
         levels, theirs = _warning_levels(summary.lower()), _warning_levels(article.text)
         if theirs and levels - theirs:
             return Verdict.refuse("name", f"{sorted(levels - theirs)[0]}: the article has a {sorted(theirs)[0]}")
+        # 14 victims where the article has 14 break-ins and nine victims; the rate at 38 per cent
+        swapped = _given_elsewhere(
+            _en_counted(summary) + _en_shares(summary), _en_counted(article.source) + _en_shares(article.source)
+        )
+        if swapped:
+            (what, _, text), _ = swapped
+            return Verdict.refuse("number", f"{text!r}: the article gives {what!r} another figure")
     named_days = q.weekdays(article.source)
     unknown_day = next((written for day, written in q.weekdays(summary).items() if day not in named_days), None)
     if unknown_day:
@@ -258,12 +265,6 @@ def _names(summary: str, article: _Article, language: str, written: tuple[Token,
                 and not _known_english(token.text.lower())
             ):
                 return Verdict.refuse("name", f"{token.text!r} is not in the article")
-    if not is_chinese(language):  # 14 victims, where the article has 14 break-ins and nine victims
-        counted = _en_counted(article.source) + _en_shares(article.source)
-        for what, values, written_as in _en_counted(summary) + _en_shares(summary):
-            theirs = {v for w, vs, _ in counted if w == what for v in vs}
-            if theirs and not values & theirs and any(vs & values and w != what for w, vs, _ in counted):
-                return Verdict.refuse("number", f"{written_as!r}: the article gives {what!r} another figure")
     if not is_chinese(language):  # based in Greenfield, where the article has it based in Columbus
         bases = set(_BASED_IN.findall(article.source))
         for base in _BASED_IN.findall(summary):
@@ -614,7 +615,26 @@ _EN_COUNTED = re.compile(
 _MONTH_BEFORE = re.compile(r"(?:January|February|March|April|May|June|July|August|September|October|November|December) $")
 
 
-def _en_counted(text: str) -> list[tuple[str, frozenset[str], str]]:
+Counted = tuple[str, frozenset[str], str]  # what is counted, the values, the words that say so
+
+
+def _given_elsewhere(said: list[Counted], told: list[Counted]) -> tuple[Counted, set[str]] | None:
+    """The first figure of ``said`` whose thing the article (``told``) counts otherwise while it
+    gives the figure to another thing (a swap), with the article's figures for that thing."""
+    for figure in said:
+        what, values, _ = figure
+        theirs = {v for w, vs, _ in told if w == what for v in vs}
+        if theirs and not values & theirs and any(vs & values and w != what for w, vs, _ in told):
+            return figure, theirs
+    return None
+
+
+def _zh_counted(text: str) -> list[Counted]:
+    """What Chinese numbers count: the two characters before a number and its measure word (桥梁14座)."""
+    return [(thing, frozenset({number}), thing + number) for thing, number in _COUNTED.findall(text)]
+
+
+def _en_counted(text: str) -> list[Counted]:
     """What English numbers count: the plural noun at most two words after them (14 storage-unit
     break-ins: "break-in"; not a date's day), with the number's values and its text."""
     return [
@@ -631,7 +651,7 @@ _EN_SHARE = re.compile(
 )
 
 
-def _en_shares(text: str) -> list[tuple[str, frozenset[str], str]]:
+def _en_shares(text: str) -> list[Counted]:
     """What English percentages are of: the noun after "of" (38 per cent of the contents), else
     the word before them (the recycling rate is 41 per cent)."""
     return [
