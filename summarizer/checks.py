@@ -470,6 +470,7 @@ def _figures(summary: str, article: _Article, language: str, written: tuple[Toke
     if is_chinese(language):
         return PASS
     named = article.names
+    figured: list[tuple[tuple[Token, ...], list[q.Quantity]]] | None = None  # the article's sentences, read once
     for sentence in sentences(summary, language):
         subject = _subject_name(tokens(sentence, language), named)
         if not subject:
@@ -477,11 +478,16 @@ def _figures(summary: str, article: _Article, language: str, written: tuple[Toke
         for figure in q.quantities(sentence):
             if figure.date or not figure.unit or figure.unit in q.CURRENCIES or not any(c.isdigit() for c in figure.text):
                 continue
+            if figured is None:
+                figured = [
+                    (read, q.quantities(text, lenient=True))
+                    for text, read in zip(article.sentences, article.read, strict=True)
+                    if not any(_is_speech(t, language) for t in read)  # a speaker opens it, not what it is about
+                ]
             holders = [
                 _subject_name(read, named)
-                for text, read in zip(article.sentences, article.read, strict=True)
-                if any(k.unit == figure.unit and k.values & figure.values for k in q.quantities(text, lenient=True))
-                and not any(_is_speech(t, language) for t in read)  # a speaker opens it, not what it is about
+                for read, found in figured
+                if any(k.unit == figure.unit and k.values & figure.values for k in found)
             ]
             if holders and all(holder and not holder & subject for holder in holders):
                 return Verdict.refuse(
