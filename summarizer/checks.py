@@ -289,10 +289,11 @@ def _names(summary: str, article: _Article, language: str, written: tuple[Token,
         for match in _TITLE_NAME.finditer(folded(summary, language)):
             if match.group(1) not in text:
                 return Verdict.refuse("name", f"{match.group(1)!r} is not in the article")
+        venues = _VENUE.findall(text)
         for venue, held in _VENUE.findall(folded(summary, language)):
             # 现场会在竹山镇召开 where the article holds it in 明达镇
-            elsewhere = {v for v, h in _VENUE.findall(text) if h == held and v != venue}
-            if (venue, held) not in _VENUE.findall(text) and elsewhere:
+            elsewhere = {v for v, h in venues if h == held and v != venue}
+            if (venue, held) not in venues and elsewhere:
                 return Verdict.refuse("place", f"{venue}{held}: the article has it {held} in {sorted(elsewhere)[0]!r}")
         for title, name in re.findall(
             f"({_ZH_TITLED})([\u4e00-\u9fff]{{2,3}}?)(?=[：:，,说表介称指认强主宣代出])", folded(summary, language)
