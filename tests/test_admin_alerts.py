@@ -16,17 +16,10 @@ from bot.storage.models import utcnow
 from bot.telegram.app import build_application
 from summarizer import Summarizer
 from tests.fakes.telegram import FakeTelegram
+from tests.support.bot import Clock
 
 TOKEN = "654321:ADMIN-alerts-token-never-shown"
 ADMINS = (4001, 4002)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -31,10 +31,8 @@ from bot.ingest.pipeline import Ingestor
 from bot.ingest.sources import SourceError
 from bot.storage import Article, Source
 from bot.storage.models import utcnow
-from bot.telegram.app import build_application
 from summarizer import Summarizer
-from tests.fakes.telegram import FakeTelegram
-from tests.support.bot import ADMIN, TOKEN
+from tests.support.bot import ADMIN, TOKEN, start_application, stop
 from tests.support.feeds import STORIES, page_naming, rss
 from tests.support.web import Reply
 
@@ -197,13 +195,6 @@ def test_health_counts_a_week_of_articles_per_day_in_two_queries(db, config_for)
 
 
 @pytest.fixture
-def fake_telegram():
-    fake = FakeTelegram(TOKEN)
-    yield fake
-    fake.close()
-
-
-@pytest.fixture
 async def start_bot(db, fake_telegram, server, make_settings):
     """Start the real Application (long polling against the fake Bot API) with one configured
     feed; stop it afterwards."""
@@ -215,21 +206,13 @@ async def start_bot(db, fake_telegram, server, make_settings):
             f'[database]\nurl = "{db.url}"\n[telegram]\ntoken = "{TOKEN}"\napi_base_url = "{fake_telegram.base_url}"\n'
             f'admins = [{ADMIN}]\n[weather]\nprovider = "none"\n{extra}' + feed_source(server, "Town feed", "/a.xml")
         )
-        application = build_application(settings, db, Summarizer(), schedule=False)
-        await application.initialize()
-        await application.post_init(application)
-        await application.start()
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        application = await start_application(settings, db, Summarizer(), utcnow)
         started.append(application)
         return application.bot_data["services"]
 
     yield start
     for application in started:
-        if application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
-        await application.shutdown()
+        await stop(application)
 
 
 async def last_reply(fake_telegram, chat: int, count: int) -> str:

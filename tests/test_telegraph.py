@@ -9,13 +9,14 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from bot.digest import StoryItem, story_items
 from bot.storage import Article, BotState, Source, Story, Subscriber, Summary
 from bot.storage.models import TelegraphPage
-from bot.telegram.app import build_application
 from bot.telegram.delivery import caption_fits
 from bot.telegram.full_text import MAX_MESSAGES, chat_units
 from bot.telegram.push import StoryEdition
@@ -25,6 +26,7 @@ from summarizer import Summarizer
 from summarizer.text import search_form
 from tests.fakes.telegram import FakeTelegram, check_html
 from tests.fakes.telegraph import MAX_CONTENT_BYTES, FakeTelegraph, page_text, validate_nodes
+from tests.support.bot import Clock, start_application, stop
 
 TOKEN = "123456:TEST-token-never-logged"
 NOW = datetime(2026, 12, 6, 1, 0, tzinfo=timezone.utc)
@@ -227,14 +229,6 @@ async def test_a_story_without_text_has_no_full_text(db, make_settings, telegrap
 # -- end to end: the real Application, the fake Bot API, the fake Telegraph ---------------------
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 async def bot(db, make_settings, telegraph):
     fake = FakeTelegram(TOKEN)
@@ -244,15 +238,9 @@ async def bot(db, make_settings, telegraph):
         f'[telegraph]\napi_base_url = "{telegraph.base_url}"\nmax_retries = 0\ntimeout_seconds = 5\n'
         '[[sources]]\nname = "梁平日报"\nkind = "rss"\nurl = "x"\n'
     )
-    application = build_application(settings, db, Summarizer(), clock=clock, schedule=False)
-    await application.initialize()
-    await application.post_init(application)
-    await application.start()
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    application = await start_application(settings, db, Summarizer(), clock)
     yield fake, application.bot_data["services"], clock
-    await application.updater.stop()
-    await application.stop()
-    await application.shutdown()
+    await stop(application)
     fake.close()
 
 

@@ -127,8 +127,9 @@ async def _post_shutdown(application: Application) -> None:
     """Stop the sources still being fetched (a summarization finishes its current batch)."""
     svc: Services = application.bot_data["services"]
     await svc.ingestor.close()
-    if "console" in application.bot_data:
-        await application.bot_data["console"].stop()
+    console = application.bot_data.pop("console", None)  # once, however often shutdown runs
+    if console is not None:
+        await console.stop()
 
 
 async def poll_sources(context: ContextTypes.DEFAULT_TYPE) -> None:

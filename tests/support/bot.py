@@ -4,6 +4,7 @@ starting and stopping the real Application, and rows and updates the tests put i
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -30,7 +31,7 @@ class Clock:
         return self.now
 
 
-async def start_application(settings, db: Database, summarizer: Summarizer, clock: Clock) -> Application:
+async def start_application(settings, db: Database, summarizer: Summarizer, clock: Callable[[], datetime]) -> Application:
     """The real Application, long polling the fake Bot API, its jobs not scheduled (tests tick)."""
     application = build_application(settings, db, summarizer, clock=clock, schedule=False)
     await application.initialize()
@@ -41,12 +42,15 @@ async def start_application(settings, db: Database, summarizer: Summarizer, cloc
 
 
 async def stop(application: Application) -> None:
-    """Stop polling and the Application, whatever state it is in."""
+    """Stop polling and the Application, whatever state it is in, then run its ``post_shutdown``
+    as ``run_polling`` does (the console lets go of its threads and advisory locks)."""
     if application.updater.running:
         await application.updater.stop()
     if application.running:
         await application.stop()
     await application.shutdown()
+    if application.post_shutdown is not None:
+        await application.post_shutdown(application)
 
 
 def seen_before(db: Database, moment: datetime) -> None:
